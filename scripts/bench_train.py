@@ -1,0 +1,84 @@
+"""Benchmark MLE training and sampling speed of the coco preset (RelGAN sizes) on CPU.
+
+Prints MLE tokens/s, seconds per MLE epoch on COCO, and generator sampling
+sentences/s, at 1 and 2 torch threads, next to the reference figure measured for
+TextGAN-PyTorch's RelGAN on this machine class (same sizes, batch 64): about 210 s
+per MLE epoch of COCO with one thread (an estimated 125 s with two).
+
+Usage: python scripts/bench_train.py [--data ../shared/data/coco] [--batches 30] [--generator rmc]
+Skips cleanly (exit 0) when the data directory is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from textgan.config import PRESETS, DataConfig
+from textgan.data import load_corpus
+from textgan.models.generators import alive_mask, build_generator
+from textgan.train.lm import mle_loss
+
+REFERENCE_S_PER_EPOCH = {1: 210.0, 2: 125.0}  # TextGAN-PyTorch RelGAN, COCO, batch 64
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data" / "coco"))
+    p.add_argument("--batches", type=int, default=30, help="timed MLE batches per thread count")
+    p.add_argument("--generator", default="rmc", choices=["rmc", "lstm", "gpt2"])
+    p.add_argument("--threads", default="1,2")
+    a = p.parse_args()
+    if not Path(a.data, "train.txt").is_file():
+        print(f"skip: no COCO data at {a.data}")
+        return 0
+    preset = PRESETS["coco"]
+    data_cfg = DataConfig(data=a.data, tokenizer=preset.data.tokenizer, lowercase=preset.data.lowercase)
+    corpus = load_corpus(data_cfg)
+    n_batches = -(-corpus.train.shape[0] // preset.train.batch_size)
+    print(f"COCO train: {corpus.train.shape[0]} sentences, vocab {len(corpus.vocab)}, max_len {corpus.max_len}, "
+          f"{n_batches} batches of {preset.train.batch_size}; generator {a.generator} (coco preset sizes)")
+    print(f"{'threads':>7} {'s/batch':>8} {'tokens/s':>9} {'s/epoch':>8} {'ref s/epoch':>11} {'speed-up':>8} {'sample sent/s':>13}")
+    for threads in [int(t) for t in a.threads.split(",")]:
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        model_cfg = preset.model.__class__(**{**preset.model.__dict__, "generator": a.generator})
+        gen = build_generator(model_cfg, len(corpus.vocab), corpus.max_len, corpus.banned_ids)
+        opt = torch.optim.Adam(gen.parameters(), lr=preset.train.mle_lr)
+        rng = torch.Generator().manual_seed(0)
+        batches = list(corpus.batches(preset.train.batch_size, rng))
+        for batch in batches[:2]:  # warm-up
+            loss = mle_loss(gen, batch)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        timed = batches[2 : 2 + a.batches]
+        tokens = sum(int(alive_mask(b).sum()) for b in timed)
+        t0 = time.perf_counter()
+        for batch in timed:
+            loss = mle_loss(gen, batch)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(gen.parameters(), preset.train.grad_clip)
+            opt.step()
+        dt = (time.perf_counter() - t0) / len(timed)
+        epoch = dt * n_batches
+        gen.eval()
+        t0 = time.perf_counter()
+        n_sample = 0
+        while time.perf_counter() - t0 < 3.0:
+            gen.sample_ids(256, generator=rng)
+            n_sample += 256
+        sps = n_sample / (time.perf_counter() - t0)
+        ref = REFERENCE_S_PER_EPOCH.get(threads)
+        speed = f"{ref / epoch:7.1f}x" if ref else "      -"
+        print(f"{threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} {ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

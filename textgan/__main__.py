@@ -1,0 +1,7 @@
+"""``python -m textgan``."""
+
+import sys
+
+from textgan.cli import main
+
+sys.exit(main())

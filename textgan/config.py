@@ -1,0 +1,209 @@
+"""Every configuration dataclass, the presets, and JSON load/save.
+
+Flags are generated from these fields by ``tyro`` (see ``cli.py``): each field's
+``help`` metadata is its only description. Sub-configs are flattened, so a field
+``clip_eps`` of any component is the flag ``--clip-eps``. Precedence:
+defaults < ``--preset NAME`` < ``--config run.json`` < explicit flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+FORMAT_VERSION = 1
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+def _check(cond: bool, flag: str, why: str) -> None:
+    if not cond:
+        raise ValueError(f"{flag}: {why}")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the text comes from and how it is tokenised."""
+
+    data: str = field(
+        default="oracle",
+        metadata=_help(
+            "corpus: 'oracle' (synthetic LSTM oracle), a directory with train.txt and "
+            "test.txt, or a datasets hub name (needs internet)"
+        ),
+    )
+    tokenizer: Literal["space", "nltk", "spm"] = field(
+        default="space",
+        metadata=_help("space: split on whitespace; nltk: NLTK word tokenizer (no punkt); spm: SentencePiece"),
+    )
+    lowercase: bool = field(default=False, metadata=_help("lowercase text before tokenising"))
+    spm_vocab_size: int = field(default=8000, metadata=_help("SentencePiece vocabulary size (--tokenizer spm)"))
+    max_len: int = field(
+        default=0,
+        metadata=_help("cap on tokens per sentence (0: the longest training sentence); longer ones are truncated"),
+    )
+    min_freq: int = field(default=1, metadata=_help("training tokens seen fewer times become <unk>"))
+    max_train_sentences: int = field(default=0, metadata=_help("use only the first N training sentences (0: all)"))
+    max_test_sentences: int = field(default=0, metadata=_help("use only the first N test sentences (0: all)"))
+    oracle_vocab_size: int = field(default=5000, metadata=_help("oracle: vocabulary size"))
+    oracle_hidden_dim: int = field(default=32, metadata=_help("oracle: LSTM hidden and embedding size"))
+    oracle_len: int = field(default=20, metadata=_help("oracle: sentence length"))
+    oracle_train_size: int = field(default=10000, metadata=_help("oracle: number of training sentences"))
+    oracle_test_size: int = field(default=2000, metadata=_help("oracle: number of held-out sentences"))
+    oracle_seed: int = field(default=88, metadata=_help("oracle: seed of its weights and its data"))
+
+    def __post_init__(self) -> None:
+        _check(self.spm_vocab_size >= 8, "--spm-vocab-size", "must be >= 8")
+        _check(self.max_len >= 0, "--max-len", "must be >= 0")
+        _check(self.min_freq >= 1, "--min-freq", "must be >= 1")
+        _check(self.max_train_sentences >= 0, "--max-train-sentences", "must be >= 0")
+        _check(self.max_test_sentences >= 0, "--max-test-sentences", "must be >= 0")
+        _check(self.oracle_vocab_size >= 2, "--oracle-vocab-size", "must be >= 2")
+        _check(self.oracle_hidden_dim >= 1, "--oracle-hidden-dim", "must be >= 1")
+        _check(self.oracle_len >= 1, "--oracle-len", "must be >= 1")
+        _check(self.oracle_train_size >= 1, "--oracle-train-size", "must be >= 1")
+        _check(self.oracle_test_size >= 1, "--oracle-test-size", "must be >= 1")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Generator architecture (sizes default to RelGAN's)."""
+
+    generator: Literal["rmc", "lstm", "gpt2"] = field(
+        default="rmc", metadata=_help("architecture: relational memory core, LSTM, or GPT-2-style Transformer")
+    )
+    embed_dim: int = field(default=32, metadata=_help("token embedding size"))
+    hidden_dim: int = field(default=32, metadata=_help("LSTM hidden size (--generator lstm)"))
+    mem_slots: int = field(default=1, metadata=_help("RMC memory slots"))
+    num_heads: int = field(default=2, metadata=_help("RMC / GPT-2 attention heads"))
+    head_size: int = field(default=256, metadata=_help("RMC / GPT-2 size per attention head"))
+    num_layers: int = field(default=2, metadata=_help("GPT-2 layers"))
+
+    def __post_init__(self) -> None:
+        for name in ("embed_dim", "hidden_dim", "mem_slots", "num_heads", "head_size", "num_layers"):
+            _check(getattr(self, name) >= 1, "--" + name.replace("_", "-"), "must be >= 1")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings of both phases."""
+
+    batch_size: int = field(default=64, metadata=_help("sentences per batch"))
+    mle_epochs: int = field(default=150, metadata=_help("MLE pretraining epochs"))
+    mle_lr: float = field(default=1e-2, metadata=_help("Adam learning rate for MLE pretraining"))
+    grad_clip: float = field(default=5.0, metadata=_help("gradient-norm clip (0: off)"))
+
+    def __post_init__(self) -> None:
+        _check(self.batch_size >= 1, "--batch-size", "must be >= 1")
+        _check(self.mle_epochs >= 0, "--mle-epochs", "must be >= 0")
+        _check(self.mle_lr > 0, "--mle-lr", "must be > 0")
+        _check(self.grad_clip >= 0, "--grad-clip", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Periodic evaluation during training."""
+
+    eval_every: int = field(default=10, metadata=_help("evaluate every N MLE epochs (and at the end)"))
+    eval_samples: int = field(default=1000, metadata=_help("generated sentences scored per evaluation"))
+    bleu_ns: tuple[int, ...] = field(default=(2, 3, 4, 5), metadata=_help("BLEU orders to report"))
+    self_bleu: bool = field(default=True, metadata=_help("report self-BLEU of the generated sentences"))
+    bleu_references: int = field(
+        default=0, metadata=_help("test sentences used as BLEU references (0: all)")
+    )
+    show_samples: int = field(default=3, metadata=_help("samples printed to the log per evaluation"))
+
+    def __post_init__(self) -> None:
+        _check(self.eval_every >= 1, "--eval-every", "must be >= 1")
+        _check(self.eval_samples >= 2, "--eval-samples", "must be >= 2")
+        _check(len(self.bleu_ns) > 0 and all(n >= 1 for n in self.bleu_ns), "--bleu-ns", "orders must be >= 1")
+        _check(self.bleu_references >= 0, "--bleu-references", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class LMConfig:
+    """Root config of ``textgan train lm``: run-wide fields plus one sub-config each."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: GeneratorConfig = field(default_factory=GeneratorConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    run_dir: str = field(default="", metadata=_help("output directory (default: runs/lm-<time>)"))
+    seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
+    device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
+    progress: bool = field(default=True, metadata=_help("show progress bars (only on a terminal)"))
+
+
+PRESETS: dict[str, LMConfig] = {
+    # A whole run in seconds; used by the tests.
+    "smoke": LMConfig(
+        data=DataConfig(oracle_vocab_size=50, oracle_len=8, oracle_train_size=128, oracle_test_size=32,
+                        max_train_sentences=256, max_test_sentences=64, max_len=16),
+        model=GeneratorConfig(embed_dim=8, hidden_dim=16, head_size=8, num_layers=1),
+        train=TrainConfig(batch_size=16, mle_epochs=2),
+        eval=EvalConfig(eval_every=1, eval_samples=32),
+    ),
+    # SeqGAN/RelGAN synthetic setting, sized to finish in minutes on 2 CPU cores.
+    "oracle": LMConfig(
+        model=GeneratorConfig(head_size=64),
+        train=TrainConfig(mle_epochs=8),
+        eval=EvalConfig(eval_every=2, eval_samples=1000),
+    ),
+    # RelGAN paper settings for MS-COCO captions (NLTK-tokenised, lowercased).
+    "coco": LMConfig(
+        data=DataConfig(data="coco", tokenizer="nltk", lowercase=True),
+        train=TrainConfig(mle_epochs=150),
+        eval=EvalConfig(eval_every=10),
+    ),
+    # RelGAN paper settings for EMNLP2017 WMT News.
+    "emnlp": LMConfig(
+        data=DataConfig(data="emnlp_news", tokenizer="nltk", lowercase=True),
+        train=TrainConfig(mle_epochs=150),
+        eval=EvalConfig(eval_every=10),
+    ),
+}
+DEFAULT_PRESET = "oracle"
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """A config as a plain JSON-able dict (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(cfg)))
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild a (nested) config dataclass from ``to_dict`` output.
+
+    Unknown keys are an error so that a config from another task or a newer
+    version is not silently half-read.
+    """
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__}: expected a JSON object")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        f = fields[name]
+        if dataclasses.is_dataclass(f.default_factory if f.default_factory is not dataclasses.MISSING else None):
+            kwargs[name] = from_dict(f.default_factory, value)  # type: ignore[arg-type]
+        elif isinstance(value, list):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def save_json(cfg: Any, path: str | Path) -> None:
+    """Write a config as indented JSON."""
+    Path(path).write_text(json.dumps(to_dict(cfg), indent=2) + "\n", encoding="utf-8")
+
+
+def load_json(cls: type, path: str | Path) -> Any:
+    """Read a config written by ``save_json``."""
+    return from_dict(cls, json.loads(Path(path).read_text(encoding="utf-8")))

@@ -1,0 +1,1 @@
+"""Metrics: BLEU, self-BLEU, NLL."""

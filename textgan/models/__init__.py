@@ -1,0 +1,12 @@
+"""Models: Gumbel-softmax, generators."""
+
+from textgan.models.generators import (
+    GPT2Generator,
+    Generator,
+    LSTMGenerator,
+    RMCGenerator,
+    Sample,
+    build_generator,
+)
+
+__all__ = ["GPT2Generator", "Generator", "LSTMGenerator", "RMCGenerator", "Sample", "build_generator"]

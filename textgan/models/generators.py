@@ -1,0 +1,393 @@
+"""Autoregressive generators behind one interface: RMC, LSTM and GPT-2-style.
+
+Shape letters: B batch, T tokens (max_len), V vocabulary, E embedding, H hidden,
+S memory slots, D memory width (heads x head size).
+
+Every generator predicts token t from ``<bos>, y_1 .. y_{t-1}``. Sampling runs the
+cheap incremental loop without autograd to pick hard tokens (and keeps their
+Gumbel noise); the differentiable soft rows then come from one teacher-forced pass
+over those tokens with the same noise. While the weights are unchanged this equals
+free-running Gumbel-softmax sampling, since the next input is the hard token, and
+it is exactly what the PPO-style generator phase needs (PAPER.md, "Generator step").
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from textgan.config import GeneratorConfig
+from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID
+from textgan.models.gumbel import gumbel_noise, gumbel_softmax, hard_tokens
+
+BANNED_LOGIT = -1e4  # finite, so log-softmax and beta scaling never produce NaN
+
+
+class Sample(NamedTuple):
+    """A batch drawn from a generator.
+
+    Attributes:
+        ids: LongTensor (B, T) hard tokens; ``<pad>`` after ``<eos>``.
+        soft: (B, T, V) Gumbel-softmax rows (one-hot ``<pad>`` after ``<eos>``), differentiable.
+        logits: (B, T, V) teacher-forced logits on ``ids``, differentiable.
+        noise: (B, T, V) the Gumbel noise that chose ``ids``.
+    """
+
+    ids: torch.Tensor
+    soft: torch.Tensor
+    logits: torch.Tensor
+    noise: torch.Tensor
+
+
+def alive_mask(ids: torch.Tensor) -> torch.Tensor:
+    """(B, T) bool: positions up to and including the first ``<eos>``."""
+    ended = (ids == EOS_ID).long().cumsum(dim=1)  # (B, T)
+    return (ended - (ids == EOS_ID).long()) == 0
+
+
+class Generator(nn.Module):
+    """Base class: masking of banned tokens, sampling, log-likelihood.
+
+    Subclasses implement ``_logits(inputs)`` (teacher-forced) and
+    ``_init_state`` / ``_step`` (incremental).
+
+    Args:
+        vocab_size: V.
+        max_len: T, tokens per sequence.
+        banned_ids: token ids never generated (specials absent from training targets).
+    """
+
+    def __init__(self, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> None:
+        super().__init__()
+        self.vocab_size = vocab_size
+        self.max_len = max_len
+        mask = torch.zeros(vocab_size, dtype=torch.bool)
+        mask[list(banned_ids)] = True
+        self.register_buffer("banned", mask, persistent=True)
+
+    # -- subclass hooks -------------------------------------------------------
+    def _features(self, inputs: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """Teacher-forced features (B, T, F) of input tokens (B, T)."""
+        raise NotImplementedError
+
+    def _head(self, features: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """Features (..., F) to unmasked logits (..., V)."""
+        raise NotImplementedError
+
+    def _init_state(self, batch_size: int, device: torch.device) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _step(self, tok: torch.Tensor, state: Any, pos: int) -> tuple[torch.Tensor, Any]:  # pragma: no cover
+        """One incremental step: input tokens (B,) -> unmasked logits (B, V) and the new state."""
+        raise NotImplementedError
+
+    # -- shared API -------------------------------------------------------------
+    def _mask(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits.masked_fill(self.banned, BANNED_LOGIT)
+
+    def features(self, ids: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced features (B, T, F): position t has seen ``<bos>, ids[:, :t]``."""
+        bos = torch.full_like(ids[:, :1], BOS_ID)
+        return self._features(torch.cat([bos, ids[:, :-1]], dim=1))  # inputs (B, T)
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        """Masked logits (..., V) of features (..., F)."""
+        return self._mask(self._head(features))
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced logits for MLE.
+
+        Args:
+            ids: LongTensor (B, T) target tokens.
+
+        Returns:
+            (B, T, V) logits; position t predicts ``ids[:, t]``.
+        """
+        return self.head(self.features(ids))
+
+    def token_log_probs(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probabilities of the alive tokens only (padding is never computed).
+
+        The batch is cut to its longest alive prefix, and the output layer (the
+        largest matmul) runs on alive positions only.
+
+        Returns:
+            (N,) log p of each alive token and the (B, T) alive mask that selects them.
+        """
+        alive = alive_mask(ids)
+        feats = self.packed_features(ids, alive)  # (N, F)
+        logp = F.log_softmax(self.head(feats), dim=-1)  # (N, V)
+        return logp.gather(-1, ids[alive][:, None])[:, 0], alive
+
+    def packed_features(self, ids: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced features of the alive positions, (N, F) in row-major order of ``alive``.
+
+        The default cuts the batch to its longest alive prefix; recurrent
+        generators override it to skip finished sequences step by step.
+        """
+        length = int(alive.sum(dim=1).max()) if ids.numel() else 0
+        return self.features(ids[:, :length])[alive[:, :length]]
+
+    def log_prob(self, ids: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced log-likelihood of each sequence, up to and including ``<eos>``.
+
+        Args:
+            ids: LongTensor (B, T).
+
+        Returns:
+            (B,) sum over alive positions of ``log_softmax(logits)[y_t]``.
+        """
+        token_logp, alive = self.token_log_probs(ids)
+        rows = torch.arange(ids.shape[0], device=ids.device)[:, None].expand_as(alive)[alive]  # (N,)
+        return torch.zeros(ids.shape[0], dtype=token_logp.dtype, device=ids.device).index_add(0, rows, token_logp)
+
+    @torch.no_grad()
+    def sample_ids(
+        self, batch_size: int, *, generator: torch.Generator | None = None, keep_noise: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Draw hard tokens with the incremental loop (no autograd).
+
+        Returns:
+            LongTensor (B, T) ids (``<pad>`` after ``<eos>``) and, with ``keep_noise``,
+            the (B, T, V) Gumbel noise that chose them.
+        """
+        device = self.banned.device
+        state = self._init_state(batch_size, device)
+        tok = torch.full((batch_size,), BOS_ID, dtype=torch.long, device=device)
+        done = torch.zeros(batch_size, dtype=torch.bool, device=device)
+        ids = torch.empty(batch_size, self.max_len, dtype=torch.long, device=device)
+        noise = torch.empty(batch_size, self.max_len, self.vocab_size, device=device) if keep_noise else None
+        for t in range(self.max_len):
+            logits, state = self._step(tok, state, t)  # (B, V)
+            g = gumbel_noise(logits.shape, device=device, dtype=logits.dtype, generator=generator)
+            tok = hard_tokens(self._mask(logits), g)
+            tok = tok.masked_fill(done, PAD_ID)
+            done |= tok == EOS_ID
+            ids[:, t] = tok
+            if noise is not None:
+                noise[:, t] = g
+            if bool(done.all()) and t + 1 < self.max_len:  # the rest is padding
+                ids[:, t + 1 :] = PAD_ID
+                if noise is not None:
+                    noise[:, t + 1 :] = gumbel_noise(noise[:, t + 1 :].shape, device=device, generator=generator)
+                break
+        return ids, noise
+
+    def sample(self, batch_size: int, *, beta: float, generator: torch.Generator | None = None) -> Sample:
+        """Draw a differentiable batch (hard ids plus Gumbel-softmax rows).
+
+        Args:
+            batch_size: B.
+            beta: inverse temperature of the soft rows.
+            generator: optional ``torch.Generator`` for the noise.
+        """
+        ids, noise = self.sample_ids(batch_size, generator=generator, keep_noise=True)
+        return self.relax(ids, noise, beta)
+
+    def relax(self, ids: torch.Tensor, noise: torch.Tensor, beta: float) -> Sample:
+        """Soft rows of given hard tokens and their noise, teacher-forced (differentiable).
+
+        With the weights that drew ``ids``, ``argmax(logits + noise) == ids``.
+        """
+        logits = self(ids)  # (B, T, V)
+        soft = gumbel_softmax(logits, noise, beta)
+        pad_row = F.one_hot(torch.full_like(ids, PAD_ID), self.vocab_size).to(soft.dtype)
+        soft = torch.where(alive_mask(ids)[..., None], soft, pad_row)
+        return Sample(ids, soft, logits, noise)
+
+
+class LSTMGenerator(Generator):
+    """LSTM language model (the SeqGAN/LeakGAN baseline architecture)."""
+
+    def __init__(self, cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> None:
+        super().__init__(vocab_size, max_len, banned_ids)
+        self.embed = nn.Embedding(vocab_size, cfg.embed_dim)
+        self.lstm = nn.LSTM(cfg.embed_dim, cfg.hidden_dim, batch_first=True)
+        self.out = nn.Linear(cfg.hidden_dim, vocab_size)
+
+    def _features(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.lstm(self.embed(inputs))[0]  # (B, T, H)
+
+    def _head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.out(features)
+
+    def _init_state(self, batch_size: int, device: torch.device) -> Any:
+        return None
+
+    def _step(self, tok: torch.Tensor, state: Any, pos: int) -> tuple[torch.Tensor, Any]:
+        hidden, state = self.lstm(self.embed(tok)[:, None, :], state)  # (B, 1, H)
+        return self.out(hidden[:, 0]), state
+
+
+class RelationalMemory(nn.Module):
+    """Relational memory core (Santoro et al. 2018) as used by RelGAN's generator.
+
+    The memory (B, S, D) attends over itself plus the projected input row, then a
+    row-wise MLP, then LSTM-style input/forget gating. Only memory rows become the
+    next memory, so queries are taken from them alone; the input row's keys,
+    values and gate terms depend only on the input and are computed for all steps
+    at once by ``project_inputs``.
+
+    Args:
+        input_size: E.
+        mem_slots: S.
+        num_heads: attention heads.
+        head_size: width per head; D = num_heads * head_size.
+    """
+
+    def __init__(self, input_size: int, mem_slots: int, num_heads: int, head_size: int) -> None:
+        super().__init__()
+        self.mem_slots, self.num_heads, self.head_size = mem_slots, num_heads, head_size
+        d = num_heads * head_size
+        self.mem_size = d
+        self.input_proj = nn.Linear(input_size, d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.mlp = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, d))
+        self.norm_attn = nn.LayerNorm(d)
+        self.norm_mlp = nn.LayerNorm(d)
+        self.gate_input = nn.Linear(d, 2 * d)
+        self.gate_memory = nn.Linear(d, 2 * d)
+        self.forget_bias, self.input_bias = 1.0, 0.0
+
+    def initial_memory(self, batch_size: int, device: torch.device) -> torch.Tensor:
+        """Identity-initialised memory (B, S, D), as in the RMC paper."""
+        eye = torch.eye(self.mem_slots, self.mem_size, device=device)  # (S, D)
+        return eye.expand(batch_size, -1, -1).contiguous()
+
+    def project_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Input-side terms for any leading shape: (..., E) -> key, value (..., D), gate (..., 2D)."""
+        row = self.input_proj(x)  # (..., D)
+        d = self.mem_size
+        w, b = self.qkv.weight[d:], self.qkv.bias[d:]  # key and value rows only
+        key, value = F.linear(row, w, b).split(d, dim=-1)
+        return key, value, self.gate_input(row)
+
+    def step(self, memory: torch.Tensor, key_in: torch.Tensor, value_in: torch.Tensor, gate_in: torch.Tensor) -> torch.Tensor:
+        """One update: memory (B, S, D) and one step's input terms (B, D), (B, D), (B, 2D) -> memory."""
+        b, s, d = memory.shape
+        h, hs = self.num_heads, self.head_size
+        q, k, v = self.qkv(memory).split(d, dim=-1)  # (B, S, D) each
+        k = torch.cat([k, key_in[:, None]], dim=1)  # (B, S+1, D)
+        v = torch.cat([v, value_in[:, None]], dim=1)  # (B, S+1, D)
+        q = q.view(b, s, h, hs).transpose(1, 2)  # (B, h, S, hs)
+        k = k.view(b, s + 1, h, hs).transpose(1, 2)  # (B, h, S+1, hs)
+        v = v.view(b, s + 1, h, hs).transpose(1, 2)
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hs), dim=-1) @ v  # (B, h, S, hs)
+        att = att.transpose(1, 2).reshape(b, s, d)  # (B, S, D)
+        hid = self.norm_attn(memory + att)
+        hid = self.norm_mlp(hid + self.mlp(hid))
+        gates = self.gate_memory(torch.tanh(memory)) + gate_in[:, None]  # (B, S, 2D)
+        gate_i, gate_f = gates.split(d, dim=-1)
+        gate_i = torch.sigmoid(gate_i + self.input_bias)
+        gate_f = torch.sigmoid(gate_f + self.forget_bias)
+        return gate_i * torch.tanh(hid) + gate_f * memory
+
+
+class RMCGenerator(Generator):
+    """RelGAN's generator: embedding, relational memory core, linear output over the flat memory."""
+
+    def __init__(self, cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> None:
+        super().__init__(vocab_size, max_len, banned_ids)
+        self.embed = nn.Embedding(vocab_size, cfg.embed_dim)
+        self.core = RelationalMemory(cfg.embed_dim, cfg.mem_slots, cfg.num_heads, cfg.head_size)
+        self.out = nn.Linear(cfg.mem_slots * self.core.mem_size, vocab_size)
+
+    def _head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.out(features)
+
+    def _features(self, inputs: torch.Tensor) -> torch.Tensor:
+        b, t = inputs.shape
+        keys, values, gates = self.core.project_inputs(self.embed(inputs))  # (B, T, D), (B, T, D), (B, T, 2D)
+        memory = self.core.initial_memory(b, inputs.device)
+        states = []
+        # unbind: one backward op, where indexing per step would allocate a zero (B, T, D) gradient each step
+        for key, value, gate in zip(keys.unbind(1), values.unbind(1), gates.unbind(1)):
+            memory = self.core.step(memory, key, value, gate)
+            states.append(memory.reshape(b, -1))
+        return torch.stack(states, dim=1)  # (B, T, S*D)
+
+    def packed_features(self, ids: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
+        """Like the default, but each step only updates the sequences still alive.
+
+        Rows are sorted by length (longest first), so the alive rows at step t are a
+        prefix of size n_t and the memory simply shrinks; the work is proportional to
+        the number of alive tokens N instead of B x T.
+        """
+        b = ids.shape[0]
+        lengths = alive.sum(dim=1)  # (B,)
+        order = torch.argsort(lengths, descending=True, stable=True)  # (B,)
+        sorted_len = lengths[order]
+        steps = int(sorted_len[0]) if b else 0
+        counts = [int(n) for n in (sorted_len[None, :] > torch.arange(steps, device=ids.device)[:, None]).sum(dim=1)]
+        bos = torch.full_like(ids[:, :1], BOS_ID)
+        inputs = torch.cat([bos, ids[:, :-1]], dim=1)[order]  # (B, T) sorted rows
+        t_idx = torch.cat([torch.full((n,), t, device=ids.device, dtype=torch.long) for t, n in enumerate(counts)])
+        r_idx = torch.cat([torch.arange(n, device=ids.device) for n in counts])  # sorted row of each packed token
+        keys, values, gates = self.core.project_inputs(self.embed(inputs[r_idx, t_idx]))  # (N, D), (N, D), (N, 2D)
+        memory = self.core.initial_memory(b, ids.device)
+        outs = []
+        for key, value, gate, n in zip(keys.split(counts), values.split(counts), gates.split(counts), counts):
+            memory = self.core.step(memory[:n], key, value, gate)  # (n, S, D)
+            outs.append(memory.reshape(n, -1))
+        packed = torch.cat(outs)  # (N, S*D), time-major over sorted rows
+        # Row-major position of each packed token in the alive mask: offset of its row + t.
+        offsets = torch.cumsum(lengths, 0) - lengths  # (B,)
+        dest = offsets[order][r_idx] + t_idx  # (N,)
+        src = torch.empty_like(dest)
+        src[dest] = torch.arange(len(dest), device=ids.device)
+        return packed[src]
+
+    def _init_state(self, batch_size: int, device: torch.device) -> Any:
+        return self.core.initial_memory(batch_size, device)
+
+    def _step(self, tok: torch.Tensor, state: Any, pos: int) -> tuple[torch.Tensor, Any]:
+        memory = self.core.step(state, *self.core.project_inputs(self.embed(tok)))
+        return self.out(memory.reshape(memory.shape[0], -1)), memory
+
+
+class GPT2Generator(Generator):
+    """A small GPT-2-style Transformer from ``transformers``, trained from scratch.
+
+    Width is ``num_heads * head_size``; ``num_layers`` blocks; no dropout (so that
+    ``log_prob`` is deterministic, as the exact probability ratio needs). Sampling
+    uses the model's key/value cache.
+    """
+
+    def __init__(self, cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> None:
+        super().__init__(vocab_size, max_len, banned_ids)
+        from transformers import GPT2Config, GPT2LMHeadModel
+
+        hf_cfg = GPT2Config(
+            vocab_size=vocab_size, n_positions=max_len + 1, n_embd=cfg.num_heads * cfg.head_size,
+            n_layer=cfg.num_layers, n_head=cfg.num_heads, resid_pdrop=0.0, embd_pdrop=0.0,
+            attn_pdrop=0.0, bos_token_id=BOS_ID, eos_token_id=EOS_ID,
+        )
+        self.hf_config = hf_cfg
+        self.model = GPT2LMHeadModel(hf_cfg)
+
+    def _features(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.model.transformer(input_ids=inputs, use_cache=False).last_hidden_state  # (B, T, E)
+
+    def _head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.model.lm_head(features)
+
+    def _init_state(self, batch_size: int, device: torch.device) -> Any:
+        from transformers import DynamicCache
+
+        return DynamicCache(config=self.hf_config)
+
+    def _step(self, tok: torch.Tensor, state: Any, pos: int) -> tuple[torch.Tensor, Any]:
+        out = self.model(input_ids=tok[:, None], cache=state, use_cache=True)
+        return out.logits[:, -1], out.cache
+
+
+GENERATORS: dict[str, type[Generator]] = {"rmc": RMCGenerator, "lstm": LSTMGenerator, "gpt2": GPT2Generator}
+
+
+def build_generator(cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> Generator:
+    """The generator named by ``cfg.generator``."""
+    return GENERATORS[cfg.generator](cfg, vocab_size, max_len, banned_ids)

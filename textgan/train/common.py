@@ -1,0 +1,255 @@
+"""Run directories, checkpoints, RNG state, metric logging and the optimiser step.
+
+A checkpoint is one dict of plain containers and tensors that loads with
+``torch.load(path, map_location="cpu", weights_only=True)``; its keys are the
+constants below. Files are written atomically (temp file, flush, fsync,
+``os.replace``) so that a crash at any moment leaves the previous one intact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from textgan.config import FORMAT_VERSION
+from textgan.utils import UserError
+
+log = logging.getLogger(__name__)
+
+# Checkpoint keys.
+KEY_FORMAT = "format_version"
+KEY_TASK = "task"
+KEY_CONFIG = "config"
+KEY_STEP = "step"
+KEY_EPOCH = "epoch"
+KEY_MODELS = "models"
+KEY_OPTIMIZERS = "optimizers"
+KEY_RNG = "rng"
+KEY_STATE = "state"
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.json"
+METRICS_FILE = "metrics.jsonl"
+VOCAB_FILE = "vocab.txt"
+GENERATOR_FILE = "generator.safetensors"
+CHECKPOINT_DIR = "checkpoints"
+LAST_CHECKPOINT = "last.pt"
+SAMPLES_DIR = "samples"
+
+
+def prepare_run_dir(run_dir: Path, resume: bool) -> None:
+    """Create the run directory, refusing to reuse a non-empty one unless resuming.
+
+    Raises:
+        UserError: non-empty without ``--resume``; ``--resume`` without a checkpoint;
+            a path that is a file.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"--run-dir {run_dir}: exists and is not a directory")
+    if resume:
+        if not (run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT).is_file():
+            raise UserError(f"--resume: no checkpoint in {run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT}")
+        return
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        raise UserError(f"--run-dir {run_dir}: directory exists and is not empty (use --resume to continue it)")
+    (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
+    (run_dir / SAMPLES_DIR).mkdir(exist_ok=True)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a torn one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """``torch.save`` through :func:`atomic_write_bytes`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def rng_state(data_generator: torch.Generator | None = None) -> dict[str, Any]:
+    """Every RNG state a run uses, as weights-only-loadable containers."""
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": list(_flatten_py_state(random.getstate()))}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    if data_generator is not None:
+        state["data"] = data_generator.get_state()
+    return state
+
+
+def _flatten_py_state(st: tuple) -> tuple:
+    version, internal, gauss = st
+    return (version, list(internal), gauss)
+
+
+def set_rng_state(state: dict[str, Any], data_generator: torch.Generator | None = None) -> None:
+    """Restore what :func:`rng_state` saved."""
+    torch.set_rng_state(state["torch"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    if data_generator is not None and "data" in state:
+        data_generator.set_state(state["data"])
+
+
+def save_checkpoint(path: Path, task: str, config: dict[str, Any], step: int, epoch: int,
+                    models: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                    rng: dict[str, Any], state: dict[str, Any] | None = None) -> None:
+    """Write a checkpoint atomically, refusing non-finite weights.
+
+    Raises:
+        FloatingPointError: a model has a NaN/Inf parameter (nothing is written).
+    """
+    for name, model in models.items():
+        for pname, p in model.state_dict().items():
+            if p.is_floating_point() and not torch.isfinite(p).all():
+                raise FloatingPointError(f"refusing to checkpoint non-finite weights ({name}.{pname})")
+    atomic_torch_save(
+        {
+            KEY_FORMAT: FORMAT_VERSION,
+            KEY_TASK: task,
+            KEY_CONFIG: config,
+            KEY_STEP: step,
+            KEY_EPOCH: epoch,
+            KEY_MODELS: {k: m.state_dict() for k, m in models.items()},
+            KEY_OPTIMIZERS: {k: o.state_dict() for k, o in optimizers.items()},
+            KEY_RNG: rng,
+            KEY_STATE: state or {},
+        },
+        path,
+    )
+
+
+def load_checkpoint(path: Path, task: str) -> dict[str, Any]:
+    """Load a checkpoint without executing code, checking its task and version.
+
+    Raises:
+        UserError: missing, truncated or foreign file, another task, a newer format.
+    """
+    if not path.is_file():
+        raise UserError(f"{path}: checkpoint not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "unpickling refused"
+        raise UserError(f"{path}: not a loadable textgan checkpoint (refused: {first[:160]})") from None
+    except Exception as err:  # truncated zip, random bytes, ...
+        raise UserError(f"{path}: not a textgan checkpoint or truncated ({type(err).__name__})") from None
+    if not isinstance(ckpt, dict) or KEY_FORMAT not in ckpt or KEY_MODELS not in ckpt:
+        raise UserError(f"{path}: not a textgan checkpoint")
+    if int(ckpt[KEY_FORMAT]) > FORMAT_VERSION:
+        raise UserError(
+            f"{path}: checkpoint format {ckpt[KEY_FORMAT]} is newer than this textgan supports ({FORMAT_VERSION}); upgrade textgan"
+        )
+    if ckpt.get(KEY_TASK) != task:
+        raise UserError(f"{path}: checkpoint is from a '{ckpt.get(KEY_TASK)}' run, expected '{task}'")
+    return ckpt
+
+
+def export_safetensors(model: torch.nn.Module, path: Path) -> None:
+    """Export weights for users (``safetensors``), atomically."""
+    from safetensors.torch import save
+
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write_bytes(path, save(tensors, metadata={"format_version": str(FORMAT_VERSION)}))
+
+
+def load_safetensors(model: torch.nn.Module, path: Path) -> None:
+    """Load weights exported by :func:`export_safetensors`.
+
+    Raises:
+        UserError: missing or unreadable file, or weights that do not fit the model.
+    """
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise UserError(f"{path}: no trained model in this run directory")
+    try:
+        tensors = load_file(str(path))
+        model.load_state_dict(tensors)
+    except Exception as err:
+        raise UserError(f"{path}: cannot load the model weights ({type(err).__name__}: {str(err)[:120]})") from None
+
+
+class MetricsLogger:
+    """Append one JSON object per line to ``metrics.jsonl``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def log(self, record: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, sort_keys=False) + "\n")
+            fh.flush()
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """Records of a ``metrics.jsonl`` (a torn last line from a crash is ignored)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """Drop records after ``step`` (used on resume, so the log matches the checkpoint)."""
+    if not path.is_file():
+        return
+    keep = [r for r in read_metrics(path) if int(r.get("step", 0)) <= step]
+    atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in keep).encode("utf-8"))
+
+
+def optimizer_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor,
+                   grad_clip: float, what: str, step: int) -> float:
+    """Backward, check finiteness, clip and step.
+
+    Returns:
+        The gradient norm before clipping.
+
+    Raises:
+        FloatingPointError: the loss or a gradient is NaN/Inf (naming ``what`` and the step).
+    """
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"non-finite {what} loss ({loss.item()}) at step {step}")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    if grad_clip > 0:
+        norm = torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    else:
+        norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))
+    if not torch.isfinite(norm):
+        raise FloatingPointError(f"non-finite {what} gradient at step {step}")
+    optimizer.step()
+    return float(norm)

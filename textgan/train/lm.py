@@ -1,0 +1,237 @@
+"""Unconditional language-model GAN training: MLE pretraining, then the adversarial phase.
+
+``train_lm(cfg)`` is what ``textgan train lm`` runs. The run dir gets
+``config.json``, ``model.json``, ``vocab.txt``, ``metrics.jsonl``, ``samples/``,
+``checkpoints/last.pt`` and ``generator.safetensors`` (the latest generator).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from textgan.config import LMConfig, to_dict
+from textgan.data.corpus import Corpus, load_corpus
+from textgan.data.vocab import Tokenizer, Vocab
+from textgan.metrics.bleu import bleu, self_bleu
+from textgan.metrics.nll import nll_gen, nll_oracle
+from textgan.models.generators import Generator, alive_mask, build_generator
+from textgan.train import common as C
+from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
+
+log = logging.getLogger(__name__)
+TASK = "lm"
+
+
+def default_run_dir() -> Path:
+    """``runs/lm-YYYYmmdd-HHMMSS`` under the current directory."""
+    return Path("runs") / time.strftime("lm-%Y%m%d-%H%M%S")
+
+
+def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
+    """Mean per-token negative log-likelihood of ``ids`` (B, T); padding after ``<eos>`` is not computed."""
+    token_logp, _ = generator.token_log_probs(ids)
+    return -token_logp.mean()
+
+
+@torch.no_grad()
+def generate_ids(generator: Generator, n: int, generator_rng: torch.Generator, batch_size: int = 500) -> torch.Tensor:
+    """``n`` sampled sequences, LongTensor (n, T), drawn in batches."""
+    was_training = generator.training
+    generator.eval()
+    out = [generator.sample_ids(min(batch_size, n - i), generator=generator_rng)[0] for i in range(0, n, batch_size)]
+    generator.train(was_training)
+    return torch.cat(out).cpu()
+
+
+def evaluate_generator(generator: Generator, corpus: Corpus, cfg: LMConfig, seed: int) -> tuple[dict[str, float], list[str]]:
+    """The periodic evaluation: NLL_gen on the test split, NLL_oracle, BLEU and self-BLEU of samples.
+
+    Sampling uses its own ``torch.Generator`` seeded with ``seed``, so evaluating
+    never shifts the training random stream.
+
+    Returns:
+        The metrics and the generated sentences (text).
+    """
+    ev = cfg.eval
+    device = generator.banned.device
+    rng = torch.Generator(device=device).manual_seed(seed)
+    ids = generate_ids(generator, ev.eval_samples, rng)
+    texts = corpus.detokenize(ids)
+    metrics: dict[str, float] = {"nll_gen": nll_gen(generator, corpus.test)}
+    if corpus.oracle is not None:
+        metrics["nll_oracle"] = nll_oracle(corpus.oracle, corpus.to_oracle_ids(ids))
+    words = [t.split() for t in texts]
+    refs = corpus.test_words
+    if ev.bleu_references and ev.bleu_references < len(refs):
+        import random
+
+        refs = random.Random(seed).sample(refs, ev.bleu_references)
+    metrics.update(bleu(words, refs, ev.bleu_ns))
+    if ev.self_bleu:
+        metrics.update(self_bleu(words, ev.bleu_ns))
+    return metrics, texts
+
+
+class LMTrainer:
+    """Holds the run's state; each phase is a method.
+
+    Args:
+        cfg: the resolved config.
+        resume: continue from ``<run_dir>/checkpoints/last.pt``.
+    """
+
+    def __init__(self, cfg: LMConfig, resume: bool = False) -> None:
+        self.cfg = cfg
+        self.run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir()
+        self.device = resolve_device(cfg.device)
+        C.prepare_run_dir(self.run_dir, resume)
+        seed_everything(cfg.seed)
+        vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume else None
+        try:
+            self.corpus = load_corpus(cfg.data, self.run_dir, vocab)
+        except BaseException:
+            if not resume:  # leave no half-made run dir behind for a bad --data
+                _remove_if_only_skeleton(self.run_dir)
+            raise
+        self.data_rng = torch.Generator().manual_seed(cfg.seed)
+        self.generator = build_generator(cfg.model, len(self.corpus.vocab), self.corpus.max_len,
+                                         self.corpus.banned_ids).to(self.device)
+        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=cfg.train.mle_lr)
+        self.step = 0
+        self.epoch = 0
+        self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE)
+        self.started = time.time()
+        if resume:
+            self._restore()
+        else:
+            C.atomic_write_bytes(self.run_dir / C.CONFIG_FILE, (json.dumps(to_dict(cfg), indent=2) + "\n").encode())
+            self.corpus.vocab.save(self.run_dir / C.VOCAB_FILE)
+            meta = {"task": TASK, "vocab_size": len(self.corpus.vocab), "max_len": self.corpus.max_len,
+                    "banned_ids": self.corpus.banned_ids, "format_version": C.FORMAT_VERSION}
+            C.atomic_write_bytes(self.run_dir / C.MODEL_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+
+    # -- state -----------------------------------------------------------------
+    def _restore(self) -> None:
+        ckpt = C.load_checkpoint(self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT, TASK)
+        self.generator.load_state_dict(ckpt[C.KEY_MODELS]["generator"])
+        self.g_opt.load_state_dict(ckpt[C.KEY_OPTIMIZERS]["generator"])
+        self.step, self.epoch = int(ckpt[C.KEY_STEP]), int(ckpt[C.KEY_EPOCH])
+        C.set_rng_state(ckpt[C.KEY_RNG], self.data_rng)
+        C.truncate_metrics(self.run_dir / C.METRICS_FILE, self.step)
+        log.info("resumed %s at epoch %d, step %d", self.run_dir, self.epoch, self.step)
+
+    def checkpoint(self) -> None:
+        """Write ``checkpoints/last.pt`` and ``generator.safetensors``."""
+        C.save_checkpoint(
+            self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT, TASK, to_dict(self.cfg), self.step, self.epoch,
+            {"generator": self.generator}, {"generator": self.g_opt}, C.rng_state(self.data_rng),
+        )
+        C.export_safetensors(self.generator, self.run_dir / C.GENERATOR_FILE)
+
+    # -- evaluation ------------------------------------------------------------------
+    def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Score the generator, write samples and one metrics record."""
+        t0 = time.time()
+        metrics, texts = evaluate_generator(self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1))
+        record = {"step": self.step, "phase": phase, "epoch": self.epoch, **(extra or {}), **metrics,
+                  "eval_seconds": round(time.time() - t0, 3), "elapsed": round(time.time() - self.started, 3)}
+        self.metrics.log(record)
+        path = self.run_dir / C.SAMPLES_DIR / f"step-{self.step:06d}.txt"
+        C.atomic_write_bytes(path, ("\n".join(texts) + "\n").encode("utf-8"))
+        shown = "  ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+        log.info("[%s epoch %d step %d] %s (NLLs are per token)", phase, self.epoch, self.step, shown)
+        for text in texts[: self.cfg.eval.show_samples]:
+            log.info("  sample: %s", text)
+        return record
+
+    # -- phases --------------------------------------------------------------------------
+    def pretrain(self) -> None:
+        """MLE pretraining for ``mle_epochs`` epochs (continues from ``self.epoch``)."""
+        tc = self.cfg.train
+        n_batches = -(-self.corpus.train.shape[0] // tc.batch_size)
+        todo = max(tc.mle_epochs - self.epoch, 0)
+        if todo == 0:
+            return
+        bar = tqdm(total=todo * n_batches, desc="MLE", unit="batch", disable=not progress_enabled(self.cfg.progress),
+                   dynamic_ncols=True)
+        self.generator.train()
+        while self.epoch < tc.mle_epochs:
+            t0, tokens, loss_sum, batches = time.time(), 0, 0.0, 0
+            for batch in self.corpus.batches(tc.batch_size, self.data_rng):
+                batch = batch.to(self.device)
+                loss = mle_loss(self.generator, batch)
+                C.optimizer_step(self.generator, self.g_opt, loss, tc.grad_clip, "MLE", self.step)
+                self.step += 1
+                batches += 1
+                loss_sum += loss.item()
+                tokens += int(alive_mask(batch).sum())
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tokens / (time.time() - t0):.0f}")
+            self.epoch += 1
+            extra = {"train_loss": loss_sum / max(batches, 1), "tokens_per_s": round(tokens / (time.time() - t0), 1)}
+            if self.epoch % self.cfg.eval.eval_every == 0 or self.epoch == tc.mle_epochs:
+                self.evaluate("mle", extra)
+            self.checkpoint()
+        bar.close()
+
+    def run(self) -> dict[str, Any]:
+        """All phases; returns the last metrics record."""
+        if self.step == 0 and self.cfg.train.mle_epochs == 0:
+            self.evaluate("init")
+        self.pretrain()
+        self.checkpoint()
+        records = C.read_metrics(self.run_dir / C.METRICS_FILE)
+        return records[-1] if records else {}
+
+
+def _remove_if_only_skeleton(run_dir: Path) -> None:
+    """Remove the empty ``checkpoints/`` and ``samples/`` this run made, and the dir if then empty."""
+    for sub in (C.CHECKPOINT_DIR, C.SAMPLES_DIR):
+        p = run_dir / sub
+        if p.is_dir() and not any(p.iterdir()):
+            p.rmdir()
+    if run_dir.is_dir() and not any(run_dir.iterdir()):
+        run_dir.rmdir()
+
+
+def train_lm(cfg: LMConfig, resume: bool = False) -> dict[str, Any]:
+    """Train a text GAN generator as configured; returns the final metrics record."""
+    return LMTrainer(cfg, resume).run()
+
+
+def load_lm_run(run_dir: str | Path, device: str = "cpu") -> tuple[Generator, Vocab, Tokenizer, LMConfig]:
+    """Rebuild the latest generator of a run directory (for ``generate`` and ``eval``).
+
+    Raises:
+        UserError: not a run directory, another task, or no trained model yet.
+    """
+    from textgan.config import load_json
+
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise UserError(f"{run}: run directory not found")
+    for name in (C.CONFIG_FILE, C.MODEL_FILE, C.VOCAB_FILE):
+        if not (run / name).is_file():
+            raise UserError(f"{run}: not a textgan run directory (no {name})")
+    try:
+        meta = json.loads((run / C.MODEL_FILE).read_text(encoding="utf-8"))
+        cfg = load_json(LMConfig, run / C.CONFIG_FILE) if meta.get("task") == TASK else None
+        vocab = Vocab.load(run / C.VOCAB_FILE)
+    except (ValueError, json.JSONDecodeError, TypeError) as err:
+        raise UserError(f"{run}: unreadable run metadata ({err})") from None
+    if cfg is None:
+        raise UserError(f"{run}: a '{meta.get('task')}' run, not a language-model run")
+    if int(meta.get("format_version", 0)) > C.FORMAT_VERSION:
+        raise UserError(f"{run}: written by a newer textgan (format {meta['format_version']}); upgrade textgan")
+    gen = build_generator(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]), meta["banned_ids"])
+    C.load_safetensors(gen, run / C.GENERATOR_FILE)
+    spm_model = run / "spm.model" if cfg.data.tokenizer == "spm" else None
+    tokenizer = Tokenizer(cfg.data.tokenizer, cfg.data.lowercase, spm_model)
+    return gen.to(resolve_device(device)).eval(), vocab, tokenizer, cfg

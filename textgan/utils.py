@@ -1,0 +1,69 @@
+"""Small helpers: device resolution, seeding, logging setup, user errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+
+import torch
+
+
+class UserError(Exception):
+    """An error caused by the user's input (a file, a flag, a run dir).
+
+    The CLI prints it as one ``error: ...`` line on stderr and exits with code 2.
+    """
+
+
+def resolve_device(device: str) -> torch.device:
+    """Turn ``auto|cpu|cuda|cuda:i`` into a ``torch.device``.
+
+    Args:
+        device: the ``--device`` value.
+
+    Returns:
+        The device to train on.
+
+    Raises:
+        UserError: for CUDA when no GPU is visible, or an unknown string.
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as err:
+        raise UserError(f"--device: unknown device {device!r} (use auto, cpu or cuda[:i])") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"--device {device}: CUDA is not available on this machine")
+    if dev.type not in ("cpu", "cuda"):
+        raise UserError(f"--device: unsupported device type {dev.type!r} (use auto, cpu or cuda[:i])")
+    return dev
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python's ``random`` and torch (CPU and CUDA) for a run."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:  # numpy is optional for the library; seed it when present
+        import numpy as np
+
+        np.random.seed(seed % (2**32))
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def setup_logging(debug: bool = False) -> None:
+    """Log ``textgan.*`` messages to stderr as ``level: message`` lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root = logging.getLogger("textgan")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    root.propagate = False
+
+
+def progress_enabled(requested: bool) -> bool:
+    """Progress bars only when asked for and stderr is a terminal."""
+    return requested and sys.stderr.isatty() and not os.environ.get("TEXTGAN_NO_PROGRESS")
