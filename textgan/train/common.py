@@ -175,11 +175,20 @@ def load_checkpoint(path: Path, task: str) -> dict[str, Any]:
 
 
 def export_safetensors(model: torch.nn.Module, path: Path) -> None:
-    """Export weights for users (``safetensors``), atomically."""
-    from safetensors.torch import save
+    """Export weights for users (``safetensors``; tied weights stored once), atomically."""
+    from safetensors.torch import save_model
 
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    atomic_write_bytes(path, save(tensors, metadata={"format_version": str(FORMAT_VERSION)}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        save_model(model, tmp, metadata={"format_version": str(FORMAT_VERSION)})
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_safetensors(model: torch.nn.Module, path: Path) -> None:
@@ -188,13 +197,12 @@ def load_safetensors(model: torch.nn.Module, path: Path) -> None:
     Raises:
         UserError: missing or unreadable file, or weights that do not fit the model.
     """
-    from safetensors.torch import load_file
+    from safetensors.torch import load_model
 
     if not path.is_file():
         raise UserError(f"{path}: no trained model in this run directory")
     try:
-        tensors = load_file(str(path))
-        model.load_state_dict(tensors)
+        load_model(model, str(path))
     except Exception as err:
         raise UserError(f"{path}: cannot load the model weights ({type(err).__name__}: {str(err)[:120]})") from None
 

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from textgan.config import GeneratorConfig
+from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID
+from textgan.models.generators import alive_mask, build_generator
+
+V, T, B = 12, 6, 4
+KINDS = ["rmc", "lstm", "gpt2"]
+
+
+def tiny(kind: str, banned=(PAD_ID, BOS_ID)):
+    cfg = GeneratorConfig(generator=kind, embed_dim=8, hidden_dim=8, head_size=4, num_heads=2, num_layers=1)
+    return build_generator(cfg, V, T, list(banned))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sample_shapes_and_dtypes(kind: str) -> None:
+    gen = tiny(kind)
+    s = gen.sample(B, beta=3.0)
+    assert s.ids.shape == (B, T) and s.ids.dtype == torch.long
+    assert s.soft.shape == (B, T, V) and s.soft.dtype == torch.float32
+    assert s.logits.shape == (B, T, V) and s.noise.shape == (B, T, V)
+    assert gen(s.ids).shape == (B, T, V)
+    assert gen.log_prob(s.ids).shape == (B,)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_soft_rows_sum_to_one_and_hard_tokens_are_their_argmax(kind: str) -> None:
+    gen = tiny(kind)
+    s = gen.sample(8, beta=2.0)
+    torch.testing.assert_close(s.soft.sum(-1), torch.ones(8, T))
+    alive = alive_mask(s.ids)
+    # Teacher forcing on the hard tokens reproduces the free-running choice.
+    assert torch.equal((s.logits + s.noise).argmax(-1)[alive], s.ids[alive])
+    # After <eos> the rows are one-hot <pad>, and ids are <pad>.
+    assert torch.all(s.ids[~alive] == PAD_ID)
+    assert torch.all(s.soft[~alive][:, PAD_ID] == 1.0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_log_prob_is_sum_of_teacher_forced_log_softmax(kind: str) -> None:
+    gen = tiny(kind)
+    ids = gen.sample_ids(6)[0]
+    ids[0] = torch.tensor([4, 5, 6, 7, 8, 9])  # one sequence without <eos>
+    ids[1] = torch.tensor([4, EOS_ID, PAD_ID, PAD_ID, PAD_ID, PAD_ID])
+    logp = F.log_softmax(gen(ids), dim=-1).gather(-1, ids[..., None])[..., 0]
+    expected = (logp * alive_mask(ids)).sum(1)
+    torch.testing.assert_close(gen.log_prob(ids), expected)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_log_prob_has_gradient_and_banned_tokens_are_never_sampled(kind: str) -> None:
+    gen = tiny(kind, banned=(PAD_ID, BOS_ID, EOS_ID))
+    ids = gen.sample_ids(32)[0]
+    assert not torch.isin(ids, torch.tensor([PAD_ID, BOS_ID, EOS_ID])).any()
+    gen.log_prob(ids).sum().backward()
+    assert all(p.grad is not None for p in gen.parameters() if p.requires_grad)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sampling_is_reproducible_with_a_generator(kind: str) -> None:
+    gen = tiny(kind)
+    a = gen.sample_ids(5, generator=torch.Generator().manual_seed(3))[0]
+    b = gen.sample_ids(5, generator=torch.Generator().manual_seed(3))[0]
+    assert torch.equal(a, b)
+
+
+def test_alive_mask() -> None:
+    ids = torch.tensor([[4, EOS_ID, 0, 0], [4, 5, 6, 7], [EOS_ID, 0, 0, 0]])
+    assert alive_mask(ids).tolist() == [[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]]
