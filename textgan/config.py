@@ -106,6 +106,70 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class CriticConfig:
+    """Critic / discriminator architecture (RelGAN sizes by default)."""
+
+    critic_embed_dim: int = field(default=64, metadata=_help("critic embedding size (split over representations)"))
+    num_rep: int = field(default=64, metadata=_help("critic: parallel embedding representations"))
+    filter_sizes: tuple[int, ...] = field(default=(2, 3, 4, 5), metadata=_help("critic: convolution widths"))
+    num_filters: int = field(default=300, metadata=_help("critic: filters per width"))
+    critic_dropout: float = field(default=0.25, metadata=_help("critic: dropout before the output MLP"))
+
+    def __post_init__(self) -> None:
+        if self.critic_embed_dim < 1 or self.num_rep < 1 or self.critic_embed_dim % self.num_rep:
+            raise ValueError("--critic-embed-dim: must be a positive multiple of --num-rep")
+        if not self.filter_sizes or min(self.filter_sizes) < 1:
+            raise ValueError("--filter-sizes: widths must be >= 1")
+        if self.num_filters < 1:
+            raise ValueError("--num-filters: must be >= 1")
+        if not 0 <= self.critic_dropout < 1:
+            raise ValueError("--critic-dropout: must be in [0, 1)")
+
+
+LOSSES = ("ppo", "wgan-gp", "rsgan", "standard", "hinge")
+RATIOS = ("exact", "discriminator")
+
+
+@dataclass(frozen=True)
+class AdvConfig:
+    """The adversarial phase (PAPER.md): losses, ratio clipping, reweighting, schedule."""
+
+    adv_steps: int = field(default=0, metadata=_help("adversarial iterations after MLE pretraining (0: MLE only)"))
+    loss: Literal["ppo", "wgan-gp", "rsgan", "standard", "hinge"] = field(
+        default="ppo",
+        metadata=_help("ppo: clipped ratio + sample reweighting (the paper); wgan-gp, rsgan (RelGAN), standard, hinge"),
+    )
+    ratio: Literal["exact", "discriminator"] = field(
+        default="exact",
+        metadata=_help("ppo ratio p_theta/p_theta_old: exact (teacher-forced log-probs) or discriminator (the paper's D)"),
+    )
+    reweight: bool = field(default=True, metadata=_help("ppo: reweight fake samples in the critic loss by B*softmax(f)"))
+    clip: bool = field(default=True, metadata=_help("ppo: clip the probability ratio"))
+    clip_eps: float = field(default=0.4, metadata=_help("ppo: clipping epsilon"))
+    n_critic: int = field(default=5, metadata=_help("critic updates per adversarial iteration"))
+    g_steps: int = field(default=5, metadata=_help("generator updates per iteration (ppo: against one frozen theta_old)"))
+    gp_weight: float = field(default=5.0, metadata=_help("gradient-penalty weight (ppo, wgan-gp)"))
+    beta_max: float = field(default=100.0, metadata=_help("final Gumbel-softmax inverse temperature"))
+    beta_schedule: Literal["exp", "lin", "none"] = field(
+        default="exp", metadata=_help("beta annealing from 1 to --beta-max: exp, lin, or none (constant beta_max)")
+    )
+    adv_lr: float = field(default=1e-4, metadata=_help("Adam learning rate of generator, critic and D"))
+    adv_eval_every: int = field(default=100, metadata=_help("evaluate every N adversarial iterations (and at the end)"))
+
+    def __post_init__(self) -> None:
+        _check(self.adv_steps >= 0, "--adv-steps", "must be >= 0")
+        _check(self.loss in LOSSES, "--loss", f"unknown loss {self.loss!r} (choose from {', '.join(LOSSES)})")
+        _check(self.ratio in RATIOS, "--ratio", f"unknown ratio {self.ratio!r} (choose from {', '.join(RATIOS)})")
+        _check(self.clip_eps > 0, "--clip-eps", "must be > 0")
+        _check(self.n_critic >= 1, "--n-critic", "must be >= 1")
+        _check(self.g_steps >= 1, "--g-steps", "must be >= 1")
+        _check(self.gp_weight >= 0, "--gp-weight", "must be >= 0")
+        _check(self.beta_max >= 1, "--beta-max", "must be >= 1")
+        _check(self.adv_lr > 0, "--adv-lr", "must be > 0")
+        _check(self.adv_eval_every >= 1, "--adv-eval-every", "must be >= 1")
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     """Periodic evaluation during training."""
 
@@ -132,7 +196,10 @@ class LMConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: GeneratorConfig = field(default_factory=GeneratorConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    critic: CriticConfig = field(default_factory=CriticConfig)
+    adv: AdvConfig = field(default_factory=AdvConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    init_from: str = field(default="", metadata=_help("start from the generator of this run dir (skips MLE pretraining)"))
     run_dir: str = field(default="", metadata=_help("output directory (default: runs/lm-<time>)"))
     seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
@@ -145,6 +212,8 @@ PRESETS: dict[str, LMConfig] = {
         data=DataConfig(oracle_vocab_size=50, oracle_len=8, oracle_train_size=128, oracle_test_size=32,
                         max_train_sentences=256, max_test_sentences=64, max_len=16),
         model=GeneratorConfig(embed_dim=8, hidden_dim=16, head_size=8, num_layers=1),
+        critic=CriticConfig(critic_embed_dim=8, num_rep=4, filter_sizes=(2, 3), num_filters=8),
+        adv=AdvConfig(adv_steps=3, n_critic=2, g_steps=2, adv_eval_every=2, beta_max=10.0),
         train=TrainConfig(batch_size=16, mle_epochs=2),
         eval=EvalConfig(eval_every=1, eval_samples=32),
     ),
@@ -157,12 +226,14 @@ PRESETS: dict[str, LMConfig] = {
     # RelGAN paper settings for MS-COCO captions (NLTK-tokenised, lowercased).
     "coco": LMConfig(
         data=DataConfig(data="coco", tokenizer="nltk", lowercase=True),
+        adv=AdvConfig(adv_steps=3000),
         train=TrainConfig(mle_epochs=150),
         eval=EvalConfig(eval_every=10),
     ),
     # RelGAN paper settings for EMNLP2017 WMT News.
     "emnlp": LMConfig(
         data=DataConfig(data="emnlp_news", tokenizer="nltk", lowercase=True),
+        adv=AdvConfig(adv_steps=2000),
         train=TrainConfig(mle_epochs=150),
         eval=EvalConfig(eval_every=10),
     ),

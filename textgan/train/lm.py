@@ -16,12 +16,15 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from textgan import losses as L
 from textgan.config import LMConfig, to_dict
 from textgan.data.corpus import Corpus, load_corpus
 from textgan.data.vocab import Tokenizer, Vocab
 from textgan.metrics.bleu import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
+from textgan.models.critics import CNNCritic
 from textgan.models.generators import Generator, alive_mask, build_generator
+from textgan.models.gumbel import beta_at
 from textgan.train import common as C
 from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
 
@@ -37,7 +40,13 @@ def default_run_dir() -> Path:
 def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
     """Mean per-token negative log-likelihood of ``ids`` (B, T); padding after ``<eos>`` is not computed."""
     token_logp, _ = generator.token_log_probs(ids)
-    return -token_logp.mean()
+    return L.mle_nll(token_logp)[0]
+
+
+def sequence_log_prob(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """(B,) log-likelihood of ids (B, T) under teacher-forced logits (B, T, V), up to ``<eos>``."""
+    logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[..., None])[..., 0]  # (B, T)
+    return (logp * alive_mask(ids)).sum(dim=1)
 
 
 @torch.no_grad()
@@ -94,6 +103,10 @@ class LMTrainer:
         C.prepare_run_dir(self.run_dir, resume)
         seed_everything(cfg.seed)
         vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume else None
+        self.init_state = None
+        if cfg.init_from and not resume:
+            cfg, vocab, self.init_state = _init_from(cfg)
+            self.cfg = cfg
         try:
             self.corpus = load_corpus(cfg.data, self.run_dir, vocab)
         except BaseException:
@@ -103,9 +116,25 @@ class LMTrainer:
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
         self.generator = build_generator(cfg.model, len(self.corpus.vocab), self.corpus.max_len,
                                          self.corpus.banned_ids).to(self.device)
+        if self.init_state is not None:
+            self.generator.load_state_dict(self.init_state)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=cfg.train.mle_lr)
+        self.models: dict[str, torch.nn.Module] = {"generator": self.generator}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {"generator": self.g_opt}
+        adv = cfg.adv
+        if adv.adv_steps > 0:
+            vocab_size, max_len = len(self.corpus.vocab), self.corpus.max_len
+            self.critic = CNNCritic(cfg.critic, vocab_size, max_len).to(self.device)
+            self.models["critic"] = self.critic
+            self.optimizers["generator_adv"] = torch.optim.Adam(self.generator.parameters(), lr=adv.adv_lr)
+            self.optimizers["critic"] = torch.optim.Adam(self.critic.parameters(), lr=adv.adv_lr)
+            if adv.loss == "ppo" and adv.ratio == "discriminator":
+                self.discriminator = CNNCritic(cfg.critic, vocab_size, max_len).to(self.device)
+                self.models["discriminator"] = self.discriminator
+                self.optimizers["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=adv.adv_lr)
         self.step = 0
         self.epoch = 0
+        self.adv_step = 0
         self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE)
         self.started = time.time()
         if resume:
@@ -120,9 +149,17 @@ class LMTrainer:
     # -- state -----------------------------------------------------------------
     def _restore(self) -> None:
         ckpt = C.load_checkpoint(self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT, TASK)
-        self.generator.load_state_dict(ckpt[C.KEY_MODELS]["generator"])
-        self.g_opt.load_state_dict(ckpt[C.KEY_OPTIMIZERS]["generator"])
+        try:
+            for name, model in self.models.items():
+                if name in ckpt[C.KEY_MODELS]:
+                    model.load_state_dict(ckpt[C.KEY_MODELS][name])
+            for name, opt in self.optimizers.items():
+                if name in ckpt[C.KEY_OPTIMIZERS]:
+                    opt.load_state_dict(ckpt[C.KEY_OPTIMIZERS][name])
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise UserError(f"--resume: the checkpoint does not fit this config ({str(err).splitlines()[0][:160]})") from None
         self.step, self.epoch = int(ckpt[C.KEY_STEP]), int(ckpt[C.KEY_EPOCH])
+        self.adv_step = int(ckpt[C.KEY_STATE].get("adv_step", 0))
         C.set_rng_state(ckpt[C.KEY_RNG], self.data_rng)
         C.truncate_metrics(self.run_dir / C.METRICS_FILE, self.step)
         log.info("resumed %s at epoch %d, step %d", self.run_dir, self.epoch, self.step)
@@ -131,7 +168,7 @@ class LMTrainer:
         """Write ``checkpoints/last.pt`` and ``generator.safetensors``."""
         C.save_checkpoint(
             self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT, TASK, to_dict(self.cfg), self.step, self.epoch,
-            {"generator": self.generator}, {"generator": self.g_opt}, C.rng_state(self.data_rng),
+            self.models, self.optimizers, C.rng_state(self.data_rng), {"adv_step": self.adv_step},
         )
         C.export_safetensors(self.generator, self.run_dir / C.GENERATOR_FILE)
 
@@ -140,13 +177,15 @@ class LMTrainer:
         """Score the generator, write samples and one metrics record."""
         t0 = time.time()
         metrics, texts = evaluate_generator(self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1))
-        record = {"step": self.step, "phase": phase, "epoch": self.epoch, **(extra or {}), **metrics,
+        record = {"step": self.step, "phase": phase, "epoch": self.epoch, "adv_step": self.adv_step,
+                  **(extra or {}), **metrics,
                   "eval_seconds": round(time.time() - t0, 3), "elapsed": round(time.time() - self.started, 3)}
         self.metrics.log(record)
         path = self.run_dir / C.SAMPLES_DIR / f"step-{self.step:06d}.txt"
         C.atomic_write_bytes(path, ("\n".join(texts) + "\n").encode("utf-8"))
         shown = "  ".join(f"{k}={v:.4f}" for k, v in metrics.items())
-        log.info("[%s epoch %d step %d] %s (NLLs are per token)", phase, self.epoch, self.step, shown)
+        where = f"step {self.adv_step}" if phase == "adv" else f"epoch {self.epoch}"
+        log.info("[%s %s] %s (NLLs are per token)", phase, where, shown)
         for text in texts[: self.cfg.eval.show_samples]:
             log.info("  sample: %s", text)
         return record
@@ -181,14 +220,167 @@ class LMTrainer:
             self.checkpoint()
         bar.close()
 
+    def _real_batch(self) -> torch.Tensor:
+        """A real batch drawn with replacement from the training split (B, T)."""
+        n = self.corpus.train.shape[0]
+        idx = torch.randint(n, (self.cfg.train.batch_size,), generator=self.data_rng)
+        return self.corpus.train[idx].to(self.device)
+
+    def _fake_rows(self, beta: float) -> torch.Tensor:
+        """Soft rows (B, T, V) of a fresh generator batch, without gradient."""
+        with torch.no_grad():
+            ids, noise = self.generator.sample_ids(self.cfg.train.batch_size, keep_noise=True)
+            return self.generator.relax(ids, noise, beta).soft
+
+    def critic_step(self, beta: float) -> dict[str, float]:
+        """One critic update: reweighted (or baseline) critic loss plus gradient penalty."""
+        adv, tc = self.cfg.adv, self.cfg.train
+        real, fake = self._real_batch(), self._fake_rows(beta)
+        f_real, f_fake = self.critic(ids=real), self.critic(soft=fake)
+        if adv.loss == "ppo":
+            loss, stats = L.critic_loss(f_real, f_fake, reweight=adv.reweight)
+        else:
+            loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
+        if adv.loss in ("ppo", "wgan-gp") and adv.gp_weight > 0:
+            real_rows = torch.nn.functional.one_hot(real, self.critic.vocab_size).to(fake.dtype)
+            alpha = torch.rand(real.shape[0], device=self.device)
+            gp, gp_stats = L.gradient_penalty(lambda x: self.critic(soft=x), real_rows, fake, alpha)
+            loss = loss + adv.gp_weight * gp
+            stats.update(gp_stats)
+        C.optimizer_step(self.critic, self.optimizers["critic"], loss, tc.grad_clip, "critic", self.step)
+        return {"critic_loss": loss.item(), **{k: float(v) for k, v in stats.items()}}
+
+    def discriminator_step(self, fake_rows: torch.Tensor) -> dict[str, float]:
+        """One update of the density-ratio discriminator D on real text vs ``fake_rows``."""
+        real = self._real_batch()
+        loss, stats = L.discriminator_bce(self.discriminator(ids=real), self.discriminator(soft=fake_rows.detach()))
+        C.optimizer_step(self.discriminator, self.optimizers["discriminator"], loss, self.cfg.train.grad_clip,
+                         "discriminator", self.step)
+        return {"d_loss": loss.item(), **{k: float(v) for k, v in stats.items()}}
+
+    def generator_phase(self, beta: float) -> dict[str, float]:
+        """``g_steps`` generator updates.
+
+        ``ppo``: PAPER.md's recipe: draw y ~ p_theta_old with its Gumbel noise once,
+        then each update recomputes (teacher-forced on y, same noise) the soft rows,
+        A = f(soft rows) and log r, and minimises the clipped surrogate. Baselines
+        draw a fresh batch for each update.
+        """
+        adv, tc = self.cfg.adv, self.cfg.train
+        opt = self.optimizers["generator_adv"]
+        gen = self.generator
+        self.critic.requires_grad_(False)  # no critic gradients from generator losses
+        out: dict[str, float] = {}
+        try:
+            if adv.loss == "ppo":
+                with torch.no_grad():
+                    ids, noise = gen.sample_ids(tc.batch_size, keep_noise=True)
+                    old = gen.relax(ids, noise, beta)
+                    old_logp = sequence_log_prob(old.logits, ids)
+                old_d_logits = None
+                for _ in range(adv.g_steps):
+                    cur = gen.relax(ids, noise, beta)
+                    if adv.ratio == "exact":
+                        log_r = L.log_ratio_exact(sequence_log_prob(cur.logits, ids), old_logp)
+                    else:
+                        out.update(self.discriminator_step(cur.soft))
+                        self.discriminator.requires_grad_(False)
+                        if old_d_logits is None:
+                            with torch.no_grad():
+                                old_d_logits = self.discriminator(soft=old.soft)
+                        log_r = L.log_ratio_from_discriminator(self.discriminator(soft=cur.soft), old_d_logits)
+                        self.discriminator.requires_grad_(True)
+                    advantage = self.critic(soft=cur.soft)
+                    loss, stats = L.clipped_generator_loss(log_r, advantage, adv.clip_eps, adv.clip)
+                    C.optimizer_step(gen, opt, loss, tc.grad_clip, "generator", self.step)
+                    out.update({"g_loss": loss.item(), **{k: float(v) for k, v in stats.items()}})
+            else:
+                for _ in range(adv.g_steps):
+                    fake = gen.sample(tc.batch_size, beta=beta)
+                    f_fake = self.critic(soft=fake.soft)
+                    f_real = self.critic(ids=self._real_batch()) if adv.loss == "rsgan" else f_fake.detach()
+                    loss, _ = L.generator_loss(adv.loss, f_real, f_fake)
+                    C.optimizer_step(gen, opt, loss, tc.grad_clip, "generator", self.step)
+                    out["g_loss"] = loss.item()
+        finally:
+            self.critic.requires_grad_(True)
+        return out
+
+    def adversarial(self) -> None:
+        """``adv_steps`` iterations of ``n_critic`` critic updates then one generator phase."""
+        adv = self.cfg.adv
+        if self.adv_step >= adv.adv_steps:
+            return
+        if self.adv_step == 0:
+            self.evaluate("adv", {"beta": 1.0})
+        bar = tqdm(total=adv.adv_steps, initial=self.adv_step, desc="adversarial", unit="it",
+                   disable=not progress_enabled(self.cfg.progress), dynamic_ncols=True)
+        self.generator.train()
+        self.critic.train()
+        sums: dict[str, float] = {}
+        count = 0
+        t0 = time.time()
+        while self.adv_step < adv.adv_steps:
+            beta = beta_at(self.adv_step, adv.adv_steps, adv.beta_max, adv.beta_schedule)
+            for _ in range(adv.n_critic):
+                stats = self.critic_step(beta)
+            stats.update(self.generator_phase(beta))
+            self.adv_step += 1
+            self.step += 1
+            count += 1
+            for k, v in stats.items():
+                sums[k] = sums.get(k, 0.0) + v
+            bar.update(1)
+            bar.set_postfix(g=f"{stats.get('g_loss', 0):.3f}", gap=f"{stats.get('critic_gap', 0):.3f}", beta=f"{beta:.1f}")
+            if self.adv_step % adv.adv_eval_every == 0 or self.adv_step == adv.adv_steps:
+                extra = {"beta": beta, "seconds_per_iter": round((time.time() - t0) / count, 3),
+                         **{k: v / count for k, v in sums.items()}}
+                self.evaluate("adv", extra)
+                self.checkpoint()
+                sums, count, t0 = {}, 0, time.time()
+        bar.close()
+
     def run(self) -> dict[str, Any]:
         """All phases; returns the last metrics record."""
-        if self.step == 0 and self.cfg.train.mle_epochs == 0:
-            self.evaluate("init")
-        self.pretrain()
+        if self.init_state is None:
+            if self.step == 0 and self.cfg.train.mle_epochs == 0 and self.cfg.adv.adv_steps == 0:
+                self.evaluate("init")
+            self.pretrain()
+        if self.cfg.adv.adv_steps > 0:
+            self.adversarial()
         self.checkpoint()
         records = C.read_metrics(self.run_dir / C.METRICS_FILE)
         return records[-1] if records else {}
+
+
+def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]:
+    """Take the generator, its architecture, vocabulary and max_len from a pretrained run."""
+    import dataclasses
+
+    from safetensors.torch import load_file
+
+    run = Path(cfg.init_from)
+    for name in (C.CONFIG_FILE, C.MODEL_FILE, C.VOCAB_FILE, C.GENERATOR_FILE):
+        if not (run / name).is_file():
+            raise UserError(f"--init-from {run}: no {name} (not a trained textgan LM run)")
+    from textgan.config import load_json
+
+    try:
+        src = load_json(LMConfig, run / C.CONFIG_FILE)
+        meta = json.loads((run / C.MODEL_FILE).read_text(encoding="utf-8"))
+        if meta.get("task") != TASK:
+            raise ValueError(f"a '{meta.get('task')}' run, not a language-model run")
+        state = load_file(str(run / C.GENERATOR_FILE))
+        vocab = Vocab.load(run / C.VOCAB_FILE)
+    except (ValueError, OSError, json.JSONDecodeError) as err:
+        raise UserError(f"--init-from {run}: {err}") from None
+    data = dataclasses.replace(cfg.data, max_len=int(meta["max_len"]), tokenizer=src.data.tokenizer,
+                               lowercase=src.data.lowercase)
+    if src.data.tokenizer == "spm":
+        raise UserError("--init-from: runs with --tokenizer spm cannot be continued into a new run dir yet")
+    log.info("initialising from %s (generator %s, vocab %d, max_len %d)", run, src.model.generator, len(vocab),
+             meta["max_len"])
+    return dataclasses.replace(cfg, model=src.model, data=data), vocab, state
 
 
 def _remove_if_only_skeleton(run_dir: Path) -> None:

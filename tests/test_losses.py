@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from textgan import losses as L
+
+floats = st.floats(min_value=-50, max_value=50, allow_nan=False, width=32)
+scores = st.lists(floats, min_size=1, max_size=16).map(lambda xs: torch.tensor(xs))
+
+
+# -- reweighting ---------------------------------------------------------------------
+@settings(max_examples=80, deadline=None)
+@given(scores)
+def test_weights_nonnegative_mean_one(f) -> None:
+    w = L.reweighting_weights(f)
+    assert torch.all(w >= 0)
+    torch.testing.assert_close(w.mean(), torch.tensor(1.0))
+
+
+@settings(max_examples=80, deadline=None)
+@given(scores, st.floats(min_value=-100, max_value=100, width=32))
+def test_weights_ignore_a_constant_shift(f, c) -> None:
+    torch.testing.assert_close(L.reweighting_weights(f + c), L.reweighting_weights(f), atol=1e-4, rtol=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(scores)
+def test_weights_permute_with_the_batch(f) -> None:
+    perm = torch.randperm(len(f))
+    torch.testing.assert_close(L.reweighting_weights(f[perm]), L.reweighting_weights(f)[perm])
+
+
+def test_weights_uniform_for_equal_scores_and_carry_no_gradient() -> None:
+    f = torch.full((5,), 3.0, requires_grad=True)
+    w = L.reweighting_weights(f)
+    torch.testing.assert_close(w, torch.ones(5))
+    assert not w.requires_grad
+
+
+def test_weights_hand_computed() -> None:
+    w = L.reweighting_weights(torch.tensor([0.0, math.log(3.0)]))
+    torch.testing.assert_close(w, torch.tensor([0.5, 1.5]))
+
+
+# -- critic losses -------------------------------------------------------------------------
+def test_critic_loss_hand_computed() -> None:
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, math.log(3.0)])
+    loss, stats = L.critic_loss(real, fake, reweight=True)
+    expected = (0.5 * 0.0 + 1.5 * math.log(3.0)) / 2 - 2.0
+    assert loss.item() == pytest.approx(expected)
+    assert stats["max_weight"].item() == pytest.approx(1.5)
+    assert stats["critic_gap"].item() == pytest.approx(2.0 - math.log(3.0) / 2)
+    plain, _ = L.critic_loss(real, fake, reweight=False)
+    assert plain.item() == pytest.approx(math.log(3.0) / 2 - 2.0)
+
+
+def test_reweighted_critic_gradient_treats_weights_as_constants() -> None:
+    fake = torch.tensor([0.0, math.log(3.0)], requires_grad=True)
+    loss, _ = L.critic_loss(torch.zeros(2), fake)
+    loss.backward()
+    torch.testing.assert_close(fake.grad, torch.tensor([0.25, 0.75]))  # w / B
+
+
+def test_baseline_losses_hand_computed() -> None:
+    real, fake = torch.tensor([2.0]), torch.tensor([-1.0])
+    sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+    assert L.baseline_critic_loss("rsgan", real, fake)[0].item() == pytest.approx(-math.log(sig(3.0)))
+    assert L.generator_loss("rsgan", real, fake)[0].item() == pytest.approx(-math.log(sig(-3.0)))
+    assert L.baseline_critic_loss("hinge", real, fake)[0].item() == pytest.approx(0.0 + 0.0)
+    assert L.baseline_critic_loss("hinge", torch.tensor([0.5]), torch.tensor([0.5]))[0].item() == pytest.approx(2.0)
+    assert L.generator_loss("hinge", real, fake)[0].item() == pytest.approx(1.0)
+    std = -math.log(sig(2.0)) - math.log(1 - sig(-1.0))
+    assert L.baseline_critic_loss("standard", real, fake)[0].item() == pytest.approx(std)
+    assert L.generator_loss("standard", real, fake)[0].item() == pytest.approx(-math.log(sig(-1.0)))
+    assert L.baseline_critic_loss("wgan-gp", real, fake)[0].item() == pytest.approx(-3.0)
+    assert L.generator_loss("wgan-gp", real, fake)[0].item() == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        L.generator_loss("nope", real, fake)
+
+
+def test_discriminator_bce_and_ratio_from_logits() -> None:
+    loss, stats = L.discriminator_bce(torch.tensor([0.0]), torch.tensor([0.0]))
+    assert loss.item() == pytest.approx(2 * math.log(2))
+    # D = sigmoid(logit) = p_data / (p_data + p_theta): p_theta / p_data = exp(-logit)
+    log_r = L.log_ratio_from_discriminator(torch.tensor([1.0, -2.0]), torch.tensor([0.5, 0.5]))
+    torch.testing.assert_close(log_r, torch.tensor([-0.5, 2.5]))
+
+
+# -- gradient penalty ------------------------------------------------------------------------
+def test_gradient_penalty_zero_for_unit_norm_linear_critic() -> None:
+    torch.manual_seed(0)
+    w = torch.randn(4 * 6)
+    w = w / w.norm()
+    critic = lambda x: x.flatten(1) @ w  # noqa: E731
+    real = torch.nn.functional.one_hot(torch.randint(0, 6, (3, 4)), 6).float()
+    fake = torch.softmax(torch.randn(3, 4, 6), -1)
+    gp, stats = L.gradient_penalty(critic, real, fake, torch.rand(3))
+    assert gp.item() == pytest.approx(0.0, abs=1e-10)
+    assert stats["grad_norm"].item() == pytest.approx(1.0)
+
+
+def test_gradient_penalty_hand_computed_and_differentiable() -> None:
+    lin = nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[3.0, 4.0]]))  # gradient norm 5
+    critic = lambda x: lin(x).squeeze(-1)  # noqa: E731
+    gp, _ = L.gradient_penalty(critic, torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]]), torch.tensor([0.3]))
+    assert gp.item() == pytest.approx(16.0)
+    gp.backward()
+    # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||
+    torch.testing.assert_close(lin.weight.grad, torch.tensor([[2 * 4 * 3 / 5, 2 * 4 * 4 / 5]]))
+
+
+# -- clipped generator loss ------------------------------------------------------------------
+def test_clipped_loss_hand_computed() -> None:
+    log_r = torch.log(torch.tensor([2.0, 0.5, 2.0, 0.5]))
+    adv = torch.tensor([1.0, 1.0, -1.0, -1.0])
+    loss, stats = L.clipped_generator_loss(log_r, adv, clip_eps=0.4)
+    # PAPER.md: min(s1, s2) where A > 0, max(s1, s2) where A <= 0
+    targets = torch.tensor([min(2.0, 1.4), min(0.5, 0.6), max(-2.0, -1.4), max(-0.5, -0.6)])
+    assert loss.item() == pytest.approx(-targets.mean().item())
+    assert stats["clip_frac"].item() == pytest.approx(0.5)
+    assert stats["ratio_max"].item() == pytest.approx(2.0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.floats(-0.3, 0.3), st.floats(-5, 5)), min_size=1, max_size=12))
+def test_clipped_equals_unclipped_inside_the_trust_region(pairs) -> None:
+    log_r = torch.tensor([p[0] for p in pairs])  # exp(+-0.3) lies inside [0.6, 1.4]
+    adv = torch.tensor([p[1] for p in pairs])
+    clipped, _ = L.clipped_generator_loss(log_r, adv, clip_eps=0.4)
+    plain, _ = L.clipped_generator_loss(log_r, adv, clip_eps=0.4, clip=False)
+    torch.testing.assert_close(clipped, plain)
+    huge, _ = L.clipped_generator_loss(log_r * 10, adv, clip_eps=1e9)
+    torch.testing.assert_close(huge, L.clipped_generator_loss(log_r * 10, adv, clip=False)[0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(-5, 5), min_size=1, max_size=12))
+def test_clipped_loss_is_minus_mean_advantage_at_log_r_zero(advs) -> None:
+    adv = torch.tensor(advs)
+    loss, _ = L.clipped_generator_loss(torch.zeros_like(adv), adv)
+    torch.testing.assert_close(loss, -adv.mean())
+
+
+def test_no_gradient_through_log_r_where_clipped_term_is_selected() -> None:
+    log_r = torch.log(torch.tensor([2.0, 2.0, 0.3, 0.3, 1.1])).requires_grad_(True)
+    adv = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0])
+    loss, stats = L.clipped_generator_loss(log_r, adv, clip_eps=0.4)
+    loss.backward()
+    # r=2: A>0 takes min(2A, 1.4A) = 1.4A, A<0 takes max(2A, 1.4A) = 1.4A: clipped, zero gradient
+    assert log_r.grad[0] == 0 and log_r.grad[1] == 0
+    # r=0.3 (either sign of A) and r=1.1 select the unclipped r*A: gradient -r*A/B
+    torch.testing.assert_close(log_r.grad[2:], torch.tensor([-0.3 / 5, 0.3 / 5, -1.1 / 5]))
+    assert stats["clip_frac"].item() == pytest.approx(0.4)
+
+
+def test_finite_for_extreme_logits() -> None:
+    log_r = torch.tensor([1e4, -1e4, 80.0, -80.0], requires_grad=True)
+    adv = torch.tensor([1e3, -1e3, -1.0, 1.0], requires_grad=True)
+    loss, stats = L.clipped_generator_loss(log_r, adv)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(log_r.grad).all() and torch.isfinite(adv.grad).all()
+    assert all(torch.isfinite(v) for v in stats.values())
+    w = L.reweighting_weights(torch.tensor([1e4, -1e4, 0.0]))
+    assert torch.isfinite(w).all() and w.mean().item() == pytest.approx(1.0)
+    d_log_r = L.log_ratio_from_discriminator(torch.tensor([1e4]), torch.tensor([-1e4]))
+    assert torch.isfinite(L.clipped_generator_loss(d_log_r, torch.tensor([1.0]))[0])
+
+
+def test_exact_log_ratio_and_mle() -> None:
+    torch.testing.assert_close(L.log_ratio_exact(torch.tensor([-3.0]), torch.tensor([-5.0])), torch.tensor([2.0]))
+    loss, stats = L.mle_nll(torch.tensor([-1.0, -3.0]))
+    assert loss.item() == 2.0 and stats["nll"].item() == 2.0

@@ -1,0 +1,80 @@
+"""The adversarial phase: every loss and ratio runs; exact ratio starts at 1."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from textgan.cli import main
+from textgan.config import PRESETS
+from textgan.train.lm import LMTrainer
+
+SMOKE = ["train", "lm", "--preset", "smoke", "--no-progress", "--mle-epochs", "1", "--adv-steps", "2"]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--loss", "ppo", "--ratio", "exact"],
+        ["--loss", "ppo", "--ratio", "discriminator"],
+        ["--loss", "ppo", "--no-reweight", "--no-clip"],
+        ["--loss", "wgan-gp"],
+        ["--loss", "rsgan"],
+        ["--loss", "standard"],
+        ["--loss", "hinge"],
+    ],
+)
+def test_every_loss_runs(tmp_path, capsys, flags) -> None:
+    run = tmp_path / "run"
+    assert main([*SMOKE, "--run-dir", str(run), *flags]) == 0
+    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    adv = [r for r in records if r["phase"] == "adv"]
+    assert [r["adv_step"] for r in adv] == [0, 2]
+    assert "g_loss" in adv[-1] and "critic_gap" in adv[-1]
+    ckpt = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
+    assert "critic" in ckpt["models"] and ckpt["state"]["adv_step"] == 2
+    if "discriminator" in flags:
+        assert "discriminator" in ckpt["models"] and "d_loss" in adv[-1]
+
+
+def test_exact_log_ratio_is_zero_before_the_first_update(tmp_path) -> None:
+    cfg = PRESETS["smoke"]
+    cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu",
+                              adv=dataclasses.replace(cfg.adv, g_steps=1, clip_eps=1e-6))
+    trainer = LMTrainer(cfg)
+    stats = trainer.generator_phase(beta=1.0)
+    assert stats["ratio_mean"] == pytest.approx(1.0, abs=1e-5)
+    assert stats["ratio_max"] == pytest.approx(1.0, abs=1e-5)
+    assert stats["clip_frac"] == 0.0
+
+
+def test_later_updates_move_the_ratio(tmp_path) -> None:
+    cfg = PRESETS["smoke"]
+    cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu",
+                              adv=dataclasses.replace(cfg.adv, g_steps=4, adv_lr=0.05))
+    trainer = LMTrainer(cfg)
+    stats = trainer.generator_phase(beta=1.0)
+    assert abs(stats["ratio_mean"] - 1.0) > 1e-4
+
+
+def test_init_from_a_pretrained_run(tmp_path, capsys) -> None:
+    pre = tmp_path / "pre"
+    assert main(["train", "lm", "--preset", "smoke", "--no-progress", "--run-dir", str(pre)]) == 0
+    run = tmp_path / "adv"
+    assert main([*SMOKE, "--run-dir", str(run), "--init-from", str(pre), "--mle-epochs", "5"]) == 0
+    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["phase"] == "adv" for r in records)  # no MLE epochs: it starts from the pretrained generator
+    assert (run / "vocab.txt").read_text() == (pre / "vocab.txt").read_text()
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "x"), "--init-from", str(tmp_path / "nope")]) == 2
+    assert "--init-from" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, value", [("--clip-eps", "0"), ("--beta-max", "0.5"), ("--n-critic", "0"),
+                                         ("--loss", "bogus"), ("--ratio", "bogus"), ("--adv-lr", "-1")])
+def test_bad_adversarial_flags(tmp_path, capsys, flag, value) -> None:
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), flag, value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and flag in err and len(err.splitlines()) == 1

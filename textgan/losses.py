@@ -1,0 +1,181 @@
+"""Every training objective as a pure function returning ``(loss, stats)``.
+
+Conventions: critic / discriminator scores are raw (higher = more real); every
+``loss`` is a scalar to minimise; ``stats`` holds detached 0-d tensors for logging.
+Ratios live in log space (``log_ratio (B,)``). Sections refer to ``PAPER.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch.nn import functional as F
+
+Stats = dict[str, torch.Tensor]
+
+
+def reweighting_weights(fake_scores: torch.Tensor) -> torch.Tensor:
+    """Sample-reweighting importance weights ``w = B * softmax(f(x))`` (PAPER.md, "Critic step").
+
+    Args:
+        fake_scores: (B,) critic scores of generated samples.
+
+    Returns:
+        (B,) weights, ``>= 0`` with mean 1, detached (computed without gradient).
+    """
+    with torch.no_grad():
+        return fake_scores.shape[0] * torch.softmax(fake_scores.detach().float(), dim=0).to(fake_scores.dtype)
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor, reweight: bool = True) -> tuple[torch.Tensor, Stats]:
+    """Wasserstein critic loss, with sample reweighting by default (PAPER.md, "Critic step").
+
+    ``L_f = mean(w * f(fake)) - mean(f(real))``, ``w = B * softmax(f(fake))`` held
+    constant; ``reweight=False`` gives plain WGAN (``w = 1``).
+
+    Args:
+        real_scores: (B,) scores of real text.
+        fake_scores: (B,) scores of generated text.
+        reweight: use the importance weights.
+
+    Returns:
+        Scalar loss (mean reduction) and stats ``critic_gap``, ``max_weight``.
+    """
+    weights = reweighting_weights(fake_scores) if reweight else torch.ones_like(fake_scores)
+    loss = (weights * fake_scores).mean() - real_scores.mean()
+    gap = (real_scores.mean() - fake_scores.mean()).detach()
+    return loss, {"critic_gap": gap, "max_weight": weights.max().detach()}
+
+
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real_rows: torch.Tensor, fake_rows: torch.Tensor,
+                     alpha: torch.Tensor) -> tuple[torch.Tensor, Stats]:
+    """WGAN-GP penalty ``mean((||grad f(x_hat)||_2 - 1)^2)`` on interpolates (PAPER.md, "Players").
+
+    Args:
+        critic: maps rows (B, T, V) to scores (B,).
+        real_rows: (B, T, V) one-hot rows of real text.
+        fake_rows: (B, T, V) soft rows of generated text.
+        alpha: (B,) interpolation coefficients in [0, 1] (drawn by the caller).
+
+    Returns:
+        The penalty (multiply by the GP weight) and stats ``gp``, ``grad_norm``.
+    """
+    a = alpha.view(-1, *([1] * (real_rows.dim() - 1)))
+    x_hat = (a * real_rows + (1 - a) * fake_rows.detach()).requires_grad_(True)
+    scores = critic(x_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    norm = grad.flatten(1).norm(dim=1)  # (B,)
+    penalty = ((norm - 1.0) ** 2).mean()
+    return penalty, {"gp": penalty.detach(), "grad_norm": norm.mean().detach()}
+
+
+def discriminator_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tuple[torch.Tensor, Stats]:
+    """Binary cross-entropy of a real (1) / fake (0) classifier, mean over both batches.
+
+    Used for the density-ratio discriminator D and for the ``standard`` GAN critic.
+    """
+    loss = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
+        F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    acc = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
+    return loss, {"d_accuracy": acc.detach()}
+
+
+def log_ratio_from_discriminator(logits: torch.Tensor, old_logits: torch.Tensor) -> torch.Tensor:
+    """``log r`` from D's logits (PAPER.md, "Generator step", way 1).
+
+    At D's optimum ``D = p_data / (p_data + p_theta)``, so ``log(p_theta / p_data) = -logit``
+    and ``log r = log(p_theta/p_data)(x) - log(p_theta/p_data)(x_old) = old_logits - logits``.
+
+    Args:
+        logits: (B,) D's logits of the current samples (may carry gradient to the generator).
+        old_logits: (B,) D's logits of the samples drawn at the start of the phase.
+    """
+    return old_logits.detach() - logits
+
+
+def log_ratio_exact(log_prob: torch.Tensor, old_log_prob: torch.Tensor) -> torch.Tensor:
+    """``log r = log p_theta(y) - log p_theta_old(y)`` on the same tokens (way 2, exact)."""
+    return log_prob - old_log_prob.detach()
+
+
+def clipped_generator_loss(log_ratio: torch.Tensor, advantage: torch.Tensor, clip_eps: float = 0.4,
+                           clip: bool = True) -> tuple[torch.Tensor, Stats]:
+    """PPO-style clipped surrogate of the generator (PAPER.md, "Generator step").
+
+    ``s1 = r * A``, ``s2 = clip(r, 1 - eps, 1 + eps) * A``; the target is
+    ``min(s1, s2)`` where ``A > 0`` and ``max(s1, s2)`` where ``A <= 0``;
+    ``L_G = -mean(target)``. Where the clipped term is selected, the gradient with
+    respect to ``log_ratio`` is zero. ``clip=False`` gives ``-mean(r * A)``.
+    Note the sign rule is the paper's, not textbook PPO's (which takes
+    ``min(s1, s2)`` for every A): for ``A <= 0`` the clipped term is selected when
+    ``r > 1 + eps``, so the update never raises a low-scored sample's probability
+    past the trust region, while still lowering it freely.
+
+    Args:
+        log_ratio: (B,) ``log r`` (never a ratio of clamped probabilities).
+        advantage: (B,) ``A``, the critic's score of the samples (may carry gradient).
+        clip_eps: epsilon.
+        clip: apply clipping.
+
+    Returns:
+        Scalar loss and stats ``ratio_mean``, ``ratio_max``, ``clip_frac``.
+    """
+    # Clamp log r before exp only to keep r finite; outside +-20 the clipped branch decides anyway.
+    ratio = torch.exp(log_ratio.clamp(-20.0, 20.0))
+    s1 = ratio * advantage
+    if clip:
+        s2 = ratio.clamp(1.0 - clip_eps, 1.0 + clip_eps) * advantage
+        take_clipped = torch.where(advantage > 0, s2 < s1, s2 > s1)
+        target = torch.where(take_clipped, s2, s1)
+    else:
+        take_clipped = torch.zeros_like(ratio, dtype=torch.bool)
+        target = s1
+    stats = {
+        "ratio_mean": ratio.mean().detach(),
+        "ratio_max": ratio.max().detach(),
+        "clip_frac": take_clipped.float().mean().detach(),
+    }
+    return -target.mean(), stats
+
+
+def generator_loss(kind: str, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> tuple[torch.Tensor, Stats]:
+    """Generator loss of the baseline GANs.
+
+    ``wgan-gp`` and ``hinge``: ``-mean f(fake)``; ``standard``: non-saturating
+    ``BCE(f(fake), 1)``; ``rsgan`` (RelGAN): ``-mean log sigmoid(f(fake) - f(real))``.
+    """
+    if kind in ("wgan-gp", "hinge"):
+        loss = -fake_scores.mean()
+    elif kind == "standard":
+        loss = F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
+    elif kind == "rsgan":
+        loss = -F.logsigmoid(fake_scores - real_scores).mean()
+    else:
+        raise ValueError(f"--loss: unknown generator loss {kind!r}")
+    return loss, {}
+
+
+def baseline_critic_loss(kind: str, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> tuple[torch.Tensor, Stats]:
+    """Critic loss of the baseline GANs (``wgan-gp``: plain WGAN; add the GP separately).
+
+    ``standard``: BCE real=1 / fake=0; ``hinge``: ``mean relu(1 - f(real)) + mean relu(1 + f(fake))``;
+    ``rsgan``: ``-mean log sigmoid(f(real) - f(fake))``.
+    """
+    if kind == "wgan-gp":
+        return critic_loss(real_scores, fake_scores, reweight=False)
+    if kind == "standard":
+        loss, stats = discriminator_bce(real_scores, fake_scores)
+    elif kind == "hinge":
+        loss, stats = F.relu(1.0 - real_scores).mean() + F.relu(1.0 + fake_scores).mean(), {}
+    elif kind == "rsgan":
+        loss, stats = -F.logsigmoid(real_scores - fake_scores).mean(), {}
+    else:
+        raise ValueError(f"--loss: unknown critic loss {kind!r}")
+    return loss, {**stats, "critic_gap": (real_scores.mean() - fake_scores.mean()).detach()}
+
+
+def mle_nll(token_log_probs: torch.Tensor) -> tuple[torch.Tensor, Stats]:
+    """MLE loss: mean negative log-likelihood per token of (N,) token log-probs."""
+    loss = -token_log_probs.mean()
+    return loss, {"nll": loss.detach()}
