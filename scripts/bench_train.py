@@ -24,6 +24,48 @@ from textgan.models.generators import alive_mask, build_generator
 from textgan.train.lm import mle_loss
 
 REFERENCE_S_PER_EPOCH = {1: 210.0, 2: 125.0}  # TextGAN-PyTorch RelGAN, COCO, batch 64
+REFERENCE_S_PER_ADV_ITER = {1: 70.0, 2: 50.0}  # 5 critic steps + 1 generator step, same sizes
+
+
+def bench_adversarial(data: str, generator: str, iters: int) -> tuple[float, float, float]:
+    """Seconds per adversarial iteration (5 critic + 1 generator step), per critic step, per extra G step."""
+    import dataclasses
+    import tempfile
+
+    import logging
+
+    from textgan.train.lm import LMTrainer
+
+    logging.getLogger("textgan").setLevel(logging.WARNING)
+    preset = PRESETS["coco"]
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = dataclasses.replace(
+            preset, run_dir=str(Path(tmp) / "run"), device="cpu", progress=False,
+            data=dataclasses.replace(preset.data, data=data),
+            model=dataclasses.replace(preset.model, generator=generator),
+            adv=dataclasses.replace(preset.adv, g_steps=1, adv_steps=1000),
+        )
+        trainer = LMTrainer(cfg)
+        beta = 10.0
+        trainer.critic_step(beta)
+        trainer.generator_phase(beta)  # warm-up
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            for _ in range(cfg.adv.n_critic):
+                trainer.critic_step(beta)
+            trainer.generator_phase(beta)
+        per_iter = (time.perf_counter() - t0) / iters
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            trainer.critic_step(beta)
+        per_critic = (time.perf_counter() - t0) / iters
+        trainer.cfg = dataclasses.replace(cfg, adv=dataclasses.replace(cfg.adv, g_steps=3))
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            trainer.generator_phase(beta)
+        per_g3 = (time.perf_counter() - t0) / iters
+        per_g1 = per_iter - cfg.adv.n_critic * per_critic
+        return per_iter, per_critic, (per_g3 - per_g1) / 2
 
 
 def main() -> int:
@@ -32,6 +74,7 @@ def main() -> int:
     p.add_argument("--batches", type=int, default=30, help="timed MLE batches per thread count")
     p.add_argument("--generator", default="rmc", choices=["rmc", "lstm", "gpt2"])
     p.add_argument("--threads", default="1,2")
+    p.add_argument("--adv-iters", type=int, default=3, help="timed adversarial iterations per thread count (0: skip)")
     a = p.parse_args()
     if not Path(a.data, "train.txt").is_file():
         print(f"skip: no COCO data at {a.data}")
@@ -77,6 +120,16 @@ def main() -> int:
         ref = REFERENCE_S_PER_EPOCH.get(threads)
         speed = f"{ref / epoch:7.1f}x" if ref else "      -"
         print(f"{threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} {ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}")
+    if a.adv_iters > 0:
+        print("\nadversarial iteration (5 critic steps + 1 generator step, --loss ppo --ratio exact, batch 64, coco sizes)")
+        print(f"{'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} {'s/extra G step':>14}")
+        for threads in [int(t) for t in a.threads.split(",")]:
+            torch.set_num_threads(threads)
+            torch.manual_seed(0)
+            per_iter, per_critic, per_g = bench_adversarial(a.data, a.generator, a.adv_iters)
+            ref = REFERENCE_S_PER_ADV_ITER.get(threads)
+            speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
+            print(f"{threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} {per_critic:13.3f} {per_g:14.3f}")
     return 0
 
 

@@ -72,3 +72,13 @@ def test_sampling_is_reproducible_with_a_generator(kind: str) -> None:
 def test_alive_mask() -> None:
     ids = torch.tensor([[4, EOS_ID, 0, 0], [4, 5, 6, 7], [EOS_ID, 0, 0, 0]])
     assert alive_mask(ids).tolist() == [[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sample_soft_equals_teacher_forced_relaxation(kind: str) -> None:
+    gen = tiny(kind)
+    ids, noise = gen.sample_ids(6, generator=torch.Generator().manual_seed(4), keep_noise=True)
+    ids2, soft = gen.sample_soft(6, beta=3.0, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(ids, ids2)
+    with torch.no_grad():
+        torch.testing.assert_close(soft, gen.relax(ids, noise, 3.0).soft)

@@ -155,27 +155,48 @@ class Generator(nn.Module):
             LongTensor (B, T) ids (``<pad>`` after ``<eos>``) and, with ``keep_noise``,
             the (B, T, V) Gumbel noise that chose them.
         """
+        ids, noise, _ = self._sample_loop(batch_size, generator, keep_noise, None)
+        return ids, noise
+
+    @torch.no_grad()
+    def sample_soft(self, batch_size: int, *, beta: float, generator: torch.Generator | None = None,
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hard ids (B, T) and Gumbel-softmax rows (B, T, V) without gradient, in one pass.
+
+        For critic updates, which need no generator gradient: the rows are computed
+        inside the sampling loop, so no second (teacher-forced) pass is needed.
+        """
+        ids, _, soft = self._sample_loop(batch_size, generator, False, beta)
+        return ids, soft  # type: ignore[return-value]
+
+    def _sample_loop(self, batch_size: int, generator: torch.Generator | None, keep_noise: bool,
+                     beta: float | None) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         device = self.banned.device
         state = self._init_state(batch_size, device)
         tok = torch.full((batch_size,), BOS_ID, dtype=torch.long, device=device)
         done = torch.zeros(batch_size, dtype=torch.bool, device=device)
-        ids = torch.empty(batch_size, self.max_len, dtype=torch.long, device=device)
+        ids = torch.full((batch_size, self.max_len), PAD_ID, dtype=torch.long, device=device)
         noise = torch.empty(batch_size, self.max_len, self.vocab_size, device=device) if keep_noise else None
+        soft = None
+        if beta is not None:  # rows after <eos> stay one-hot <pad>
+            soft = torch.zeros(batch_size, self.max_len, self.vocab_size, device=device)
+            soft[:, :, PAD_ID] = 1.0
         for t in range(self.max_len):
             logits, state = self._step(tok, state, t)  # (B, V)
+            logits = self._mask(logits)
             g = gumbel_noise(logits.shape, device=device, dtype=logits.dtype, generator=generator)
-            tok = hard_tokens(self._mask(logits), g)
-            tok = tok.masked_fill(done, PAD_ID)
+            tok = hard_tokens(logits, g).masked_fill(done, PAD_ID)
+            if soft is not None:
+                soft[:, t] = torch.where(done[:, None], soft[:, t], gumbel_softmax(logits, g, beta))
             done |= tok == EOS_ID
             ids[:, t] = tok
             if noise is not None:
                 noise[:, t] = g
             if bool(done.all()) and t + 1 < self.max_len:  # the rest is padding
-                ids[:, t + 1 :] = PAD_ID
                 if noise is not None:
                     noise[:, t + 1 :] = gumbel_noise(noise[:, t + 1 :].shape, device=device, generator=generator)
                 break
-        return ids, noise
+        return ids, noise, soft
 
     def sample(self, batch_size: int, *, beta: float, generator: torch.Generator | None = None) -> Sample:
         """Draw a differentiable batch (hard ids plus Gumbel-softmax rows).
