@@ -113,7 +113,7 @@ def test_generate_without_a_trained_model(tmp_path, capsys) -> None:
 
 def test_resume_continues_to_more_epochs(tmp_path, capsys) -> None:
     run = tmp_path / "run"
-    assert main([*SMOKE, "--run-dir", str(run), "--mle-epochs", "1"]) == 0
+    assert main([*SMOKE, "--run-dir", str(run), "--mle-epochs", "1", "--adv-steps", "0"]) == 0
     assert main([*SMOKE, "--run-dir", str(run), "--resume", "--mle-epochs", "2"]) == 0
     epochs = [json.loads(x)["epoch"] for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert epochs == [1, 2]

@@ -28,6 +28,7 @@ commands:
   train lm      train a text GAN generator (MLE pretraining, then adversarial)
   generate      write sentences from a trained run
   eval lm       BLEU / self-BLEU / NLL of a file of sentences
+  plot          PNG curves of a run's metrics
 
 'textgan <command> --help' describes each command's options."""
 
@@ -215,6 +216,18 @@ def cmd_eval_lm(argv: list[str]) -> int:
     return 0
 
 
+def cmd_plot(argv: list[str]) -> int:
+    from textgan.plot import plot_run
+
+    p = argparse.ArgumentParser(prog="textgan plot", description="Write PNG curves of a run's metrics.jsonl.")
+    p.add_argument("run_dir", help="run directory")
+    p.add_argument("--out", default=None, help="output folder (default: RUN_DIR/plots)")
+    a = _parse(p, argv)
+    for path in plot_run(a.run_dir, a.out):
+        print(path)
+    return 0
+
+
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """argparse with its errors turned into UserError (one line, exit 2)."""
     def fail(message: str) -> None:
@@ -224,7 +237,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
     return parser.parse_args(argv)
 
 
-COMMANDS = {("train", "lm"): cmd_train_lm, ("generate",): cmd_generate, ("eval", "lm"): cmd_eval_lm}
+COMMANDS = {("train", "lm"): cmd_train_lm, ("generate",): cmd_generate, ("eval", "lm"): cmd_eval_lm, ("plot",): cmd_plot}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -261,6 +274,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from textgan.train.lm import TrainingInterrupted
+
+        if isinstance(exc, TrainingInterrupted):
+            print(str(exc), file=sys.stderr)
+            return 130
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -220,8 +220,10 @@ PRESETS: dict[str, LMConfig] = {
     # SeqGAN/RelGAN synthetic setting, sized to finish in minutes on 2 CPU cores.
     "oracle": LMConfig(
         model=GeneratorConfig(head_size=64),
-        train=TrainConfig(mle_epochs=8),
-        eval=EvalConfig(eval_every=2, eval_samples=1000),
+        critic=CriticConfig(num_filters=64),
+        train=TrainConfig(mle_epochs=5),
+        adv=AdvConfig(adv_steps=30, adv_eval_every=15),
+        eval=EvalConfig(eval_every=5, eval_samples=1000),
     ),
     # RelGAN paper settings for MS-COCO captions (NLTK-tokenised, lowercased).
     "coco": LMConfig(

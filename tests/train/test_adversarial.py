@@ -78,3 +78,15 @@ def test_bad_adversarial_flags(tmp_path, capsys, flag, value) -> None:
     assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), flag, value]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and flag in err and len(err.splitlines()) == 1
+
+
+def test_plot_writes_pngs(tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    assert main([*SMOKE, "--run-dir", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(run)]) == 0
+    paths = capsys.readouterr().out.split()
+    assert {p.rsplit("/", 1)[-1] for p in paths} == {"losses.png", "bleu.png", "nll.png", "ratio.png"}
+    assert all((run / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in ("bleu.png", "ratio.png"))
+    assert main(["plot", str(tmp_path / "none")]) == 2
+    assert capsys.readouterr().err.startswith("error:")

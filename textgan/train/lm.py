@@ -135,6 +135,12 @@ class LMTrainer:
         self.step = 0
         self.epoch = 0
         self.adv_step = 0
+        # Position inside the current MLE epoch and the running adversarial averages, so that a
+        # run stopped between two steps resumes exactly where it was.
+        self.mle: dict[str, Any] = {"order": None, "batch": 0, "loss_sum": 0.0, "tokens": 0, "seconds": 0.0}
+        self.adv_sums: dict[str, float] = {}
+        self.adv_count = 0
+        self.stop_requested = False
         self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE)
         self.started = time.time()
         if resume:
@@ -159,7 +165,11 @@ class LMTrainer:
         except (RuntimeError, ValueError, KeyError) as err:
             raise UserError(f"--resume: the checkpoint does not fit this config ({str(err).splitlines()[0][:160]})") from None
         self.step, self.epoch = int(ckpt[C.KEY_STEP]), int(ckpt[C.KEY_EPOCH])
-        self.adv_step = int(ckpt[C.KEY_STATE].get("adv_step", 0))
+        state = ckpt[C.KEY_STATE]
+        self.adv_step = int(state.get("adv_step", 0))
+        self.mle.update(state.get("mle", {}))
+        self.adv_sums = dict(state.get("adv_sums", {}))
+        self.adv_count = int(state.get("adv_count", 0))
         C.set_rng_state(ckpt[C.KEY_RNG], self.data_rng)
         C.truncate_metrics(self.run_dir / C.METRICS_FILE, self.step)
         log.info("resumed %s at epoch %d, step %d", self.run_dir, self.epoch, self.step)
@@ -168,7 +178,9 @@ class LMTrainer:
         """Write ``checkpoints/last.pt`` and ``generator.safetensors``."""
         C.save_checkpoint(
             self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT, TASK, to_dict(self.cfg), self.step, self.epoch,
-            self.models, self.optimizers, C.rng_state(self.data_rng), {"adv_step": self.adv_step},
+            self.models, self.optimizers, C.rng_state(self.data_rng),
+            {"adv_step": self.adv_step, "mle": dict(self.mle), "adv_sums": dict(self.adv_sums),
+             "adv_count": self.adv_count},
         )
         C.export_safetensors(self.generator, self.run_dir / C.GENERATOR_FILE)
 
@@ -192,33 +204,51 @@ class LMTrainer:
 
     # -- phases --------------------------------------------------------------------------
     def pretrain(self) -> None:
-        """MLE pretraining for ``mle_epochs`` epochs (continues from ``self.epoch``)."""
+        """MLE pretraining for ``mle_epochs`` epochs (continues mid-epoch after a resume)."""
         tc = self.cfg.train
-        n_batches = -(-self.corpus.train.shape[0] // tc.batch_size)
-        todo = max(tc.mle_epochs - self.epoch, 0)
-        if todo == 0:
+        n = self.corpus.train.shape[0]
+        n_batches = -(-n // tc.batch_size)
+        if self.epoch >= tc.mle_epochs:
             return
-        bar = tqdm(total=todo * n_batches, desc="MLE", unit="batch", disable=not progress_enabled(self.cfg.progress),
-                   dynamic_ncols=True)
+        done_batches = self.epoch * n_batches + self.mle["batch"]
+        bar = tqdm(total=tc.mle_epochs * n_batches, initial=done_batches, desc="MLE", unit="batch",
+                   disable=not progress_enabled(self.cfg.progress), dynamic_ncols=True)
         self.generator.train()
         while self.epoch < tc.mle_epochs:
-            t0, tokens, loss_sum, batches = time.time(), 0, 0.0, 0
-            for batch in self.corpus.batches(tc.batch_size, self.data_rng):
-                batch = batch.to(self.device)
+            st = self.mle
+            if st["order"] is None:  # a new epoch: shuffle
+                st.update(order=torch.randperm(n, generator=self.data_rng), batch=0, loss_sum=0.0, tokens=0, seconds=0.0)
+            t0 = time.time()
+            while st["batch"] < n_batches:
+                idx = st["order"][st["batch"] * tc.batch_size : (st["batch"] + 1) * tc.batch_size]
+                batch = self.corpus.train[idx].to(self.device)
                 loss = mle_loss(self.generator, batch)
                 C.optimizer_step(self.generator, self.g_opt, loss, tc.grad_clip, "MLE", self.step)
                 self.step += 1
-                batches += 1
-                loss_sum += loss.item()
-                tokens += int(alive_mask(batch).sum())
+                st["batch"] += 1
+                st["loss_sum"] += loss.item()
+                st["tokens"] += int(alive_mask(batch).sum())
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tokens / (time.time() - t0):.0f}")
+                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{st['tokens'] / (st['seconds'] + time.time() - t0):.0f}")
+                if self.stop_requested:
+                    st["seconds"] += time.time() - t0
+                    self._stop()
+            st["seconds"] += time.time() - t0
             self.epoch += 1
-            extra = {"train_loss": loss_sum / max(batches, 1), "tokens_per_s": round(tokens / (time.time() - t0), 1)}
+            extra = {"train_loss": st["loss_sum"] / n_batches, "tokens_per_s": round(st["tokens"] / max(st["seconds"], 1e-9), 1)}
+            st["order"] = None
             if self.epoch % self.cfg.eval.eval_every == 0 or self.epoch == tc.mle_epochs:
                 self.evaluate("mle", extra)
             self.checkpoint()
         bar.close()
+
+    def _stop(self) -> None:
+        """Write a checkpoint after the current step and leave (SIGINT/SIGTERM)."""
+        self.checkpoint()
+        raise TrainingInterrupted(
+            f"interrupted at step {self.step}; checkpoint written. Resume with: "
+            f"textgan train lm --resume --run-dir {self.run_dir}"
+        )
 
     def _real_batch(self) -> torch.Tensor:
         """A real batch drawn with replacement from the training split (B, T)."""
@@ -327,8 +357,6 @@ class LMTrainer:
                    disable=not progress_enabled(self.cfg.progress), dynamic_ncols=True)
         self.generator.train()
         self.critic.train()
-        sums: dict[str, float] = {}
-        count = 0
         t0 = time.time()
         while self.adv_step < adv.adv_steps:
             beta = beta_at(self.adv_step, adv.adv_steps, adv.beta_max, adv.beta_schedule)
@@ -337,21 +365,48 @@ class LMTrainer:
             stats.update(self.generator_phase(beta))
             self.adv_step += 1
             self.step += 1
-            count += 1
+            self.adv_count += 1
             for k, v in stats.items():
-                sums[k] = sums.get(k, 0.0) + v
+                self.adv_sums[k] = self.adv_sums.get(k, 0.0) + v
             bar.update(1)
             bar.set_postfix(g=f"{stats.get('g_loss', 0):.3f}", gap=f"{stats.get('critic_gap', 0):.3f}", beta=f"{beta:.1f}")
             if self.adv_step % adv.adv_eval_every == 0 or self.adv_step == adv.adv_steps:
-                extra = {"beta": beta, "seconds_per_iter": round((time.time() - t0) / count, 3),
-                         **{k: v / count for k, v in sums.items()}}
+                extra = {"beta": beta, "seconds_per_iter": round((time.time() - t0) / self.adv_count, 3),
+                         **{k: v / self.adv_count for k, v in self.adv_sums.items()}}
+                self.adv_sums, self.adv_count = {}, 0
                 self.evaluate("adv", extra)
                 self.checkpoint()
-                sums, count, t0 = {}, 0, time.time()
+                t0 = time.time()
+            elif self.stop_requested:
+                self._stop()
         bar.close()
 
     def run(self) -> dict[str, Any]:
-        """All phases; returns the last metrics record."""
+        """All phases; returns the last metrics record.
+
+        SIGINT / SIGTERM finish the current step, write a checkpoint and raise
+        :class:`TrainingInterrupted`.
+        """
+        import signal
+        import threading
+
+        def request_stop(signum: int, frame: Any) -> None:
+            if self.stop_requested:  # a second signal: stop now
+                raise KeyboardInterrupt
+            log.warning("signal %d: stopping after the current step (send again to stop at once)", signum)
+            self.stop_requested = True
+
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, request_stop)
+        try:
+            return self._run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _run(self) -> dict[str, Any]:
         if self.init_state is None:
             if self.step == 0 and self.cfg.train.mle_epochs == 0 and self.cfg.adv.adv_steps == 0:
                 self.evaluate("init")
@@ -391,6 +446,10 @@ def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]
     log.info("initialising from %s (generator %s, vocab %d, max_len %d)", run, src.model.generator, len(vocab),
              meta["max_len"])
     return dataclasses.replace(cfg, model=src.model, data=data), vocab, state
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on a signal after writing a checkpoint (the message says how to resume)."""
 
 
 def _remove_if_only_skeleton(run_dir: Path) -> None:

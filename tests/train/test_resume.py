@@ -1,0 +1,130 @@
+"""Interrupting a run and resuming it reproduces the uninterrupted run (CPU)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from textgan.cli import main
+from textgan.config import PRESETS
+from textgan.train import common as C
+from textgan.train.lm import LMTrainer, TrainingInterrupted
+
+TIMING = {"eval_seconds", "elapsed", "tokens_per_s", "seconds_per_iter"}
+
+
+def records(run):
+    return [{k: v for k, v in json.loads(x).items() if k not in TIMING} for x in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def smoke_cfg(run_dir, **adv):
+    cfg = PRESETS["smoke"]
+    return dataclasses.replace(cfg, run_dir=str(run_dir), device="cpu", progress=False,
+                               adv=dataclasses.replace(cfg.adv, **adv))
+
+
+class StopAfter:
+    """Request a stop (as SIGINT would) once the trainer reaches a given step."""
+
+    def __init__(self, trainer: LMTrainer, step: int) -> None:
+        self.trainer, self.step = trainer, step
+        original = C.optimizer_step
+
+        def wrapped(*args, **kwargs):
+            out = original(*args, **kwargs)
+            if trainer.step + 1 >= self.step and args[0] is trainer.generator:
+                trainer.stop_requested = True
+            return out
+
+        self.wrapped = wrapped
+
+
+@pytest.mark.parametrize("stop_at", [5, 12, 17])  # mid-epoch MLE, second epoch, adversarial phase
+def test_interrupt_and_resume_equals_continuous_run(tmp_path, monkeypatch, stop_at) -> None:
+    continuous = tmp_path / "continuous"
+    LMTrainer(smoke_cfg(continuous, adv_steps=3)).run()
+
+    run = tmp_path / "interrupted"
+    trainer = LMTrainer(smoke_cfg(run, adv_steps=3))
+    stopper = StopAfter(trainer, stop_at)
+    monkeypatch.setattr(C, "optimizer_step", stopper.wrapped)
+    with pytest.raises(TrainingInterrupted, match="--resume --run-dir"):
+        trainer.run()
+    monkeypatch.undo()
+    ckpt = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
+    assert ckpt["step"] >= stop_at - 1
+    LMTrainer(smoke_cfg(run, adv_steps=3), resume=True).run()
+
+    assert records(run) == records(continuous)
+    a = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)["models"]
+    b = torch.load(continuous / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)["models"]
+    for name in b:
+        for key in b[name]:
+            torch.testing.assert_close(a[name][key], b[name][key], rtol=0, atol=0)
+
+
+def test_resume_without_checkpoint_and_bad_checkpoints(tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    assert main(["train", "lm", "--preset", "smoke", "--resume", "--run-dir", str(run)]) == 2
+    assert "config.json" in capsys.readouterr().err
+    good = tmp_path / "good"
+    assert main(["train", "lm", "--preset", "smoke", "--no-progress", "--adv-steps", "0", "--run-dir", str(good)]) == 0
+    capsys.readouterr()
+    last = good / "checkpoints" / "last.pt"
+    data = last.read_bytes()
+    last.write_bytes(data[: len(data) // 2])  # truncated
+    assert main(["train", "lm", "--resume", "--run-dir", str(good), "--mle-epochs", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "truncated" in err[0]
+    last.write_text("not a checkpoint")
+    assert main(["train", "lm", "--resume", "--run-dir", str(good), "--mle-epochs", "3"]) == 2
+
+
+def test_checkpoint_checks_task_and_version(tmp_path) -> None:
+    from textgan.utils import UserError
+
+    path = tmp_path / "c.pt"
+    torch.save({"format_version": 99, "task": "lm", "models": {}}, path)
+    with pytest.raises(UserError, match="newer"):
+        C.load_checkpoint(path, "lm")
+    torch.save({"format_version": 1, "task": "style", "models": {}}, path)
+    with pytest.raises(UserError, match="'style' run"):
+        C.load_checkpoint(path, "lm")
+    with pytest.raises(UserError, match="not found"):
+        C.load_checkpoint(tmp_path / "missing.pt", "lm")
+
+
+class Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch pwned",))
+
+
+def test_pickle_that_runs_code_is_refused(tmp_path, monkeypatch) -> None:
+    from textgan.utils import UserError
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pt"
+    torch.save({"format_version": 1, "task": "lm", "models": Evil()}, path)
+    with pytest.raises(UserError, match="not a loadable textgan checkpoint"):
+        C.load_checkpoint(path, "lm")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_non_finite_loss_stops_with_a_message_and_keeps_the_checkpoint(tmp_path, capsys, monkeypatch) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "lm", "--preset", "smoke", "--no-progress", "--adv-steps", "0", "--run-dir", str(run)]) == 0
+    capsys.readouterr()
+    before = (run / "checkpoints" / "last.pt").read_bytes()
+    import textgan.train.lm as lm
+
+    monkeypatch.setattr(lm, "mle_loss", lambda gen, ids: gen(ids).sum() * float("nan"))
+    assert main(["train", "lm", "--resume", "--run-dir", str(run), "--mle-epochs", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "non-finite MLE loss" in err and "step" in err
+    assert (run / "checkpoints" / "last.pt").read_bytes() == before
