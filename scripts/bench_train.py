@@ -27,7 +27,12 @@ REFERENCE_S_PER_EPOCH = {1: 210.0, 2: 125.0}  # TextGAN-PyTorch RelGAN, COCO, ba
 REFERENCE_S_PER_ADV_ITER = {1: 70.0, 2: 50.0}  # 5 critic steps + 1 generator step, same sizes
 
 
-def bench_adversarial(data: str, generator: str, iters: int) -> tuple[float, float, float]:
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def bench_adversarial(data: str, generator: str, iters: int, device: str = "cpu") -> tuple[float, float, float]:
     """Seconds per adversarial iteration (5 critic + 1 generator step), per critic step, per extra G step."""
     import dataclasses
     import tempfile
@@ -40,7 +45,7 @@ def bench_adversarial(data: str, generator: str, iters: int) -> tuple[float, flo
     preset = PRESETS["coco"]
     with tempfile.TemporaryDirectory() as tmp:
         cfg = dataclasses.replace(
-            preset, run_dir=str(Path(tmp) / "run"), device="cpu", progress=False,
+            preset, run_dir=str(Path(tmp) / "run"), device=device, progress=False,
             data=dataclasses.replace(preset.data, data=data),
             model=dataclasses.replace(preset.model, generator=generator),
             adv=dataclasses.replace(preset.adv, g_steps=1, adv_steps=1000),
@@ -49,22 +54,31 @@ def bench_adversarial(data: str, generator: str, iters: int) -> tuple[float, flo
         beta = 10.0
         trainer.critic_step(beta)
         trainer.generator_phase(beta)  # warm-up
+        _sync(device)
         t0 = time.perf_counter()
         for _ in range(iters):
-            for _ in range(cfg.adv.n_critic):
-                trainer.critic_step(beta)
+            for fake in trainer._fake_rows(beta, cfg.adv.n_critic):
+                trainer.critic_step(beta, fake)
             trainer.generator_phase(beta)
+        _sync(device)
         per_iter = (time.perf_counter() - t0) / iters
         t0 = time.perf_counter()
         for _ in range(iters):
             trainer.critic_step(beta)
+        _sync(device)
         per_critic = (time.perf_counter() - t0) / iters
         trainer.cfg = dataclasses.replace(cfg, adv=dataclasses.replace(cfg.adv, g_steps=3))
         t0 = time.perf_counter()
         for _ in range(iters):
             trainer.generator_phase(beta)
+        _sync(device)
         per_g3 = (time.perf_counter() - t0) / iters
-        per_g1 = per_iter - cfg.adv.n_critic * per_critic
+        trainer.cfg = cfg
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            trainer.generator_phase(beta)
+        _sync(device)
+        per_g1 = (time.perf_counter() - t0) / iters
         return per_iter, per_critic, (per_g3 - per_g1) / 2
 
 
@@ -75,6 +89,7 @@ def main() -> int:
     p.add_argument("--generator", default="rmc", choices=["rmc", "lstm", "gpt2"])
     p.add_argument("--threads", default="1,2")
     p.add_argument("--adv-iters", type=int, default=3, help="timed adversarial iterations per thread count (0: skip)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (on CUDA the thread loop is moot)")
     a = p.parse_args()
     if not Path(a.data, "train.txt").is_file():
         print(f"skip: no COCO data at {a.data}")
@@ -84,16 +99,18 @@ def main() -> int:
     corpus = load_corpus(data_cfg)
     n_batches = -(-corpus.train.shape[0] // preset.train.batch_size)
     print(f"COCO train: {corpus.train.shape[0]} sentences, vocab {len(corpus.vocab)}, max_len {corpus.max_len}, "
-          f"{n_batches} batches of {preset.train.batch_size}; generator {a.generator} (coco preset sizes)")
+          f"{n_batches} batches of {preset.train.batch_size}; generator {a.generator} (coco preset sizes); device {a.device}")
     print(f"{'threads':>7} {'s/batch':>8} {'tokens/s':>9} {'s/epoch':>8} {'ref s/epoch':>11} {'speed-up':>8} {'sample sent/s':>13}")
     for threads in [int(t) for t in a.threads.split(",")]:
         torch.set_num_threads(threads)
         torch.manual_seed(0)
         model_cfg = preset.model.__class__(**{**preset.model.__dict__, "generator": a.generator})
-        gen = build_generator(model_cfg, len(corpus.vocab), corpus.max_len, corpus.banned_ids)
+        gen = build_generator(model_cfg, len(corpus.vocab), corpus.max_len, corpus.banned_ids).to(a.device)
         opt = torch.optim.Adam(gen.parameters(), lr=preset.train.mle_lr)
         rng = torch.Generator().manual_seed(0)
+        sample_rng = torch.Generator(device=a.device).manual_seed(0)
         batches = list(corpus.batches(preset.train.batch_size, rng))
+        batches = [b.to(a.device) for b in batches]
         for batch in batches[:2]:  # warm-up
             loss = mle_loss(gen, batch)
             opt.zero_grad()
@@ -108,16 +125,17 @@ def main() -> int:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(gen.parameters(), preset.train.grad_clip)
             opt.step()
+        _sync(a.device)
         dt = (time.perf_counter() - t0) / len(timed)
         epoch = dt * n_batches
         gen.eval()
         t0 = time.perf_counter()
         n_sample = 0
         while time.perf_counter() - t0 < 3.0:
-            gen.sample_ids(256, generator=rng)
+            gen.sample_ids(256, generator=sample_rng)
             n_sample += 256
         sps = n_sample / (time.perf_counter() - t0)
-        ref = REFERENCE_S_PER_EPOCH.get(threads)
+        ref = REFERENCE_S_PER_EPOCH.get(threads) if a.device == "cpu" else None
         speed = f"{ref / epoch:7.1f}x" if ref else "      -"
         print(f"{threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} {ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}")
     if a.adv_iters > 0:
@@ -126,8 +144,8 @@ def main() -> int:
         for threads in [int(t) for t in a.threads.split(",")]:
             torch.set_num_threads(threads)
             torch.manual_seed(0)
-            per_iter, per_critic, per_g = bench_adversarial(a.data, a.generator, a.adv_iters)
-            ref = REFERENCE_S_PER_ADV_ITER.get(threads)
+            per_iter, per_critic, per_g = bench_adversarial(a.data, a.generator, a.adv_iters, a.device)
+            ref = REFERENCE_S_PER_ADV_ITER.get(threads) if a.device == "cpu" else None
             speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
             print(f"{threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} {per_critic:13.3f} {per_g:14.3f}")
     return 0

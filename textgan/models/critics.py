@@ -81,7 +81,7 @@ class CNNCritic(nn.Module):
             # enough to stay in cache (2-3x faster than one big conv, and layout-stable).
             xt = x.detach().transpose(1, 2)  # (B*R, E/R, T)
             w = weight.detach().view(n, width, d)
-            chunk = max(1, _CHUNK_ELEMENTS // (n * steps))
+            chunk = rows if x.is_cuda else max(1, _CHUNK_ELEMENTS // (n * steps))  # GPUs prefer one launch
             best = []
             for i in range(0, rows, chunk):
                 xs = xt[i : i + chunk]
