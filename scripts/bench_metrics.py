@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 from textgan.data.vocab import Tokenizer
-from textgan.metrics.bleu import sentence_bleu_scores, self_bleu_scores
+from textgan.metrics.bleu import self_bleu_scores, sentence_bleu_scores
 
 NS = (2, 3, 4, 5)
 
@@ -60,7 +60,7 @@ def timed(fn):
 
 
 def max_delta(a, b) -> float:
-    return max(abs(x - y) for n in NS for x, y in zip(a[n], b[n]))
+    return max(abs(x - y) for n in NS for x, y in zip(a[n], b[n], strict=True))
 
 
 def report(title: str, ours, t_ours: float, nltk, t_nltk: float, fast, t_fast: float | None) -> None:

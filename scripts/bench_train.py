@@ -35,9 +35,8 @@ def _sync(device: str) -> None:
 def bench_adversarial(data: str, generator: str, iters: int, device: str = "cpu") -> tuple[float, float, float]:
     """Seconds per adversarial iteration (5 critic + 1 generator step), per critic step, per extra G step."""
     import dataclasses
-    import tempfile
-
     import logging
+    import tempfile
 
     from textgan.train.lm import LMTrainer
 
@@ -45,7 +44,10 @@ def bench_adversarial(data: str, generator: str, iters: int, device: str = "cpu"
     preset = PRESETS["coco"]
     with tempfile.TemporaryDirectory() as tmp:
         cfg = dataclasses.replace(
-            preset, run_dir=str(Path(tmp) / "run"), device=device, progress=False,
+            preset,
+            run_dir=str(Path(tmp) / "run"),
+            device=device,
+            progress=False,
             data=dataclasses.replace(preset.data, data=data),
             model=dataclasses.replace(preset.model, generator=generator),
             adv=dataclasses.replace(preset.adv, g_steps=1, adv_steps=1000),
@@ -98,9 +100,13 @@ def main() -> int:
     data_cfg = DataConfig(data=a.data, tokenizer=preset.data.tokenizer, lowercase=preset.data.lowercase)
     corpus = load_corpus(data_cfg)
     n_batches = -(-corpus.train.shape[0] // preset.train.batch_size)
-    print(f"COCO train: {corpus.train.shape[0]} sentences, vocab {len(corpus.vocab)}, max_len {corpus.max_len}, "
-          f"{n_batches} batches of {preset.train.batch_size}; generator {a.generator} (coco preset sizes); device {a.device}")
-    print(f"{'threads':>7} {'s/batch':>8} {'tokens/s':>9} {'s/epoch':>8} {'ref s/epoch':>11} {'speed-up':>8} {'sample sent/s':>13}")
+    print(
+        f"COCO train: {corpus.train.shape[0]} sentences, vocab {len(corpus.vocab)}, max_len {corpus.max_len}, "
+        f"{n_batches} batches of {preset.train.batch_size}; generator {a.generator} (coco preset sizes); device {a.device}"
+    )
+    print(
+        f"{'threads':>7} {'s/batch':>8} {'tokens/s':>9} {'s/epoch':>8} {'ref s/epoch':>11} {'speed-up':>8} {'sample sent/s':>13}"
+    )
     for threads in [int(t) for t in a.threads.split(",")]:
         torch.set_num_threads(threads)
         torch.manual_seed(0)
@@ -137,17 +143,25 @@ def main() -> int:
         sps = n_sample / (time.perf_counter() - t0)
         ref = REFERENCE_S_PER_EPOCH.get(threads) if a.device == "cpu" else None
         speed = f"{ref / epoch:7.1f}x" if ref else "      -"
-        print(f"{threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} {ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}")
+        print(
+            f"{threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} {ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}"
+        )
     if a.adv_iters > 0:
-        print("\nadversarial iteration (5 critic steps + 1 generator step, --loss ppo --ratio exact, batch 64, coco sizes)")
-        print(f"{'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} {'s/extra G step':>14}")
+        print(
+            "\nadversarial iteration (5 critic steps + 1 generator step, --loss ppo --ratio exact, batch 64, coco sizes)"
+        )
+        print(
+            f"{'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} {'s/extra G step':>14}"
+        )
         for threads in [int(t) for t in a.threads.split(",")]:
             torch.set_num_threads(threads)
             torch.manual_seed(0)
             per_iter, per_critic, per_g = bench_adversarial(a.data, a.generator, a.adv_iters, a.device)
             ref = REFERENCE_S_PER_ADV_ITER.get(threads) if a.device == "cpu" else None
             speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
-            print(f"{threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} {per_critic:13.3f} {per_g:14.3f}")
+            print(
+                f"{threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} {per_critic:13.3f} {per_g:14.3f}"
+            )
     return 0
 
 

@@ -78,10 +78,32 @@ def main() -> int:
     for variant in a.variants.split(","):
         for seed in a.seeds.split(","):
             run = out / f"{variant}-s{seed}"
-            cmd = [sys.executable, "-m", "textgan", "train", "lm", "--preset", "coco", "--data", a.data,
-                   "--init-from", a.init_from, "--adv-steps", str(a.adv_steps), "--adv-eval-every",
-                   str(a.adv_eval_every), "--seed", seed, "--device", a.device, "--no-progress",
-                   "--run-dir", str(run), *VARIANTS[variant], *a.extra.split()]
+            cmd = [
+                sys.executable,
+                "-m",
+                "textgan",
+                "train",
+                "lm",
+                "--preset",
+                "coco",
+                "--data",
+                a.data,
+                "--init-from",
+                a.init_from,
+                "--adv-steps",
+                str(a.adv_steps),
+                "--adv-eval-every",
+                str(a.adv_eval_every),
+                "--seed",
+                seed,
+                "--device",
+                a.device,
+                "--no-progress",
+                "--run-dir",
+                str(run),
+                *VARIANTS[variant],
+                *a.extra.split(),
+            ]
             jobs.append((variant, seed, run, cmd))
     env = {**os.environ, "OMP_NUM_THREADS": str(a.threads_per_run), "MKL_NUM_THREADS": str(a.threads_per_run)}
     start = time.time()
@@ -117,12 +139,19 @@ def main() -> int:
             if rec:
                 for k in KEYS:
                     rows[name][k].append(rec[k])
-    secs = [statistics.mean(r["seconds_per_iter"] for r in recs if "seconds_per_iter" in r)
-            for recs in records.values() if any("seconds_per_iter" in r for r in recs)]
-    lines = [f"Adversarial budget: {reached} iterations per run (seeds {a.seeds}); device {a.device}; "
-             f"{len(jobs)} runs, {a.parallel} in parallel, wall {wall / 60:.1f} min; "
-             f"mean {statistics.mean(secs) if secs else float('nan'):.2f} s per iteration per run.", "",
-             "| variant | " + " | ".join(KEYS) + " |", "|---" * (len(KEYS) + 1) + "|"]
+    secs = [
+        statistics.mean(r["seconds_per_iter"] for r in recs if "seconds_per_iter" in r)
+        for recs in records.values()
+        if any("seconds_per_iter" in r for r in recs)
+    ]
+    lines = [
+        f"Adversarial budget: {reached} iterations per run (seeds {a.seeds}); device {a.device}; "
+        f"{len(jobs)} runs, {a.parallel} in parallel, wall {wall / 60:.1f} min; "
+        f"mean {statistics.mean(secs) if secs else float('nan'):.2f} s per iteration per run.",
+        "",
+        "| variant | " + " | ".join(KEYS) + " |",
+        "|---" * (len(KEYS) + 1) + "|",
+    ]
     for name, vals in rows.items():
         lines.append(f"| {name} | " + " | ".join(fmt(vals[k]) for k in KEYS) + " |")
     text = "\n".join(lines) + "\n"

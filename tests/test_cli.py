@@ -17,8 +17,14 @@ SMOKE = ["train", "lm", "--preset", "smoke", "--no-progress"]
 
 
 def run_dir_layout_ok(run) -> None:
-    for name in ("config.json", "model.json", "vocab.txt", "metrics.jsonl", "generator.safetensors",
-                 "checkpoints/last.pt"):
+    for name in (
+        "config.json",
+        "model.json",
+        "vocab.txt",
+        "metrics.jsonl",
+        "generator.safetensors",
+        "checkpoints/last.pt",
+    ):
         assert (run / name).is_file(), name
     assert any((run / "samples").iterdir())
     ckpt = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)

@@ -17,8 +17,24 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 @pytest.mark.parametrize("loss", ["ppo", "rsgan"])
 def test_smoke_run_on_cuda(tmp_path, loss) -> None:
     run = tmp_path / "run"
-    assert main(["train", "lm", "--preset", "smoke", "--device", "cuda", "--no-progress", "--loss", loss,
-                 "--run-dir", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "lm",
+                "--preset",
+                "smoke",
+                "--device",
+                "cuda",
+                "--no-progress",
+                "--loss",
+                loss,
+                "--run-dir",
+                str(run),
+            ]
+        )
+        == 0
+    )
     last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
     assert last["adv_step"] == 3 and last["nll_gen"] > 0
     assert main(["generate", str(run), "-n", "5", "--device", "cuda"]) == 0

@@ -169,14 +169,19 @@ def _read_sentences(path: str, what: str) -> list[list[str]]:
 def cmd_eval_lm(argv: list[str]) -> int:
     from textgan.metrics.bleu import bleu, self_bleu
 
-    p = argparse.ArgumentParser(prog="textgan eval lm", description="BLEU-n, self-BLEU and NLL_gen of generated text "
-                                "(sentences are whitespace-tokenised, one per line).")
+    p = argparse.ArgumentParser(
+        prog="textgan eval lm",
+        description="BLEU-n, self-BLEU and NLL_gen of generated text "
+        "(sentences are whitespace-tokenised, one per line).",
+    )
     p.add_argument("--samples", required=True, help="generated sentences, one per line")
     p.add_argument("--references", required=True, help="reference sentences (e.g. the test split)")
     p.add_argument("--ns", default="2,3,4,5", help="BLEU orders, comma-separated (default 2,3,4,5)")
     p.add_argument("--self-bleu", action="store_true", help="also report self-BLEU of the samples")
     p.add_argument("--run", default=None, help="run directory: also report NLL_gen of its generator on the references")
-    p.add_argument("--max-hypotheses", type=int, default=None, help="score a seeded subset of this many samples (default: all)")
+    p.add_argument(
+        "--max-hypotheses", type=int, default=None, help="score a seeded subset of this many samples (default: all)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of that subset")
     p.add_argument("--smoothing", default="method1", help="nltk smoothing: method1 (default), method0, method2")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -192,7 +197,9 @@ def cmd_eval_lm(argv: list[str]) -> int:
     hyps = _read_sentences(a.samples, "--samples")
     refs = _read_sentences(a.references, "--references")
     try:
-        out: dict[str, float] = bleu(hyps, refs, ns, max_hypotheses=a.max_hypotheses, seed=a.seed, smoothing=a.smoothing)
+        out: dict[str, float] = bleu(
+            hyps, refs, ns, max_hypotheses=a.max_hypotheses, seed=a.seed, smoothing=a.smoothing
+        )
         if a.self_bleu:
             out.update(self_bleu(hyps, ns, max_hypotheses=a.max_hypotheses, seed=a.seed, smoothing=a.smoothing))
     except ValueError as exc:
@@ -230,6 +237,7 @@ def cmd_plot(argv: list[str]) -> int:
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """argparse with its errors turned into UserError (one line, exit 2)."""
+
     def fail(message: str) -> None:
         raise UserError(message)
 
@@ -237,7 +245,12 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
     return parser.parse_args(argv)
 
 
-COMMANDS = {("train", "lm"): cmd_train_lm, ("generate",): cmd_generate, ("eval", "lm"): cmd_eval_lm, ("plot",): cmd_plot}
+COMMANDS = {
+    ("train", "lm"): cmd_train_lm,
+    ("generate",): cmd_generate,
+    ("eval", "lm"): cmd_eval_lm,
+    ("plot",): cmd_plot,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -254,13 +267,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"textgan {__version__}")
         return 0
-    for key, fn in COMMANDS.items():
-        if tuple(args[: len(key)]) == key:
-            rest = args[len(key):]
-            break
-    else:
+    key = next((k for k in COMMANDS if tuple(args[: len(k)]) == k), None)
+    if key is None:
         known = ", ".join(" ".join(k) for k in COMMANDS)
         return _die(f"unknown command {' '.join(args[:2])!r} (commands: {known})")
+    fn, rest = COMMANDS[key], args[len(key) :]
     try:
         return fn(rest)
     except UserError as exc:

@@ -141,13 +141,19 @@ class AdvConfig:
     )
     ratio: Literal["exact", "discriminator"] = field(
         default="exact",
-        metadata=_help("ppo ratio p_theta/p_theta_old: exact (teacher-forced log-probs) or discriminator (the paper's D)"),
+        metadata=_help(
+            "ppo ratio p_theta/p_theta_old: exact (teacher-forced log-probs) or discriminator (the paper's D)"
+        ),
     )
-    reweight: bool = field(default=True, metadata=_help("ppo: reweight fake samples in the critic loss by B*softmax(f)"))
+    reweight: bool = field(
+        default=True, metadata=_help("ppo: reweight fake samples in the critic loss by B*softmax(f)")
+    )
     clip: bool = field(default=True, metadata=_help("ppo: clip the probability ratio"))
     clip_eps: float = field(default=0.4, metadata=_help("ppo: clipping epsilon"))
     n_critic: int = field(default=5, metadata=_help("critic updates per adversarial iteration"))
-    g_steps: int = field(default=5, metadata=_help("generator updates per iteration (ppo: against one frozen theta_old)"))
+    g_steps: int = field(
+        default=5, metadata=_help("generator updates per iteration (ppo: against one frozen theta_old)")
+    )
     gp_weight: float = field(default=5.0, metadata=_help("gradient-penalty weight (ppo, wgan-gp)"))
     beta_max: float = field(default=100.0, metadata=_help("final Gumbel-softmax inverse temperature"))
     beta_schedule: Literal["exp", "lin", "none"] = field(
@@ -177,9 +183,7 @@ class EvalConfig:
     eval_samples: int = field(default=1000, metadata=_help("generated sentences scored per evaluation"))
     bleu_ns: tuple[int, ...] = field(default=(2, 3, 4, 5), metadata=_help("BLEU orders to report"))
     self_bleu: bool = field(default=True, metadata=_help("report self-BLEU of the generated sentences"))
-    bleu_references: int = field(
-        default=0, metadata=_help("test sentences used as BLEU references (0: all)")
-    )
+    bleu_references: int = field(default=0, metadata=_help("test sentences used as BLEU references (0: all)"))
     show_samples: int = field(default=3, metadata=_help("samples printed to the log per evaluation"))
 
     def __post_init__(self) -> None:
@@ -199,7 +203,9 @@ class LMConfig:
     critic: CriticConfig = field(default_factory=CriticConfig)
     adv: AdvConfig = field(default_factory=AdvConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    init_from: str = field(default="", metadata=_help("start from the generator of this run dir (skips MLE pretraining)"))
+    init_from: str = field(
+        default="", metadata=_help("start from the generator of this run dir (skips MLE pretraining)")
+    )
     run_dir: str = field(default="", metadata=_help("output directory (default: runs/lm-<time>)"))
     seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
@@ -209,8 +215,15 @@ class LMConfig:
 PRESETS: dict[str, LMConfig] = {
     # A whole run in seconds; used by the tests.
     "smoke": LMConfig(
-        data=DataConfig(oracle_vocab_size=50, oracle_len=8, oracle_train_size=128, oracle_test_size=32,
-                        max_train_sentences=256, max_test_sentences=64, max_len=16),
+        data=DataConfig(
+            oracle_vocab_size=50,
+            oracle_len=8,
+            oracle_train_size=128,
+            oracle_test_size=32,
+            max_train_sentences=256,
+            max_test_sentences=64,
+            max_len=16,
+        ),
         model=GeneratorConfig(embed_dim=8, hidden_dim=16, head_size=8, num_layers=1),
         critic=CriticConfig(critic_embed_dim=8, num_rep=4, filter_sizes=(2, 3), num_filters=8),
         adv=AdvConfig(adv_steps=3, n_critic=2, g_steps=2, adv_eval_every=2, beta_max=10.0),
@@ -221,9 +234,9 @@ PRESETS: dict[str, LMConfig] = {
     "oracle": LMConfig(
         model=GeneratorConfig(head_size=64),
         critic=CriticConfig(num_filters=64),
-        train=TrainConfig(mle_epochs=5),
-        adv=AdvConfig(adv_steps=30, adv_eval_every=15),
-        eval=EvalConfig(eval_every=5, eval_samples=1000),
+        train=TrainConfig(mle_epochs=3),
+        adv=AdvConfig(adv_steps=20, adv_eval_every=10),
+        eval=EvalConfig(eval_every=3, eval_samples=1000),
     ),
     # RelGAN paper settings for MS-COCO captions (NLTK-tokenised, lowercased).
     "coco": LMConfig(

@@ -28,7 +28,9 @@ def reweighting_weights(fake_scores: torch.Tensor) -> torch.Tensor:
         return fake_scores.shape[0] * torch.softmax(fake_scores.detach().float(), dim=0).to(fake_scores.dtype)
 
 
-def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor, reweight: bool = True) -> tuple[torch.Tensor, Stats]:
+def critic_loss(
+    real_scores: torch.Tensor, fake_scores: torch.Tensor, reweight: bool = True
+) -> tuple[torch.Tensor, Stats]:
     """Wasserstein critic loss, with sample reweighting by default (PAPER.md, "Critic step").
 
     ``L_f = mean(w * f(fake)) - mean(f(real))``, ``w = B * softmax(f(fake))`` held
@@ -48,8 +50,12 @@ def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor, reweight: 
     return loss, {"critic_gap": gap, "max_weight": weights.max().detach()}
 
 
-def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real_rows: torch.Tensor, fake_rows: torch.Tensor,
-                     alpha: torch.Tensor) -> tuple[torch.Tensor, Stats]:
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor],
+    real_rows: torch.Tensor,
+    fake_rows: torch.Tensor,
+    alpha: torch.Tensor,
+) -> tuple[torch.Tensor, Stats]:
     """WGAN-GP penalty ``mean((||grad f(x_hat)||_2 - 1)^2)`` on interpolates (PAPER.md, "Players").
 
     Args:
@@ -75,8 +81,9 @@ def discriminator_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> t
 
     Used for the density-ratio discriminator D and for the ``standard`` GAN critic.
     """
-    loss = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
-        F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    loss = F.binary_cross_entropy_with_logits(
+        real_logits, torch.ones_like(real_logits)
+    ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     acc = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
     return loss, {"d_accuracy": acc.detach()}
 
@@ -99,8 +106,9 @@ def log_ratio_exact(log_prob: torch.Tensor, old_log_prob: torch.Tensor) -> torch
     return log_prob - old_log_prob.detach()
 
 
-def clipped_generator_loss(log_ratio: torch.Tensor, advantage: torch.Tensor, clip_eps: float = 0.4,
-                           clip: bool = True) -> tuple[torch.Tensor, Stats]:
+def clipped_generator_loss(
+    log_ratio: torch.Tensor, advantage: torch.Tensor, clip_eps: float = 0.4, clip: bool = True
+) -> tuple[torch.Tensor, Stats]:
     """PPO-style clipped surrogate of the generator (PAPER.md, "Generator step").
 
     ``s1 = r * A``, ``s2 = clip(r, 1 - eps, 1 + eps) * A``; the target is

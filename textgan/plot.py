@@ -44,7 +44,7 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
             continue
         fig, ax = plt.subplots(figsize=(7, 4))
         for key, points in series.items():
-            xs, ys = zip(*points)
+            xs, ys = zip(*points, strict=True)
             ax.plot(xs, ys, marker="o", markersize=3, label=key)
         if adv_start is not None:
             ax.axvline(adv_start, color="grey", linestyle=":", label="adversarial start")

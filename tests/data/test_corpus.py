@@ -62,9 +62,14 @@ def test_blank_lines_are_skipped_with_a_warning(tmp_path, caplog) -> None:
         (lambda d: None, "no train.txt"),
         (lambda d: ((d / "train.txt").write_text("a b\n"), (d / "test.txt").write_text("")), "empty"),
         (lambda d: ((d / "train.txt").write_text("\n \n"), (d / "test.txt").write_text("a\n")), "empty"),
-        (lambda d: ((d / "train.txt").write_bytes(b"ok line\nbad \xff byte\n"), (d / "test.txt").write_text("a\n")),
-         "line 2 is not valid UTF-8"),
-        (lambda d: ((d / "train.txt").write_bytes(b"\x00\x01\x02binary"), (d / "test.txt").write_text("a\n")), "binary"),
+        (
+            lambda d: ((d / "train.txt").write_bytes(b"ok line\nbad \xff byte\n"), (d / "test.txt").write_text("a\n")),
+            "line 2 is not valid UTF-8",
+        ),
+        (
+            lambda d: ((d / "train.txt").write_bytes(b"\x00\x01\x02binary"), (d / "test.txt").write_text("a\n")),
+            "binary",
+        ),
     ],
 )
 def test_bad_corpus_directories(tmp_path, setup, message) -> None:

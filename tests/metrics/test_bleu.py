@@ -18,8 +18,9 @@ sentence = st.lists(st.sampled_from("abcde"), min_size=0, max_size=9)
 def nltk_bleu(refs, hyp, n, method="method1"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return sentence_bleu(refs, hyp, weights=tuple(1.0 / n for _ in range(n)),
-                             smoothing_function=getattr(SmoothingFunction(), method))
+        return sentence_bleu(
+            refs, hyp, weights=tuple(1.0 / n for _ in range(n)), smoothing_function=getattr(SmoothingFunction(), method)
+        )
 
 
 @settings(max_examples=150, deadline=None)

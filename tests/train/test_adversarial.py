@@ -42,8 +42,9 @@ def test_every_loss_runs(tmp_path, capsys, flags) -> None:
 
 def test_exact_log_ratio_is_zero_before_the_first_update(tmp_path) -> None:
     cfg = PRESETS["smoke"]
-    cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu",
-                              adv=dataclasses.replace(cfg.adv, g_steps=1, clip_eps=1e-6))
+    cfg = dataclasses.replace(
+        cfg, run_dir=str(tmp_path / "r"), device="cpu", adv=dataclasses.replace(cfg.adv, g_steps=1, clip_eps=1e-6)
+    )
     trainer = LMTrainer(cfg)
     stats = trainer.generator_phase(beta=1.0)
     assert stats["ratio_mean"] == pytest.approx(1.0, abs=1e-5)
@@ -53,8 +54,9 @@ def test_exact_log_ratio_is_zero_before_the_first_update(tmp_path) -> None:
 
 def test_later_updates_move_the_ratio(tmp_path) -> None:
     cfg = PRESETS["smoke"]
-    cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu",
-                              adv=dataclasses.replace(cfg.adv, g_steps=4, adv_lr=0.05))
+    cfg = dataclasses.replace(
+        cfg, run_dir=str(tmp_path / "r"), device="cpu", adv=dataclasses.replace(cfg.adv, g_steps=4, adv_lr=0.05)
+    )
     trainer = LMTrainer(cfg)
     stats = trainer.generator_phase(beta=1.0)
     assert abs(stats["ratio_mean"] - 1.0) > 1e-4
@@ -72,8 +74,17 @@ def test_init_from_a_pretrained_run(tmp_path, capsys) -> None:
     assert "--init-from" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("flag, value", [("--clip-eps", "0"), ("--beta-max", "0.5"), ("--n-critic", "0"),
-                                         ("--loss", "bogus"), ("--ratio", "bogus"), ("--adv-lr", "-1")])
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--clip-eps", "0"),
+        ("--beta-max", "0.5"),
+        ("--n-critic", "0"),
+        ("--loss", "bogus"),
+        ("--ratio", "bogus"),
+        ("--adv-lr", "-1"),
+    ],
+)
 def test_bad_adversarial_flags(tmp_path, capsys, flag, value) -> None:
     assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), flag, value]) == 2
     err = capsys.readouterr().err.strip()

@@ -17,13 +17,17 @@ TIMING = {"eval_seconds", "elapsed", "tokens_per_s", "seconds_per_iter"}
 
 
 def records(run):
-    return [{k: v for k, v in json.loads(x).items() if k not in TIMING} for x in (run / "metrics.jsonl").read_text().splitlines()]
+    return [
+        {k: v for k, v in json.loads(x).items() if k not in TIMING}
+        for x in (run / "metrics.jsonl").read_text().splitlines()
+    ]
 
 
 def smoke_cfg(run_dir, **adv):
     cfg = PRESETS["smoke"]
-    return dataclasses.replace(cfg, run_dir=str(run_dir), device="cpu", progress=False,
-                               adv=dataclasses.replace(cfg.adv, **adv))
+    return dataclasses.replace(
+        cfg, run_dir=str(run_dir), device="cpu", progress=False, adv=dataclasses.replace(cfg.adv, **adv)
+    )
 
 
 class StopAfter:

@@ -196,16 +196,17 @@ def load_corpus(cfg: DataConfig, run_dir: Path | None = None, vocab: Vocab | Non
     train, n_train_cut = vocab.encode_batch(train_tok, max_len)
     test, n_test_cut = vocab.encode_batch(test_tok, max_len)
     if n_train_cut or n_test_cut:
-        log.warning(
-            "truncated %d train and %d test sentences to max_len=%d tokens", n_train_cut, n_test_cut, max_len
-        )
+        log.warning("truncated %d train and %d test sentences to max_len=%d tokens", n_train_cut, n_test_cut, max_len)
     targets = set(train.unique().tolist())
     # Never generate pad or bos; nor eos when every training sentence fills max_len.
     # <unk> stays allowed: test words unseen in training are <unk> and NLL_gen must stay finite.
     banned = [PAD_ID, BOS_ID] + ([EOS_ID] if EOS_ID not in targets else [])
     oov = sum(t == UNK_ID for t in test.view(-1).tolist())
     if oov:
-        log.info("test split: %d tokens (%.2f%%) are not in the training vocabulary (<unk>)",
-                 oov, 100.0 * oov / max(int((test != PAD_ID).sum()), 1))
+        log.info(
+            "test split: %d tokens (%.2f%%) are not in the training vocabulary (<unk>)",
+            oov,
+            100.0 * oov / max(int((test != PAD_ID).sum()), 1),
+        )
     test_words = [tokenizer.words(s) for s in test_lines]
     return Corpus(vocab, tokenizer, train, test, test_words, max_len, sorted(banned))

@@ -41,7 +41,9 @@ def _encode(sentences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray,
     return tokens, sent, pos, lengths
 
 
-def _ngram_counts(sentences: Sequence[Sequence[str]], max_n: int) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray]:
+def _ngram_counts(
+    sentences: Sequence[Sequence[str]], max_n: int
+) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray]:
     """For each order n = 1..max_n: unique (sentence, n-gram rank) pairs with their counts.
 
     Returns:
@@ -82,7 +84,12 @@ def _closest_lengths(hyp_lens: np.ndarray, ref_lens_sorted: np.ndarray) -> np.nd
 
 
 def _scores(
-    nums: np.ndarray, dens: np.ndarray, hyp_lens: list[int], ref_lens: list[int], ns: Sequence[int], smoothing: str,
+    nums: np.ndarray,
+    dens: np.ndarray,
+    hyp_lens: list[int],
+    ref_lens: list[int],
+    ns: Sequence[int],
+    smoothing: str,
 ) -> dict[int, list[float]]:
     """Per-hypothesis BLEU for each n, computed the way nltk's corpus_bleu does.
 
@@ -91,7 +98,7 @@ def _scores(
     """
     num_l, den_l = nums.tolist(), dens.tolist()
     out: dict[int, list[float]] = {n: [] for n in ns}
-    for i, (hl, rl) in enumerate(zip(hyp_lens, ref_lens)):
+    for i, (hl, rl) in enumerate(zip(hyp_lens, ref_lens, strict=True)):
         if num_l[0][i] == 0:
             for n in ns:
                 out[n].append(0.0)
@@ -128,7 +135,9 @@ def _check_args(ns: Sequence[int], smoothing: str) -> None:
 
 
 def sentence_bleu_scores(
-    hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]], ns: Sequence[int] = (2, 3, 4, 5),
+    hypotheses: Sequence[Sequence[str]],
+    references: Sequence[Sequence[str]],
+    ns: Sequence[int] = (2, 3, 4, 5),
     smoothing: str = "method1",
 ) -> dict[int, list[float]]:
     """Per-hypothesis nltk sentence BLEU against the shared references, for each order n."""
@@ -155,8 +164,13 @@ def sentence_bleu_scores(
 
 
 def bleu(
-    hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]], ns: Sequence[int] = (2, 3, 4, 5), *,
-    max_hypotheses: int | None = None, seed: int = 0, smoothing: str = "method1",
+    hypotheses: Sequence[Sequence[str]],
+    references: Sequence[Sequence[str]],
+    ns: Sequence[int] = (2, 3, 4, 5),
+    *,
+    max_hypotheses: int | None = None,
+    seed: int = 0,
+    smoothing: str = "method1",
 ) -> dict[str, float]:
     """Mean sentence BLEU-n of hypotheses against all references (identical to nltk).
 
@@ -184,7 +198,9 @@ def bleu(
 
 
 def self_bleu_scores(
-    sentences: Sequence[Sequence[str]], ns: Sequence[int] = (2, 3, 4, 5), smoothing: str = "method1",
+    sentences: Sequence[Sequence[str]],
+    ns: Sequence[int] = (2, 3, 4, 5),
+    smoothing: str = "method1",
 ) -> dict[int, list[float]]:
     """Per-sentence nltk BLEU of each sentence against all the other sentences."""
     _check_args(ns, smoothing)
@@ -224,8 +240,12 @@ def self_bleu_scores(
 
 
 def self_bleu(
-    sentences: Sequence[Sequence[str]], ns: Sequence[int] = (2, 3, 4, 5), *, max_hypotheses: int | None = None,
-    seed: int = 0, smoothing: str = "method1",
+    sentences: Sequence[Sequence[str]],
+    ns: Sequence[int] = (2, 3, 4, 5),
+    *,
+    max_hypotheses: int | None = None,
+    seed: int = 0,
+    smoothing: str = "method1",
 ) -> dict[str, float]:
     """Mean BLEU-n of each sentence against all the others (diversity; lower is more diverse).
 
@@ -248,7 +268,9 @@ def self_bleu(
 
 
 def corpus_bleu(
-    hypotheses: Sequence[str], references: Sequence[str] | Sequence[Sequence[str]], tokenize: str = "none",
+    hypotheses: Sequence[str],
+    references: Sequence[str] | Sequence[Sequence[str]],
+    tokenize: str = "none",
 ) -> float:
     """Corpus BLEU (0-100) with sacrebleu, for reporting.
 

@@ -1,8 +1,8 @@
 """Models: Gumbel-softmax, generators."""
 
 from textgan.models.generators import (
-    GPT2Generator,
     Generator,
+    GPT2Generator,
     LSTMGenerator,
     RMCGenerator,
     Sample,

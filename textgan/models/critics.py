@@ -105,8 +105,10 @@ class CNNCritic(nn.Module):
             emb = F.pad(emb, (0, 0, 0, self.min_len - t))
         x = emb.view(b, -1, self.num_rep, self.rep_dim).transpose(1, 2)  # (B, R, T, E/R)
         x = x.reshape(b * self.num_rep, -1, self.rep_dim)  # (B*R, T, E/R)
-        pools = [self._max_pool_conv(x, w, weight, bias)
-                 for w, weight, bias in zip(self.filter_sizes, self.conv_weights, self.conv_biases)]
+        pools = [
+            self._max_pool_conv(x, w, weight, bias)
+            for w, weight, bias in zip(self.filter_sizes, self.conv_weights, self.conv_biases, strict=True)
+        ]
         feat = torch.cat(pools, dim=1)  # (B*R, K*N)
         high = self.highway(feat)
         gate = torch.sigmoid(high)

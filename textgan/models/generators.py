@@ -33,7 +33,8 @@ class Sample(NamedTuple):
     Attributes:
         ids: LongTensor (B, T) hard tokens; ``<pad>`` after ``<eos>``.
         soft: (B, T, V) Gumbel-softmax rows (one-hot ``<pad>`` after ``<eos>``), differentiable.
-        logits: (B, T, V) teacher-forced logits on ``ids``, differentiable.
+        logits: (B, T, V) teacher-forced logits on ``ids``, differentiable (zeros past the
+            longest sequence of the batch, where nothing is computed).
         noise: (B, T, V) the Gumbel noise that chose ``ids``.
     """
 
@@ -61,7 +62,9 @@ class Generator(nn.Module):
         banned_ids: token ids never generated (specials absent from training targets).
     """
 
-    def __init__(self, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> None:
+    def __init__(
+        self, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)
+    ) -> None:
         super().__init__()
         self.vocab_size = vocab_size
         self.max_len = max_len
@@ -147,7 +150,11 @@ class Generator(nn.Module):
 
     @torch.no_grad()
     def sample_ids(
-        self, batch_size: int, *, generator: torch.Generator | None = None, keep_noise: bool = False,
+        self,
+        batch_size: int,
+        *,
+        generator: torch.Generator | None = None,
+        keep_noise: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Draw hard tokens with the incremental loop (no autograd).
 
@@ -159,8 +166,13 @@ class Generator(nn.Module):
         return ids, noise
 
     @torch.no_grad()
-    def sample_soft(self, batch_size: int, *, beta: float, generator: torch.Generator | None = None,
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample_soft(
+        self,
+        batch_size: int,
+        *,
+        beta: float,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Hard ids (B, T) and Gumbel-softmax rows (B, T, V) without gradient, in one pass.
 
         For critic updates, which need no generator gradient: the rows are computed
@@ -169,8 +181,9 @@ class Generator(nn.Module):
         ids, _, soft = self._sample_loop(batch_size, generator, False, beta)
         return ids, soft  # type: ignore[return-value]
 
-    def _sample_loop(self, batch_size: int, generator: torch.Generator | None, keep_noise: bool,
-                     beta: float | None) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    def _sample_loop(
+        self, batch_size: int, generator: torch.Generator | None, keep_noise: bool, beta: float | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         device = self.banned.device
         state = self._init_state(batch_size, device)
         tok = torch.full((batch_size,), BOS_ID, dtype=torch.long, device=device)
@@ -214,17 +227,29 @@ class Generator(nn.Module):
 
         With the weights that drew ``ids``, ``argmax(logits + noise) == ids``.
         """
-        logits = self(ids)  # (B, T, V)
-        soft = gumbel_softmax(logits, noise, beta)
-        pad_row = F.one_hot(torch.full_like(ids, PAD_ID), self.vocab_size).to(soft.dtype)
-        soft = torch.where(alive_mask(ids)[..., None], soft, pad_row)
+        alive = alive_mask(ids)
+        length = int(alive.sum(dim=1).max()) if ids.numel() else 0
+        # Positions after every sequence has ended are padding: not computed.
+        logits = self(ids[:, :length])  # (B, L, V)
+        soft = gumbel_softmax(logits, noise[:, :length], beta)
+        pad_row = F.one_hot(torch.full_like(ids, PAD_ID), self.vocab_size).to(soft.dtype)  # (B, T, V)
+        soft = torch.where(alive[:, :length, None], soft, pad_row[:, :length])
+        if length < ids.shape[1]:
+            soft = torch.cat([soft, pad_row[:, length:]], dim=1)
+            logits = torch.cat([logits, self._mask(torch.zeros_like(pad_row[:, length:]))], dim=1)
         return Sample(ids, soft, logits, noise)
 
 
 class LSTMGenerator(Generator):
     """LSTM language model (the SeqGAN/LeakGAN baseline architecture)."""
 
-    def __init__(self, cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> None:
+    def __init__(
+        self,
+        cfg: GeneratorConfig,
+        vocab_size: int,
+        max_len: int,
+        banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID),
+    ) -> None:
         super().__init__(vocab_size, max_len, banned_ids)
         self.embed = nn.Embedding(vocab_size, cfg.embed_dim)
         self.lstm = nn.LSTM(cfg.embed_dim, cfg.hidden_dim, batch_first=True)
@@ -287,7 +312,9 @@ class RelationalMemory(nn.Module):
         key, value = F.linear(row, w, b).split(d, dim=-1)
         return key, value, self.gate_input(row)
 
-    def step(self, memory: torch.Tensor, key_in: torch.Tensor, value_in: torch.Tensor, gate_in: torch.Tensor) -> torch.Tensor:
+    def step(
+        self, memory: torch.Tensor, key_in: torch.Tensor, value_in: torch.Tensor, gate_in: torch.Tensor
+    ) -> torch.Tensor:
         """One update: memory (B, S, D) and one step's input terms (B, D), (B, D), (B, 2D) -> memory."""
         b, s, d = memory.shape
         h, hs = self.num_heads, self.head_size
@@ -311,7 +338,13 @@ class RelationalMemory(nn.Module):
 class RMCGenerator(Generator):
     """RelGAN's generator: embedding, relational memory core, linear output over the flat memory."""
 
-    def __init__(self, cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> None:
+    def __init__(
+        self,
+        cfg: GeneratorConfig,
+        vocab_size: int,
+        max_len: int,
+        banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID),
+    ) -> None:
         super().__init__(vocab_size, max_len, banned_ids)
         self.embed = nn.Embedding(vocab_size, cfg.embed_dim)
         self.core = RelationalMemory(cfg.embed_dim, cfg.mem_slots, cfg.num_heads, cfg.head_size)
@@ -326,7 +359,7 @@ class RMCGenerator(Generator):
         memory = self.core.initial_memory(b, inputs.device)
         states = []
         # unbind: one backward op, where indexing per step would allocate a zero (B, T, D) gradient each step
-        for key, value, gate in zip(keys.unbind(1), values.unbind(1), gates.unbind(1)):
+        for key, value, gate in zip(keys.unbind(1), values.unbind(1), gates.unbind(1), strict=True):
             memory = self.core.step(memory, key, value, gate)
             states.append(memory.reshape(b, -1))
         return torch.stack(states, dim=1)  # (B, T, S*D)
@@ -351,7 +384,9 @@ class RMCGenerator(Generator):
         keys, values, gates = self.core.project_inputs(self.embed(inputs[r_idx, t_idx]))  # (N, D), (N, D), (N, 2D)
         memory = self.core.initial_memory(b, ids.device)
         outs = []
-        for key, value, gate, n in zip(keys.split(counts), values.split(counts), gates.split(counts), counts):
+        for key, value, gate, n in zip(
+            keys.split(counts), values.split(counts), gates.split(counts), counts, strict=True
+        ):
             memory = self.core.step(memory[:n], key, value, gate)  # (n, S, D)
             outs.append(memory.reshape(n, -1))
         packed = torch.cat(outs)  # (N, S*D), time-major over sorted rows
@@ -378,14 +413,27 @@ class GPT2Generator(Generator):
     uses the model's key/value cache.
     """
 
-    def __init__(self, cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> None:
+    def __init__(
+        self,
+        cfg: GeneratorConfig,
+        vocab_size: int,
+        max_len: int,
+        banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID),
+    ) -> None:
         super().__init__(vocab_size, max_len, banned_ids)
         from transformers import GPT2Config, GPT2LMHeadModel
 
         hf_cfg = GPT2Config(
-            vocab_size=vocab_size, n_positions=max_len + 1, n_embd=cfg.num_heads * cfg.head_size,
-            n_layer=cfg.num_layers, n_head=cfg.num_heads, resid_pdrop=0.0, embd_pdrop=0.0,
-            attn_pdrop=0.0, bos_token_id=BOS_ID, eos_token_id=EOS_ID,
+            vocab_size=vocab_size,
+            n_positions=max_len + 1,
+            n_embd=cfg.num_heads * cfg.head_size,
+            n_layer=cfg.num_layers,
+            n_head=cfg.num_heads,
+            resid_pdrop=0.0,
+            embd_pdrop=0.0,
+            attn_pdrop=0.0,
+            bos_token_id=BOS_ID,
+            eos_token_id=EOS_ID,
         )
         self.hf_config = hf_cfg
         self.model = GPT2LMHeadModel(hf_cfg)
@@ -409,6 +457,8 @@ class GPT2Generator(Generator):
 GENERATORS: dict[str, type[Generator]] = {"rmc": RMCGenerator, "lstm": LSTMGenerator, "gpt2": GPT2Generator}
 
 
-def build_generator(cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)) -> Generator:
+def build_generator(
+    cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)
+) -> Generator:
     """The generator named by ``cfg.generator``."""
     return GENERATORS[cfg.generator](cfg, vocab_size, max_len, banned_ids)

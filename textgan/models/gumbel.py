@@ -15,7 +15,10 @@ from torch.nn import functional as F
 
 
 def gumbel_noise(
-    shape: tuple[int, ...], *, device: torch.device, dtype: torch.dtype = torch.float32,
+    shape: tuple[int, ...],
+    *,
+    device: torch.device,
+    dtype: torch.dtype = torch.float32,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Standard Gumbel noise ``-log(E)``, ``E ~ Exp(1)``, of the given shape."""

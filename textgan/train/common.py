@@ -120,9 +120,17 @@ def set_rng_state(state: dict[str, Any], data_generator: torch.Generator | None 
         data_generator.set_state(state["data"])
 
 
-def save_checkpoint(path: Path, task: str, config: dict[str, Any], step: int, epoch: int,
-                    models: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
-                    rng: dict[str, Any], state: dict[str, Any] | None = None) -> None:
+def save_checkpoint(
+    path: Path,
+    task: str,
+    config: dict[str, Any],
+    step: int,
+    epoch: int,
+    models: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    rng: dict[str, Any],
+    state: dict[str, Any] | None = None,
+) -> None:
     """Write a checkpoint atomically, refusing non-finite weights.
 
     Raises:
@@ -238,8 +246,9 @@ def truncate_metrics(path: Path, step: int) -> None:
     atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in keep).encode("utf-8"))
 
 
-def optimizer_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor,
-                   grad_clip: float, what: str, step: int) -> float:
+def optimizer_step(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor, grad_clip: float, what: str, step: int
+) -> float:
     """Backward, check finiteness, clip and step.
 
     Returns:

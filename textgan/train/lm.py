@@ -59,7 +59,9 @@ def generate_ids(generator: Generator, n: int, generator_rng: torch.Generator, b
     return torch.cat(out).cpu()
 
 
-def evaluate_generator(generator: Generator, corpus: Corpus, cfg: LMConfig, seed: int) -> tuple[dict[str, float], list[str]]:
+def evaluate_generator(
+    generator: Generator, corpus: Corpus, cfg: LMConfig, seed: int
+) -> tuple[dict[str, float], list[str]]:
     """The periodic evaluation: NLL_gen on the test split, NLL_oracle, BLEU and self-BLEU of samples.
 
     Sampling uses its own ``torch.Generator`` seeded with ``seed``, so evaluating
@@ -114,8 +116,9 @@ class LMTrainer:
                 _remove_if_only_skeleton(self.run_dir)
             raise
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
-        self.generator = build_generator(cfg.model, len(self.corpus.vocab), self.corpus.max_len,
-                                         self.corpus.banned_ids).to(self.device)
+        self.generator = build_generator(
+            cfg.model, len(self.corpus.vocab), self.corpus.max_len, self.corpus.banned_ids
+        ).to(self.device)
         if self.init_state is not None:
             self.generator.load_state_dict(self.init_state)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=cfg.train.mle_lr)
@@ -148,8 +151,13 @@ class LMTrainer:
         else:
             C.atomic_write_bytes(self.run_dir / C.CONFIG_FILE, (json.dumps(to_dict(cfg), indent=2) + "\n").encode())
             self.corpus.vocab.save(self.run_dir / C.VOCAB_FILE)
-            meta = {"task": TASK, "vocab_size": len(self.corpus.vocab), "max_len": self.corpus.max_len,
-                    "banned_ids": self.corpus.banned_ids, "format_version": C.FORMAT_VERSION}
+            meta = {
+                "task": TASK,
+                "vocab_size": len(self.corpus.vocab),
+                "max_len": self.corpus.max_len,
+                "banned_ids": self.corpus.banned_ids,
+                "format_version": C.FORMAT_VERSION,
+            }
             C.atomic_write_bytes(self.run_dir / C.MODEL_FILE, (json.dumps(meta, indent=2) + "\n").encode())
 
     # -- state -----------------------------------------------------------------
@@ -163,7 +171,9 @@ class LMTrainer:
                 if name in ckpt[C.KEY_OPTIMIZERS]:
                     opt.load_state_dict(ckpt[C.KEY_OPTIMIZERS][name])
         except (RuntimeError, ValueError, KeyError) as err:
-            raise UserError(f"--resume: the checkpoint does not fit this config ({str(err).splitlines()[0][:160]})") from None
+            raise UserError(
+                f"--resume: the checkpoint does not fit this config ({str(err).splitlines()[0][:160]})"
+            ) from None
         self.step, self.epoch = int(ckpt[C.KEY_STEP]), int(ckpt[C.KEY_EPOCH])
         state = ckpt[C.KEY_STATE]
         self.adv_step = int(state.get("adv_step", 0))
@@ -177,10 +187,20 @@ class LMTrainer:
     def checkpoint(self) -> None:
         """Write ``checkpoints/last.pt`` and ``generator.safetensors``."""
         C.save_checkpoint(
-            self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT, TASK, to_dict(self.cfg), self.step, self.epoch,
-            self.models, self.optimizers, C.rng_state(self.data_rng),
-            {"adv_step": self.adv_step, "mle": dict(self.mle), "adv_sums": dict(self.adv_sums),
-             "adv_count": self.adv_count},
+            self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT,
+            TASK,
+            to_dict(self.cfg),
+            self.step,
+            self.epoch,
+            self.models,
+            self.optimizers,
+            C.rng_state(self.data_rng),
+            {
+                "adv_step": self.adv_step,
+                "mle": dict(self.mle),
+                "adv_sums": dict(self.adv_sums),
+                "adv_count": self.adv_count,
+            },
         )
         C.export_safetensors(self.generator, self.run_dir / C.GENERATOR_FILE)
 
@@ -188,10 +208,19 @@ class LMTrainer:
     def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Score the generator, write samples and one metrics record."""
         t0 = time.time()
-        metrics, texts = evaluate_generator(self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1))
-        record = {"step": self.step, "phase": phase, "epoch": self.epoch, "adv_step": self.adv_step,
-                  **(extra or {}), **metrics,
-                  "eval_seconds": round(time.time() - t0, 3), "elapsed": round(time.time() - self.started, 3)}
+        metrics, texts = evaluate_generator(
+            self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1)
+        )
+        record = {
+            "step": self.step,
+            "phase": phase,
+            "epoch": self.epoch,
+            "adv_step": self.adv_step,
+            **(extra or {}),
+            **metrics,
+            "eval_seconds": round(time.time() - t0, 3),
+            "elapsed": round(time.time() - self.started, 3),
+        }
         self.metrics.log(record)
         path = self.run_dir / C.SAMPLES_DIR / f"step-{self.step:06d}.txt"
         C.atomic_write_bytes(path, ("\n".join(texts) + "\n").encode("utf-8"))
@@ -211,13 +240,21 @@ class LMTrainer:
         if self.epoch >= tc.mle_epochs:
             return
         done_batches = self.epoch * n_batches + self.mle["batch"]
-        bar = tqdm(total=tc.mle_epochs * n_batches, initial=done_batches, desc="MLE", unit="batch",
-                   disable=not progress_enabled(self.cfg.progress), dynamic_ncols=True)
+        bar = tqdm(
+            total=tc.mle_epochs * n_batches,
+            initial=done_batches,
+            desc="MLE",
+            unit="batch",
+            disable=not progress_enabled(self.cfg.progress),
+            dynamic_ncols=True,
+        )
         self.generator.train()
         while self.epoch < tc.mle_epochs:
             st = self.mle
             if st["order"] is None:  # a new epoch: shuffle
-                st.update(order=torch.randperm(n, generator=self.data_rng), batch=0, loss_sum=0.0, tokens=0, seconds=0.0)
+                st.update(
+                    order=torch.randperm(n, generator=self.data_rng), batch=0, loss_sum=0.0, tokens=0, seconds=0.0
+                )
             t0 = time.time()
             while st["batch"] < n_batches:
                 idx = st["order"][st["batch"] * tc.batch_size : (st["batch"] + 1) * tc.batch_size]
@@ -229,13 +266,18 @@ class LMTrainer:
                 st["loss_sum"] += loss.item()
                 st["tokens"] += int(alive_mask(batch).sum())
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{st['tokens'] / (st['seconds'] + time.time() - t0):.0f}")
+                bar.set_postfix(
+                    loss=f"{loss.item():.3f}", tok_s=f"{st['tokens'] / (st['seconds'] + time.time() - t0):.0f}"
+                )
                 if self.stop_requested:
                     st["seconds"] += time.time() - t0
                     self._stop()
             st["seconds"] += time.time() - t0
             self.epoch += 1
-            extra = {"train_loss": st["loss_sum"] / n_batches, "tokens_per_s": round(st["tokens"] / max(st["seconds"], 1e-9), 1)}
+            extra = {
+                "train_loss": st["loss_sum"] / n_batches,
+                "tokens_per_s": round(st["tokens"] / max(st["seconds"], 1e-9), 1),
+            }
             st["order"] = None
             if self.epoch % self.cfg.eval.eval_every == 0 or self.epoch == tc.mle_epochs:
                 self.evaluate("mle", extra)
@@ -294,8 +336,14 @@ class LMTrainer:
         """One update of the density-ratio discriminator D on real text vs ``fake_rows``."""
         real = self._real_batch()
         loss, stats = L.discriminator_bce(self.discriminator(ids=real), self.discriminator(soft=fake_rows.detach()))
-        C.optimizer_step(self.discriminator, self.optimizers["discriminator"], loss, self.cfg.train.grad_clip,
-                         "discriminator", self.step)
+        C.optimizer_step(
+            self.discriminator,
+            self.optimizers["discriminator"],
+            loss,
+            self.cfg.train.grad_clip,
+            "discriminator",
+            self.step,
+        )
         return {"d_loss": loss.item(), **{k: float(v) for k, v in stats.items()}}
 
     def generator_phase(self, beta: float) -> dict[str, float]:
@@ -353,8 +401,14 @@ class LMTrainer:
             return
         if self.adv_step == 0:
             self.evaluate("adv", {"beta": 1.0})
-        bar = tqdm(total=adv.adv_steps, initial=self.adv_step, desc="adversarial", unit="it",
-                   disable=not progress_enabled(self.cfg.progress), dynamic_ncols=True)
+        bar = tqdm(
+            total=adv.adv_steps,
+            initial=self.adv_step,
+            desc="adversarial",
+            unit="it",
+            disable=not progress_enabled(self.cfg.progress),
+            dynamic_ncols=True,
+        )
         self.generator.train()
         self.critic.train()
         t0 = time.time()
@@ -369,10 +423,15 @@ class LMTrainer:
             for k, v in stats.items():
                 self.adv_sums[k] = self.adv_sums.get(k, 0.0) + v
             bar.update(1)
-            bar.set_postfix(g=f"{stats.get('g_loss', 0):.3f}", gap=f"{stats.get('critic_gap', 0):.3f}", beta=f"{beta:.1f}")
+            bar.set_postfix(
+                g=f"{stats.get('g_loss', 0):.3f}", gap=f"{stats.get('critic_gap', 0):.3f}", beta=f"{beta:.1f}"
+            )
             if self.adv_step % adv.adv_eval_every == 0 or self.adv_step == adv.adv_steps:
-                extra = {"beta": beta, "seconds_per_iter": round((time.time() - t0) / self.adv_count, 3),
-                         **{k: v / self.adv_count for k, v in self.adv_sums.items()}}
+                extra = {
+                    "beta": beta,
+                    "seconds_per_iter": round((time.time() - t0) / self.adv_count, 3),
+                    **{k: v / self.adv_count for k, v in self.adv_sums.items()},
+                }
                 self.adv_sums, self.adv_count = {}, 0
                 self.evaluate("adv", extra)
                 self.checkpoint()
@@ -439,12 +498,18 @@ def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]
         vocab = Vocab.load(run / C.VOCAB_FILE)
     except (ValueError, OSError, json.JSONDecodeError) as err:
         raise UserError(f"--init-from {run}: {err}") from None
-    data = dataclasses.replace(cfg.data, max_len=int(meta["max_len"]), tokenizer=src.data.tokenizer,
-                               lowercase=src.data.lowercase)
+    data = dataclasses.replace(
+        cfg.data, max_len=int(meta["max_len"]), tokenizer=src.data.tokenizer, lowercase=src.data.lowercase
+    )
     if src.data.tokenizer == "spm":
         raise UserError("--init-from: runs with --tokenizer spm cannot be continued into a new run dir yet")
-    log.info("initialising from %s (generator %s, vocab %d, max_len %d)", run, src.model.generator, len(vocab),
-             meta["max_len"])
+    log.info(
+        "initialising from %s (generator %s, vocab %d, max_len %d)",
+        run,
+        src.model.generator,
+        len(vocab),
+        meta["max_len"],
+    )
     return dataclasses.replace(cfg, model=src.model, data=data), vocab, state
 
 
