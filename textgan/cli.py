@@ -209,10 +209,8 @@ def cmd_eval_lm(argv: list[str]) -> int:
         from textgan.train.lm import load_lm_run
 
         gen, vocab, tokenizer, _ = load_lm_run(a.run)
-        text = Path(a.references).read_text(encoding="utf-8").splitlines()
-        toks = [tokenizer.tokenize(s) for s in text if s.strip()]
-        ids, _ = vocab.encode_batch(toks, gen.max_len)
-        out["nll_gen"] = nll_gen(gen, ids)
+        text = [s for s in Path(a.references).read_text(encoding="utf-8").splitlines() if s.strip()]
+        out["nll_gen"] = nll_gen(gen, text, vocab=vocab, tokenizer=tokenizer)
     if a.json:
         print(json.dumps(out))
     else:

@@ -9,30 +9,61 @@ generalisation rather than memorisation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import torch
 
 from textgan.data.oracle import OracleLSTM
+from textgan.data.vocab import Tokenizer, Vocab
 from textgan.models.generators import Generator, alive_mask
 
 
 @torch.no_grad()
-def nll_gen(generator: Generator, ids: torch.Tensor, batch_size: int = 256) -> float:
-    """Mean per-token NLL of ``generator`` on encoded sentences.
+def nll_gen(
+    model: Generator | str | Path,
+    sentences: torch.Tensor | Sequence[str] | Sequence[Sequence[str]],
+    *,
+    vocab: Vocab | None = None,
+    tokenizer: Tokenizer | None = None,
+    batch_size: int = 256,
+) -> float:
+    """Mean per-token NLL (nats) of a generator on text.
 
     Args:
-        generator: any textgan generator.
-        ids: LongTensor (N, T) encoded sentences (see ``Vocab.encode_batch``).
+        model: a textgan generator, or the path of a run directory (its latest generator,
+            vocabulary and tokenizer are loaded).
+        sentences: LongTensor (N, T) of encoded sentences, or text lines, or token lists.
+        vocab, tokenizer: needed for text input when ``model`` is a generator object.
         batch_size: sentences per forward pass.
 
     Returns:
-        NLL per token (nats).
+        NLL per token: real tokens plus the closing ``<eos>``, padding excluded.
+
+    Raises:
+        ValueError: text input without a vocabulary, or no sentences.
     """
+    if not isinstance(model, Generator):
+        from textgan.train.lm import load_lm_run
+
+        model, vocab, tokenizer, _ = load_lm_run(model)
+    if not isinstance(sentences, torch.Tensor):
+        if vocab is None:
+            raise ValueError("nll_gen: text input needs the generator's vocabulary (pass vocab=, or a run dir)")
+        toks = [
+            tokenizer.tokenize(s) if isinstance(s, str) and tokenizer else s.split() if isinstance(s, str) else list(s)
+            for s in sentences
+        ]
+        sentences, _ = vocab.encode_batch(toks, model.max_len)
+    if sentences.shape[0] == 0:
+        raise ValueError("nll_gen: no sentences")
+    generator = model
     was_training = generator.training
     generator.eval()
     device = generator.banned.device
     total, tokens = 0.0, 0
-    for start in range(0, ids.shape[0], batch_size):
-        batch = ids[start : start + batch_size].to(device)
+    for start in range(0, sentences.shape[0], batch_size):
+        batch = sentences[start : start + batch_size].to(device)
         total -= generator.log_prob(batch).sum().item()
         tokens += int(alive_mask(batch).sum().item())
     generator.train(was_training)
