@@ -70,6 +70,10 @@ def test_init_from_a_pretrained_run(tmp_path, capsys) -> None:
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert all(r["phase"] == "adv" for r in records)  # no MLE epochs: it starts from the pretrained generator
     assert (run / "vocab.txt").read_text() == (pre / "vocab.txt").read_text()
+    # Resuming such a run continues the adversarial phase; it never starts MLE pretraining.
+    assert main(["train", "lm", "--resume", "--run-dir", str(run), "--adv-steps", "3", "--no-progress"]) == 0
+    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["phase"] == "adv" for r in records) and records[-1]["adv_step"] == 3
     assert main([*SMOKE, "--run-dir", str(tmp_path / "x"), "--init-from", str(tmp_path / "nope")]) == 2
     assert "--init-from" in capsys.readouterr().err
 

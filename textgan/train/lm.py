@@ -466,7 +466,7 @@ class LMTrainer:
                 signal.signal(sig, handler)
 
     def _run(self) -> dict[str, Any]:
-        if self.init_state is None:
+        if not self.cfg.init_from:  # an --init-from run (also when resumed) has no MLE phase
             if self.step == 0 and self.cfg.train.mle_epochs == 0 and self.cfg.adv.adv_steps == 0:
                 self.evaluate("init")
             self.pretrain()
