@@ -26,6 +26,7 @@ def test_sample_shapes_and_dtypes(kind: str) -> None:
     assert s.logits.shape == (B, T, V) and s.noise.shape == (B, T, V)
     assert gen(s.ids).shape == (B, T, V)
     assert gen.log_prob(s.ids).shape == (B,)
+    torch.testing.assert_close(s.log_prob, gen.log_prob(s.ids))
 
 
 @pytest.mark.parametrize("kind", KINDS)

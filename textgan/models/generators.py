@@ -33,15 +33,17 @@ class Sample(NamedTuple):
     Attributes:
         ids: LongTensor (B, T) hard tokens; ``<pad>`` after ``<eos>``.
         soft: (B, T, V) Gumbel-softmax rows (one-hot ``<pad>`` after ``<eos>``), differentiable.
-        logits: (B, T, V) teacher-forced logits on ``ids``, differentiable (zeros past the
-            longest sequence of the batch, where nothing is computed).
+        logits: (B, T, V) teacher-forced logits on ``ids``, differentiable (only alive
+            positions are computed; the rest hold masked zeros).
         noise: (B, T, V) the Gumbel noise that chose ``ids``.
+        log_prob: (B,) teacher-forced log-likelihood of ``ids`` up to ``<eos>``, differentiable.
     """
 
     ids: torch.Tensor
     soft: torch.Tensor
     logits: torch.Tensor
     noise: torch.Tensor
+    log_prob: torch.Tensor
 
 
 def alive_mask(ids: torch.Tensor) -> torch.Tensor:
@@ -228,16 +230,16 @@ class Generator(nn.Module):
         With the weights that drew ``ids``, ``argmax(logits + noise) == ids``.
         """
         alive = alive_mask(ids)
-        length = int(alive.sum(dim=1).max()) if ids.numel() else 0
-        # Positions after every sequence has ended are padding: not computed.
-        logits = self(ids[:, :length])  # (B, L, V)
-        soft = gumbel_softmax(logits, noise[:, :length], beta)
-        pad_row = F.one_hot(torch.full_like(ids, PAD_ID), self.vocab_size).to(soft.dtype)  # (B, T, V)
-        soft = torch.where(alive[:, :length, None], soft, pad_row[:, :length])
-        if length < ids.shape[1]:
-            soft = torch.cat([soft, pad_row[:, length:]], dim=1)
-            logits = torch.cat([logits, self._mask(torch.zeros_like(pad_row[:, length:]))], dim=1)
-        return Sample(ids, soft, logits, noise)
+        rows, cols = alive.nonzero(as_tuple=True)  # row-major, the order of packed_features
+        # Only alive positions are computed (finished sequences drop out of the recurrence).
+        logits_alive = self.head(self.packed_features(ids, alive))  # (N, V)
+        soft_alive = gumbel_softmax(logits_alive, noise[rows, cols], beta)  # (N, V)
+        pad_row = F.one_hot(torch.full_like(ids, PAD_ID), self.vocab_size).to(soft_alive.dtype)  # (B, T, V)
+        soft = pad_row.index_put((rows, cols), soft_alive)
+        logits = self._mask(torch.zeros_like(pad_row)).index_put((rows, cols), logits_alive)
+        token_logp = F.log_softmax(logits_alive, dim=-1).gather(-1, ids[rows, cols][:, None])[:, 0]  # (N,)
+        log_prob = torch.zeros(ids.shape[0], dtype=token_logp.dtype, device=ids.device).index_add(0, rows, token_logp)
+        return Sample(ids, soft, logits, noise, log_prob)
 
 
 class LSTMGenerator(Generator):

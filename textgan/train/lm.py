@@ -43,12 +43,6 @@ def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
     return L.mle_nll(token_logp)[0]
 
 
-def sequence_log_prob(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-    """(B,) log-likelihood of ids (B, T) under teacher-forced logits (B, T, V), up to ``<eos>``."""
-    logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[..., None])[..., 0]  # (B, T)
-    return (logp * alive_mask(ids)).sum(dim=1)
-
-
 @torch.no_grad()
 def generate_ids(generator: Generator, n: int, generator_rng: torch.Generator, batch_size: int = 500) -> torch.Tensor:
     """``n`` sampled sequences, LongTensor (n, T), drawn in batches."""
@@ -364,12 +358,12 @@ class LMTrainer:
                 with torch.no_grad():
                     ids, noise = gen.sample_ids(tc.batch_size, keep_noise=True)
                     old = gen.relax(ids, noise, beta)
-                    old_logp = sequence_log_prob(old.logits, ids)
+                    old_logp = old.log_prob
                 old_d_logits = None
                 for _ in range(adv.g_steps):
                     cur = gen.relax(ids, noise, beta)
                     if adv.ratio == "exact":
-                        log_r = L.log_ratio_exact(sequence_log_prob(cur.logits, ids), old_logp)
+                        log_r = L.log_ratio_exact(cur.log_prob, old_logp)
                     else:
                         out.update(self.discriminator_step(cur.soft))
                         self.discriminator.requires_grad_(False)
