@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from textgan.train import common as C
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "ckpt.pt"
+    C.atomic_torch_save({"a": torch.ones(2)}, path)
+    before = path.read_bytes()
+
+    def broken_save(obj, f):
+        with open(f, "wb") as fh:
+            fh.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        C.atomic_torch_save({"a": torch.zeros(2)}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # no temp file left behind
+
+
+def test_non_finite_weights_are_never_checkpointed(tmp_path) -> None:
+    model = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight[0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        C.save_checkpoint(tmp_path / "c.pt", "lm", {}, 0, 0, {"g": model}, {}, {})
+    assert not (tmp_path / "c.pt").exists()
+
+
+def test_metrics_log_ignores_a_torn_last_line(tmp_path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    C.MetricsLogger(path).log({"step": 1, "x": 2.0})
+    with path.open("a") as fh:
+        fh.write('{"step": 2, "x"')
+    assert C.read_metrics(path) == [{"step": 1, "x": 2.0}]
+    C.truncate_metrics(path, 0)
+    assert C.read_metrics(path) == []
