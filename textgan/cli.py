@@ -26,6 +26,7 @@ USAGE = """usage: textgan <command> [options]
 
 commands:
   train lm      train a text GAN generator (MLE pretraining, then adversarial)
+  train classifier  train the separate style evaluator (TextCNN) on a style directory
   generate      write sentences from a trained run
   eval lm       BLEU / self-BLEU / NLL of a file of sentences
   plot          PNG curves of a run's metrics
@@ -111,6 +112,21 @@ def cmd_train_lm(argv: list[str]) -> int:
     record = train_lm(cfg, resume=known.resume)
     shown = {k: v for k, v in record.items() if isinstance(v, (int, float))}
     print(json.dumps(shown))
+    return 0
+
+
+def cmd_train_classifier(argv: list[str]) -> int:
+    from textgan.config import CLASSIFIER_PRESETS, ClassifierConfig
+    from textgan.train.classifier import train_classifier
+
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--preset", default="yelp")
+    known, rest = pre.parse_known_args(argv)
+    if known.preset not in CLASSIFIER_PRESETS:
+        raise UserError(f"--preset: unknown preset {known.preset!r} (choose from {', '.join(CLASSIFIER_PRESETS)})")
+    cfg = _parse_config(ClassifierConfig, CLASSIFIER_PRESETS[known.preset], rest, "textgan train classifier")
+    record = train_classifier(cfg)
+    print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float))}))
     return 0
 
 
@@ -245,6 +261,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 
 COMMANDS = {
     ("train", "lm"): cmd_train_lm,
+    ("train", "classifier"): cmd_train_classifier,
     ("generate",): cmd_generate,
     ("eval", "lm"): cmd_eval_lm,
     ("plot",): cmd_plot,

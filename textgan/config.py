@@ -293,3 +293,78 @@ def save_json(cfg: Any, path: str | Path) -> None:
 def load_json(cls: type, path: str | Path) -> Any:
     """Read a config written by ``save_json``."""
     return from_dict(cls, json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+# -- style classifier (``textgan train classifier``) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class StyleDataConfig:
+    """A style directory: train/dev/test.{0,1}, optional reference.{0,1} and multi_ref/."""
+
+    data: str = field(default="", metadata=_help("style directory (train.0, train.1, dev.*, test.*)"))
+    lowercase: bool = field(default=False, metadata=_help("lowercase text before tokenising"))
+    max_len: int = field(default=0, metadata=_help("cap on tokens per sentence (0: the longest training sentence)"))
+    min_freq: int = field(default=1, metadata=_help("training tokens seen fewer times become <unk>"))
+    max_train_sentences: int = field(
+        default=0, metadata=_help("use only the first N training sentences of each style (0: all)")
+    )
+
+    def __post_init__(self) -> None:
+        _check(self.max_len >= 0, "--max-len", "must be >= 0")
+        _check(self.min_freq >= 1, "--min-freq", "must be >= 1")
+        _check(self.max_train_sentences >= 0, "--max-train-sentences", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class ClassifierModelConfig:
+    """TextCNN style classifier."""
+
+    clf_embed_dim: int = field(default=128, metadata=_help("classifier embedding size"))
+    clf_filter_sizes: tuple[int, ...] = field(default=(3, 4, 5), metadata=_help("classifier convolution widths"))
+    clf_filters: int = field(default=128, metadata=_help("classifier filters per width"))
+    clf_dropout: float = field(default=0.5, metadata=_help("classifier dropout before the output layer"))
+
+    def __post_init__(self) -> None:
+        _check(self.clf_embed_dim >= 1, "--clf-embed-dim", "must be >= 1")
+        _check(len(self.clf_filter_sizes) > 0 and min(self.clf_filter_sizes) >= 1, "--clf-filter-sizes", "must be >= 1")
+        _check(self.clf_filters >= 1, "--clf-filters", "must be >= 1")
+        _check(0 <= self.clf_dropout < 1, "--clf-dropout", "must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class ClassifierTrainConfig:
+    """Optimisation of the style classifier."""
+
+    batch_size: int = field(default=64, metadata=_help("sentences per batch"))
+    epochs: int = field(default=3, metadata=_help("training epochs"))
+    lr: float = field(default=1e-3, metadata=_help("Adam learning rate"))
+    grad_clip: float = field(default=5.0, metadata=_help("gradient-norm clip (0: off)"))
+
+    def __post_init__(self) -> None:
+        _check(self.batch_size >= 1, "--batch-size", "must be >= 1")
+        _check(self.epochs >= 1, "--epochs", "must be >= 1")
+        _check(self.lr > 0, "--lr", "must be > 0")
+        _check(self.grad_clip >= 0, "--grad-clip", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Root config of ``textgan train classifier`` (the separate style evaluator)."""
+
+    data: StyleDataConfig = field(default_factory=StyleDataConfig)
+    model: ClassifierModelConfig = field(default_factory=ClassifierModelConfig)
+    train: ClassifierTrainConfig = field(default_factory=ClassifierTrainConfig)
+    run_dir: str = field(default="", metadata=_help("output directory (default: runs/classifier-<time>)"))
+    seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
+    device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
+    progress: bool = field(default=True, metadata=_help("show progress bars (only on a terminal)"))
+
+
+CLASSIFIER_PRESETS: dict[str, ClassifierConfig] = {
+    "smoke": ClassifierConfig(
+        model=ClassifierModelConfig(clf_embed_dim=16, clf_filter_sizes=(2, 3), clf_filters=8),
+        train=ClassifierTrainConfig(batch_size=8, epochs=2),
+    ),
+    "yelp": ClassifierConfig(train=ClassifierTrainConfig(epochs=3)),
+}

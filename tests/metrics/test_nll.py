@@ -11,8 +11,24 @@ from textgan.train.lm import load_lm_run
 
 def test_nll_gen_per_token_by_hand(tmp_path, tiny_corpus) -> None:
     run = tmp_path / "run"
-    assert main(["train", "lm", "--preset", "smoke", "--no-progress", "--adv-steps", "0", "--data", str(tiny_corpus),
-                 "--run-dir", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "lm",
+                "--preset",
+                "smoke",
+                "--no-progress",
+                "--adv-steps",
+                "0",
+                "--data",
+                str(tiny_corpus),
+                "--run-dir",
+                str(run),
+            ]
+        )
+        == 0
+    )
     gen, vocab, tok, _ = load_lm_run(run)
     lines = (tiny_corpus / "test.txt").read_text().splitlines()
     ids, _ = vocab.encode_batch([tok.tokenize(s) for s in lines], gen.max_len)
@@ -23,4 +39,3 @@ def test_nll_gen_per_token_by_hand(tmp_path, tiny_corpus) -> None:
     assert nll_gen(gen, lines, vocab=vocab, tokenizer=tok) == pytest.approx(expected)
     with pytest.raises(ValueError, match="vocabulary"):
         nll_gen(gen, lines)
-
