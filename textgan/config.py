@@ -368,3 +368,16 @@ CLASSIFIER_PRESETS: dict[str, ClassifierConfig] = {
     ),
     "yelp": ClassifierConfig(train=ClassifierTrainConfig(epochs=3)),
 }
+
+
+@dataclass(frozen=True)
+class StyleModelConfig:
+    """Style-transfer encoder/decoder (Hu et al. 2017 line): GRU encoder, style embedding, attention GRU decoder."""
+
+    st_embed_dim: int = field(default=128, metadata=_help("style model: token embedding size"))
+    st_hidden_dim: int = field(default=256, metadata=_help("style model: GRU hidden size (content code z)"))
+    st_style_dim: int = field(default=64, metadata=_help("style model: style embedding size"))
+
+    def __post_init__(self) -> None:
+        for name in ("st_embed_dim", "st_hidden_dim", "st_style_dim"):
+            _check(getattr(self, name) >= 1, "--" + name.replace("_", "-"), "must be >= 1")

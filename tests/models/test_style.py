@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from textgan.config import StyleModelConfig
+from textgan.data.vocab import EOS_ID, PAD_ID
+from textgan.models.generators import alive_mask
+from textgan.models.style import StyleTransferModel
+
+V, T = 14, 6
+
+
+def tiny() -> StyleTransferModel:
+    return StyleTransferModel(StyleModelConfig(st_embed_dim=8, st_hidden_dim=12, st_style_dim=4), V, T)
+
+
+def source() -> torch.Tensor:
+    return torch.tensor([[4, 5, 6, EOS_ID, PAD_ID], [7, 8, EOS_ID, PAD_ID, PAD_ID], [9, 10, 11, 12, 13]])
+
+
+def test_shapes_and_soft_encoding_matches_ids() -> None:
+    model = tiny()
+    src, style = source(), torch.tensor([0, 1, 1])
+    enc = model.encode(src)
+    assert enc.states.shape == (3, 5, 12) and enc.z.shape == (3, 12)
+    assert enc.mask.tolist()[1] == [True, True, True, False, False]
+    soft_enc = model.encode(soft=F.one_hot(src, V).float())
+    torch.testing.assert_close(soft_enc.z, enc.z)
+    ids, noise = model.sample_ids(enc, style, keep_noise=True)
+    assert ids.shape == (3, T) and noise.shape == (3, T, V)
+    assert model(enc, style, ids).shape == (3, T, V)
+
+
+def test_relax_reproduces_the_sample_and_log_prob() -> None:
+    model = tiny()
+    src, style = source(), torch.tensor([1, 0, 1])
+    enc = model.encode(src)
+    ids, noise = model.sample_ids(enc, style, keep_noise=True, generator=torch.Generator().manual_seed(1))
+    s = model.relax(enc, style, ids, noise, beta=2.0)
+    alive = alive_mask(ids)
+    assert torch.equal((s.logits + s.noise).argmax(-1)[alive], ids[alive])
+    torch.testing.assert_close(s.soft.sum(-1), torch.ones(3, T))
+    torch.testing.assert_close(s.log_prob, model.log_prob(enc, style, ids))
+    s.log_prob.sum().backward()
+    assert model.cell.weight_hh.grad is not None
+
+
+def test_style_changes_the_output_distribution() -> None:
+    model = tiny()
+    enc = model.encode(source())
+    a = model(enc, torch.tensor([0, 0, 0]), source()[:, : T - 1])
+    b = model(enc, torch.tensor([1, 1, 1]), source()[:, : T - 1])
+    assert not torch.allclose(a, b)
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_beam_search_returns_valid_sequences(beam: int) -> None:
+    model = tiny()
+    enc, style = model.encode(source()), torch.tensor([0, 1, 0])
+    out = model.beam_search(enc, style, beam)
+    assert out.shape == (3, T)
+    assert not torch.isin(out[alive_mask(out)], torch.tensor([PAD_ID, 1])).any()
+    if beam == 1:  # a beam of one is greedy decoding
+        assert torch.equal(out, model.sample_ids(enc, style, greedy=True)[0])
+
+
+def test_reconstruction_loss_decreases() -> None:
+    torch.manual_seed(0)
+    model = tiny()
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    src, style = source(), torch.tensor([0, 1, 0])
+    first = model.reconstruction_loss(src, style)
+    for _ in range(30):
+        loss = model.reconstruction_loss(src, style)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.5 * first.item()

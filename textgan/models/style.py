@@ -1,0 +1,203 @@
+"""Style-transfer encoder/decoder in the line of Hu et al. 2017 (as used by the paper).
+
+Shape letters: B batch, S source tokens, T target tokens, V vocabulary, E embedding,
+H hidden (content code), C styles.
+
+A GRU encoder reads the source; its final state is the content code z. A learned
+style embedding c and z initialise an attention GRU decoder (Luong "general"
+attention over the encoder states; the previous context is fed with each input
+token). The decoder shares its sampling machinery with the unconditional generators:
+hard tokens ``argmax(o + g)`` and soft rows ``softmax(beta (o + g))``
+(``models/gumbel.py``), the teacher-forced relaxation on given tokens and noise
+(``relax``) for the PPO-style generator phase, and ``log_prob`` for the exact ratio.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from textgan.config import StyleModelConfig
+from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID
+from textgan.models.generators import BANNED_LOGIT, Sample, alive_mask
+from textgan.models.gumbel import gumbel_noise, gumbel_softmax, hard_tokens
+
+
+class Encoded(NamedTuple):
+    """Encoder output: states (B, S, H), content code z (B, H), source mask (B, S) bool."""
+
+    states: torch.Tensor
+    z: torch.Tensor
+    mask: torch.Tensor
+
+
+class StyleTransferModel(nn.Module):
+    """Encoder, style embedding and attention decoder.
+
+    Args:
+        cfg: sizes.
+        vocab_size: V.
+        max_len: T, the longest output.
+        num_styles: C.
+    """
+
+    def __init__(self, cfg: StyleModelConfig, vocab_size: int, max_len: int, num_styles: int = 2) -> None:
+        super().__init__()
+        e, h = cfg.st_embed_dim, cfg.st_hidden_dim
+        self.vocab_size, self.max_len, self.hidden = vocab_size, max_len, h
+        self.embed = nn.Embedding(vocab_size, e, padding_idx=PAD_ID)
+        self.encoder = nn.GRU(e, h, batch_first=True)
+        self.style = nn.Embedding(num_styles, cfg.st_style_dim)
+        self.init = nn.Linear(h + cfg.st_style_dim, h)
+        self.cell = nn.GRUCell(e + h, h)
+        self.attn = nn.Linear(h, h, bias=False)
+        self.out = nn.Linear(2 * h, vocab_size)
+        banned = torch.zeros(vocab_size, dtype=torch.bool)
+        banned[[PAD_ID, BOS_ID]] = True
+        self.register_buffer("banned", banned, persistent=True)
+
+    # -- encoder -------------------------------------------------------------------------
+    def encode(self, ids: torch.Tensor | None = None, soft: torch.Tensor | None = None) -> Encoded:
+        """Encode LongTensor ids (B, S) or soft rows (B, S, V) (the cycle term encodes soft transfers)."""
+        if (ids is None) == (soft is None):
+            raise ValueError("pass exactly one of ids (B, S) or soft (B, S, V)")
+        if ids is not None:
+            emb, alive = self.embed(ids), alive_mask(ids) & (ids != PAD_ID)
+        else:
+            emb = soft @ self.embed.weight  # type: ignore[operator]
+            hard = soft.argmax(-1)  # type: ignore[union-attr]
+            alive = alive_mask(hard) & (hard != PAD_ID)
+        lengths = alive.sum(dim=1).clamp(min=1)  # (B,)
+        packed = nn.utils.rnn.pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, last = self.encoder(packed)
+        states, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=emb.shape[1])  # (B, S, H)
+        mask = torch.arange(emb.shape[1], device=emb.device)[None, :] < lengths[:, None]
+        return Encoded(states, last[0], mask)
+
+    # -- decoder -------------------------------------------------------------------------
+    def _start(self, enc: Encoded, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = torch.tanh(self.init(torch.cat([enc.z, self.style(style)], dim=-1)))  # (B, H)
+        return h, torch.zeros_like(h)
+
+    def _step(
+        self,
+        tok: torch.Tensor,
+        h: torch.Tensor,
+        ctx: torch.Tensor,
+        enc: Encoded,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One decoder step: input tokens (B,) -> masked logits (B, V), new state, new context."""
+        h = self.cell(torch.cat([self.embed(tok), ctx], dim=-1), h)  # (B, H)
+        scores = torch.einsum("bh,bsh->bs", self.attn(h), enc.states)  # (B, S)
+        scores = scores.masked_fill(~enc.mask, float("-inf"))
+        ctx = torch.einsum("bs,bsh->bh", torch.softmax(scores, dim=-1), enc.states)  # (B, H)
+        logits = self.out(torch.cat([h, ctx], dim=-1)).masked_fill(self.banned, BANNED_LOGIT)
+        return logits, h, ctx
+
+    def forward(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced logits (B, T, V) of target ids (B, T) given the encoding and the target style (B,)."""
+        h, ctx = self._start(enc, style)
+        inputs = torch.cat([torch.full_like(ids[:, :1], BOS_ID), ids[:, :-1]], dim=1)  # (B, T)
+        logits = []
+        for tok in inputs.unbind(1):
+            step, h, ctx = self._step(tok, h, ctx, enc)
+            logits.append(step)
+        return torch.stack(logits, dim=1)
+
+    def log_prob(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """(B,) teacher-forced log-likelihood of ids up to and including ``<eos>``."""
+        logp = F.log_softmax(self(enc, style, ids), dim=-1).gather(-1, ids[..., None])[..., 0]  # (B, T)
+        return (logp * alive_mask(ids)).sum(dim=1)
+
+    def reconstruction_loss(self, ids: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Mean per-token NLL of rebuilding ``ids`` with their own style (padding ignored)."""
+        logits = self(self.encode(ids), style, ids)
+        return F.cross_entropy(logits.reshape(-1, self.vocab_size), ids.reshape(-1), ignore_index=PAD_ID)
+
+    @torch.no_grad()
+    def sample_ids(
+        self,
+        enc: Encoded,
+        style: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        keep_noise: bool = False,
+        greedy: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Free-running decoding (no autograd): Gumbel-max samples, or greedy with ``greedy``.
+
+        Returns:
+            LongTensor (B, T) ids (``<pad>`` after ``<eos>``) and, with ``keep_noise``, the noise (B, T, V).
+        """
+        b, device = style.shape[0], style.device
+        h, ctx = self._start(enc, style)
+        tok = torch.full((b,), BOS_ID, dtype=torch.long, device=device)
+        done = torch.zeros(b, dtype=torch.bool, device=device)
+        ids = torch.full((b, self.max_len), PAD_ID, dtype=torch.long, device=device)
+        noise = torch.zeros(b, self.max_len, self.vocab_size, device=device) if keep_noise else None
+        for t in range(self.max_len):
+            logits, h, ctx = self._step(tok, h, ctx, enc)
+            if greedy:
+                tok = logits.argmax(dim=-1)
+            else:
+                g = gumbel_noise(logits.shape, device=device, dtype=logits.dtype, generator=generator)
+                tok = hard_tokens(logits, g)
+                if noise is not None:
+                    noise[:, t] = g
+            tok = tok.masked_fill(done, PAD_ID)
+            ids[:, t] = tok
+            done |= tok == EOS_ID
+            if bool(done.all()):
+                break
+        return ids, noise
+
+    def relax(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor, noise: torch.Tensor, beta: float) -> Sample:
+        """Differentiable soft rows of given tokens and noise, teacher-forced (see ``Generator.relax``)."""
+        logits = self(enc, style, ids)  # (B, T, V)
+        alive = alive_mask(ids)
+        soft = gumbel_softmax(logits, noise, beta)
+        pad_row = F.one_hot(torch.full_like(ids, PAD_ID), self.vocab_size).to(soft.dtype)
+        soft = torch.where(alive[..., None], soft, pad_row)
+        logp = (F.log_softmax(logits, dim=-1).gather(-1, ids[..., None])[..., 0] * alive).sum(dim=1)
+        return Sample(ids, soft, logits, noise, logp)
+
+    @torch.no_grad()
+    def beam_search(self, enc: Encoded, style: torch.Tensor, beam: int) -> torch.Tensor:
+        """Beam-search decoding: LongTensor (B, T), the best finished hypothesis per input.
+
+        Scores are summed log-probabilities normalised by length (``<eos>`` included).
+        """
+        b, device, v = style.shape[0], style.device, self.vocab_size
+        k = max(1, beam)
+        rep = lambda x: x.repeat_interleave(k, dim=0)  # noqa: E731
+        enc_k = Encoded(rep(enc.states), rep(enc.z), rep(enc.mask))
+        h, ctx = self._start(enc_k, rep(style))
+        tok = torch.full((b * k,), BOS_ID, dtype=torch.long, device=device)
+        scores = torch.full((b, k), float("-inf"), device=device)
+        scores[:, 0] = 0.0
+        seqs = torch.full((b * k, self.max_len), PAD_ID, dtype=torch.long, device=device)
+        done = torch.zeros(b * k, dtype=torch.bool, device=device)
+        lengths = torch.zeros(b * k, device=device)
+        for t in range(self.max_len):
+            logits, h, ctx = self._step(tok, h, ctx, enc_k)
+            logp = F.log_softmax(logits, dim=-1)  # (B*k, V)
+            # Finished hypotheses only extend with <pad> at no cost.
+            logp = torch.where(done[:, None], torch.full_like(logp, float("-inf")), logp)
+            logp[done, PAD_ID] = 0.0
+            total = (scores.view(-1, 1) + logp).view(b, k * v)
+            scores, flat = total.topk(k, dim=1)  # (B, k)
+            src = (flat // v) + torch.arange(b, device=device)[:, None] * k  # (B, k) rows of the previous beam
+            tok = (flat % v).view(-1)
+            src = src.view(-1)
+            h, ctx, seqs, done, lengths = h[src], ctx[src], seqs[src], done[src], lengths[src]
+            seqs[:, t] = tok
+            lengths = lengths + (~done).float()
+            done = done | (tok == EOS_ID)
+            if bool(done.all()):
+                break
+        norm = (scores.view(-1) / lengths.clamp(min=1)).view(b, k)
+        best = norm.argmax(dim=1) + torch.arange(b, device=device) * k
+        return seqs[best]
