@@ -26,7 +26,10 @@ USAGE = """usage: textgan <command> [options]
 
 commands:
   train lm      train a text GAN generator (MLE pretraining, then adversarial)
+  train style   train a sentiment style-transfer model (autoencoder, then adversarial)
   train classifier  train the separate style evaluator (TextCNN) on a style directory
+  eval style    accuracy / BLEU-src / BLEU-ref / PPL of a style-transfer run
+  transfer      rewrite sentences in the other sentiment with a trained run
   generate      write sentences from a trained run
   eval lm       BLEU / self-BLEU / NLL of a file of sentences
   plot          PNG curves of a run's metrics
@@ -127,6 +130,137 @@ def cmd_train_classifier(argv: list[str]) -> int:
     cfg = _parse_config(ClassifierConfig, CLASSIFIER_PRESETS[known.preset], rest, "textgan train classifier")
     record = train_classifier(cfg)
     print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float))}))
+    return 0
+
+
+def cmd_train_style(argv: list[str]) -> int:
+    from textgan.config import STYLE_PRESETS, StyleConfig, load_json
+    from textgan.train.style import train_style
+
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--preset", default="yelp")
+    pre.add_argument("--resume", action="store_true")
+    known, rest = pre.parse_known_args(argv)
+    if known.preset not in STYLE_PRESETS:
+        raise UserError(f"--preset: unknown preset {known.preset!r} (choose from {', '.join(STYLE_PRESETS)})")
+    default = STYLE_PRESETS[known.preset]
+    if known.resume:
+        run_dir = _flag_value(rest, "--run-dir")
+        if not run_dir or not (Path(run_dir) / "config.json").is_file():
+            raise UserError("--resume needs --run-dir DIR of an existing style run (with config.json)")
+        try:
+            default = load_json(StyleConfig, Path(run_dir) / "config.json")
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"--resume: {exc}") from None
+    cfg = _parse_config(StyleConfig, default, rest, "textgan train style")
+    record = train_style(cfg, resume=known.resume)
+    print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float)) or v is None}))
+    return 0
+
+
+def cmd_eval_style(argv: list[str]) -> int:
+    from textgan.data.style import load_style_corpus
+    from textgan.data.vocab import Tokenizer
+    from textgan.metrics.nll import nll_gen
+    from textgan.metrics.style import style_metrics
+    from textgan.train.classifier import load_classifier
+    from textgan.train.common import atomic_write_bytes
+    from textgan.train.style import _accuracy, load_style_run, transfer_sentences
+
+    p = argparse.ArgumentParser(
+        prog="textgan eval style",
+        description="Accuracy, BLEU-src, BLEU-ref, PPL and their "
+        "geometric mean of a style-transfer run on the test split.",
+    )
+    p.add_argument("--run", required=True, help="style-transfer run dir")
+    p.add_argument("--data", required=True, help="style directory (test.{0,1} and references)")
+    p.add_argument("--classifier", required=True, help="evaluator classifier run dir (textgan train classifier)")
+    p.add_argument("--lm", default=None, help="LM run dir (textgan train lm on the training text) for perplexity")
+    p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
+    p.add_argument("--out", default=None, help="transfers file (default: RUN/transfers.tsv)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    a = _parse(p, argv)
+    model, _, vocab, cfg = load_style_run(a.run, a.device)
+    evaluator, ev_vocab, _ = load_classifier(a.classifier, a.device)
+    corpus = load_style_corpus(a.data, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab)
+    test = corpus.splits["test"]
+    sources = list(test.texts)
+    labels = test.labels.tolist()
+    targets = [1 - s for s in labels]
+    refs = corpus.references[0] + corpus.references[1]
+    outputs = transfer_sentences(model, vocab, Tokenizer("space", cfg.data.lowercase), sources, targets, a.beam)
+    ppl = None
+    if a.lm:
+        import math
+
+        ppl = math.exp(nll_gen(a.lm, [o if o.strip() else "<unk>" for o in outputs]))
+    result = style_metrics(outputs, sources, refs, _accuracy(evaluator, ev_vocab, outputs, targets), ppl)
+    out = Path(a.out) if a.out else Path(a.run) / "transfers.tsv"
+    atomic_write_bytes(
+        out, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in zip(sources, targets, outputs, strict=True)).encode()
+    )
+    if a.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:<18}{'null' if v is None else f'{v:.2f}':>10}")
+        print(f"({len(outputs)} test sentences; transfers in {out})")
+    return 0
+
+
+def cmd_transfer(argv: list[str]) -> int:
+    from textgan.data.vocab import Tokenizer
+    from textgan.train.style import _accuracy, load_style_run, transfer_sentences
+
+    p = argparse.ArgumentParser(prog="textgan transfer", description="Rewrite sentences in the other sentiment.")
+    p.add_argument("run_dir", help="style-transfer run dir")
+    p.add_argument("sentences", nargs="*", help="sentences (default: --input FILE or stdin, one per line)")
+    p.add_argument(
+        "--to",
+        default="flip",
+        choices=["positive", "negative", "flip"],
+        help="target style; flip: the opposite of what the model's classifier says",
+    )
+    p.add_argument("--input", default=None, help="input file, one sentence per line")
+    p.add_argument("--output", default=None, help="output file (default: stdout)")
+    p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
+    p.add_argument("--device", default="cpu")
+    a = _parse(p, argv)
+    if a.beam < 1:
+        raise UserError("--beam: must be >= 1")
+    if a.sentences:
+        lines = list(a.sentences)
+    elif a.input:
+        from textgan.data.corpus import check_text_file
+
+        path = Path(a.input)
+        if not path.is_file():
+            raise UserError(f"--input {path}: file not found")
+        raw = path.read_bytes()
+        if raw.strip():
+            check_text_file(path)
+        lines = raw.decode("utf-8").splitlines()
+    else:
+        lines = sys.stdin.read().splitlines()
+    model, clf, vocab, cfg = load_style_run(a.run_dir, a.device)
+    norm = Tokenizer("nltk", lowercase=True)  # raw user text -> the data's lowercased PTB tokens
+    toks = [" ".join(norm.tokenize(s)) for s in lines]
+    if a.to == "flip":
+        targets = []
+        for t in toks:
+            pred_pos = _accuracy(clf, vocab, [t or "<unk>"], [1]) == 1.0
+            targets.append(0 if pred_pos else 1)
+    else:
+        targets = [1 if a.to == "positive" else 0] * len(toks)
+    outputs = transfer_sentences(model, vocab, Tokenizer("space"), toks, targets, a.beam)
+    text = "".join(o + "\n" for o in outputs)
+    if a.output:
+        from textgan.train.common import atomic_write_bytes
+
+        atomic_write_bytes(Path(a.output), text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -262,6 +396,9 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 COMMANDS = {
     ("train", "lm"): cmd_train_lm,
     ("train", "classifier"): cmd_train_classifier,
+    ("train", "style"): cmd_train_style,
+    ("eval", "style"): cmd_eval_style,
+    ("transfer",): cmd_transfer,
     ("generate",): cmd_generate,
     ("eval", "lm"): cmd_eval_lm,
     ("plot",): cmd_plot,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -273,11 +274,11 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
     unknown = set(data) - set(fields)
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
+    hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
-        f = fields[name]
-        if dataclasses.is_dataclass(f.default_factory if f.default_factory is not dataclasses.MISSING else None):
-            kwargs[name] = from_dict(f.default_factory, value)  # type: ignore[arg-type]
+        if dataclasses.is_dataclass(hints[name]):
+            kwargs[name] = from_dict(hints[name], value)
         elif isinstance(value, list):
             kwargs[name] = tuple(value)
         else:
@@ -381,3 +382,59 @@ class StyleModelConfig:
     def __post_init__(self) -> None:
         for name in ("st_embed_dim", "st_hidden_dim", "st_style_dim"):
             _check(getattr(self, name) >= 1, "--" + name.replace("_", "-"), "must be >= 1")
+
+
+@dataclass(frozen=True)
+class StyleTrainConfig:
+    """Optimisation and loss weights of the style-transfer task."""
+
+    batch_size: int = field(default=64, metadata=_help("sentences per batch"))
+    ae_steps: int = field(default=2000, metadata=_help("autoencoder pretraining updates"))
+    ae_lr: float = field(default=1e-3, metadata=_help("Adam learning rate of autoencoder pretraining"))
+    grad_clip: float = field(default=5.0, metadata=_help("gradient-norm clip (0: off)"))
+    style_weight: float = field(default=1.0, metadata=_help("weight of the style classifier term on transfers"))
+    adv_weight: float = field(default=0.1, metadata=_help("weight of the adversarial (critic) term on transfers"))
+    cycle_weight: float = field(default=0.0, metadata=_help("weight of back-transfer reconstruction (0: off)"))
+    eval_sentences: int = field(
+        default=0, metadata=_help("test sentences per style transferred in evaluations (0: all)")
+    )
+
+    def __post_init__(self) -> None:
+        _check(self.batch_size >= 1, "--batch-size", "must be >= 1")
+        _check(self.ae_steps >= 0, "--ae-steps", "must be >= 0")
+        _check(self.ae_lr > 0, "--ae-lr", "must be > 0")
+        _check(self.grad_clip >= 0, "--grad-clip", "must be >= 0")
+        for name in ("style_weight", "adv_weight", "cycle_weight"):
+            _check(getattr(self, name) >= 0, "--" + name.replace("_", "-"), "must be >= 0")
+        _check(self.eval_sentences >= 0, "--eval-sentences", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """Root config of ``textgan train style``."""
+
+    data: StyleDataConfig = field(default_factory=StyleDataConfig)
+    model: StyleModelConfig = field(default_factory=StyleModelConfig)
+    critic: CriticConfig = field(default_factory=lambda: CriticConfig(num_filters=64))
+    classifier: ClassifierModelConfig = field(default_factory=ClassifierModelConfig)
+    adv: AdvConfig = field(default_factory=lambda: AdvConfig(adv_steps=2000, beta_max=10.0))
+    train: StyleTrainConfig = field(default_factory=StyleTrainConfig)
+    eval_classifier: str = field(
+        default="", metadata=_help("evaluator classifier run dir, scored in periodic evaluations (optional)")
+    )
+    run_dir: str = field(default="", metadata=_help("output directory (default: runs/style-<time>)"))
+    seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
+    device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
+    progress: bool = field(default=True, metadata=_help("show progress bars (only on a terminal)"))
+
+
+STYLE_PRESETS: dict[str, StyleConfig] = {
+    "smoke": StyleConfig(
+        model=StyleModelConfig(st_embed_dim=8, st_hidden_dim=16, st_style_dim=4),
+        critic=CriticConfig(critic_embed_dim=8, num_rep=4, filter_sizes=(2, 3), num_filters=8),
+        classifier=ClassifierModelConfig(clf_embed_dim=8, clf_filter_sizes=(2, 3), clf_filters=8),
+        adv=AdvConfig(adv_steps=4, n_critic=2, g_steps=2, adv_eval_every=2, beta_max=5.0),
+        train=StyleTrainConfig(batch_size=8, ae_steps=6),
+    ),
+    "yelp": StyleConfig(data=StyleDataConfig(max_len=20)),
+}

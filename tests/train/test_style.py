@@ -1,0 +1,198 @@
+"""Style transfer end to end on the fixture: classifier, training, transfer, evaluation, resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from tests.conftest import FIXTURES
+from textgan.cli import main
+from textgan.config import STYLE_PRESETS
+from textgan.train import common as C
+from textgan.train.lm import TrainingInterrupted
+from textgan.train.style import StyleTrainer
+
+STYLE = FIXTURES / "style"
+SMOKE = ["train", "style", "--preset", "smoke", "--data", str(STYLE), "--no-progress"]
+TIMING = {"eval_seconds"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("style")
+    clf, run = root / "clf", root / "run"
+    assert (
+        main(["train", "classifier", "--preset", "smoke", "--data", str(STYLE), "--run-dir", str(clf), "--no-progress"])
+        == 0
+    )
+    assert main([*SMOKE, "--run-dir", str(run), "--eval-classifier", str(clf)]) == 0
+    return clf, run
+
+
+def test_run_dir_layout(trained) -> None:
+    _, run = trained
+    for name in (
+        "config.json",
+        "model.json",
+        "vocab.txt",
+        "metrics.jsonl",
+        "style_model.safetensors",
+        "style_classifier.safetensors",
+        "checkpoints/last.pt",
+    ):
+        assert (run / name).is_file(), name
+    ckpt = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
+    assert ckpt["task"] == "style" and ckpt["state"]["adv_step"] == 4
+    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["phase"] for r in records] == ["ae", "adv", "adv"]
+    assert records[-1]["accuracy_source"] == "evaluator" and "ratio_mean" in records[-1]
+
+
+def test_eval_style_json(trained, capsys, tmp_path) -> None:
+    clf, run = trained
+    capsys.readouterr()
+    out = tmp_path / "t.tsv"
+    assert (
+        main(
+            [
+                "eval",
+                "style",
+                "--run",
+                str(run),
+                "--data",
+                str(STYLE),
+                "--classifier",
+                str(clf),
+                "--json",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert {"accuracy", "bleu_src", "bleu_ref", "bleu_ref_multi", "ppl", "gm"} <= set(result)
+    assert result["ppl"] is None and 0 <= result["accuracy"] <= 100
+    assert len(out.read_text().splitlines()) == 4
+
+
+def test_eval_style_with_lm_perplexity(trained, capsys, tmp_path) -> None:
+    clf, run = trained
+    lm = tmp_path / "lm"
+    data = tmp_path / "lmdata"
+    data.mkdir()
+    (data / "train.txt").write_text((STYLE / "train.0").read_text() + (STYLE / "train.1").read_text())
+    (data / "test.txt").write_text((STYLE / "dev.0").read_text())
+    assert (
+        main(
+            [
+                "train",
+                "lm",
+                "--preset",
+                "smoke",
+                "--data",
+                str(data),
+                "--adv-steps",
+                "0",
+                "--run-dir",
+                str(lm),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "eval",
+                "style",
+                "--run",
+                str(run),
+                "--data",
+                str(STYLE),
+                "--classifier",
+                str(clf),
+                "--lm",
+                str(lm),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["ppl"] > 1
+
+
+def test_transfer_cli(trained, capsys, tmp_path, monkeypatch) -> None:
+    _, run = trained
+    capsys.readouterr()
+    assert (
+        main(["transfer", str(run), "The food was GREAT!", "", "zxqv blorf", "ça va très bien", "--to", "negative"])
+        == 0
+    )
+    lines = capsys.readouterr().out.split("\n")
+    assert len(lines) == 5 and lines[1] == ""  # one output per input (empty stays empty)
+    inp = tmp_path / "in.txt"
+    inp.write_text("the staff was rude .\n\n" + "very long " * 200 + "\n")
+    out = tmp_path / "out.txt"
+    assert main(["transfer", str(run), "--input", str(inp), "--output", str(out), "--beam", "3"]) == 0
+    assert len(out.read_text().split("\n")) == 4
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("nice place .\nbad place .\n"))
+    assert main(["transfer", str(run), "--to", "positive"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_transfer_and_train_bad_input(trained, capsys, tmp_path) -> None:
+    clf, run = trained
+    capsys.readouterr()
+    assert main(["transfer", str(clf), "x"]) == 2
+    assert "not a style-transfer run" in capsys.readouterr().err
+    assert main(["transfer", str(tmp_path), "x"]) == 2
+    assert main(["transfer", str(run), "--input", str(tmp_path / "none.txt")]) == 2
+    assert main(["transfer", str(run), "x", "--to", "happy"]) == 2
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), "--clip-eps", "0"]) == 2
+    assert main(["train", "style", "--preset", "nope", "--data", str(STYLE)]) == 2
+    assert main(["train", "style", "--data", str(tmp_path / "none"), "--run-dir", str(tmp_path / "r2")]) == 2
+    assert not (tmp_path / "r2").exists()
+
+
+@pytest.mark.parametrize("flags", [["--loss", "wgan-gp"], ["--ratio", "discriminator"], ["--cycle-weight", "1"]])
+def test_variants_run(tmp_path, flags) -> None:
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), *flags]) == 0
+
+
+def records(run):
+    return [
+        {k: v for k, v in json.loads(x).items() if k not in TIMING}
+        for x in (run / "metrics.jsonl").read_text().splitlines()
+    ]
+
+
+@pytest.mark.parametrize("stop_at", [3, 8])  # autoencoder phase, adversarial phase
+def test_interrupt_and_resume_equals_continuous_run(tmp_path, monkeypatch, stop_at) -> None:
+    cfg = dataclasses.replace(
+        STYLE_PRESETS["smoke"], data=dataclasses.replace(STYLE_PRESETS["smoke"].data, data=str(STYLE)), device="cpu"
+    )
+    continuous = tmp_path / "continuous"
+    StyleTrainer(dataclasses.replace(cfg, run_dir=str(continuous))).run()
+    run = tmp_path / "interrupted"
+    trainer = StyleTrainer(dataclasses.replace(cfg, run_dir=str(run)))
+    original = C.optimizer_step
+
+    def stopping(*args, **kwargs):
+        out = original(*args, **kwargs)
+        if trainer.step + 1 >= stop_at:
+            trainer.stop_requested = True
+        return out
+
+    monkeypatch.setattr(C, "optimizer_step", stopping)
+    with pytest.raises(TrainingInterrupted):
+        trainer.run()
+    monkeypatch.undo()
+    StyleTrainer(dataclasses.replace(cfg, run_dir=str(run)), resume=True).run()
+    assert records(run) == records(continuous)

@@ -1,0 +1,480 @@
+"""Sentiment style transfer: autoencoder pretraining, then adversarial training with the
+shared losses (sample-reweighted critic, clipped-ratio generator surrogate), evaluation and
+``transfer`` (PAPER.md, "Tasks").
+
+Each adversarial iteration takes a batch of one source style (alternating), transfers it
+to the other style, updates that style's critic ``--n-critic`` times on real sentences of
+the target style vs soft transfers, then runs a generator phase of ``--g-steps`` updates
+on ``reconstruction + style_weight * classifier CE + adv_weight * adversarial (+ cycle)``,
+where the adversarial term is the clipped ratio surrogate for ``--loss ppo`` (exact ratio
+from the decoder's teacher-forced log-probs, or D's logits) or a baseline generator loss.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from textgan import losses as L
+from textgan.config import StyleConfig, load_json, to_dict
+from textgan.data.style import StyleCorpus, load_style_corpus
+from textgan.data.vocab import UNK, UNK_ID, Tokenizer, Vocab
+from textgan.metrics.style import style_metrics
+from textgan.models.classifiers import TextCNN
+from textgan.models.critics import CNNCritic
+from textgan.models.gumbel import beta_at
+from textgan.models.style import StyleTransferModel
+from textgan.train import common as C
+from textgan.train.lm import TrainingInterrupted
+from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
+
+log = logging.getLogger(__name__)
+TASK = "style"
+MODEL_WEIGHTS = "style_model.safetensors"
+CLASSIFIER_WEIGHTS = "style_classifier.safetensors"
+
+
+class StyleTrainer:
+    """State of a style-transfer run; phases are methods.
+
+    Args:
+        cfg: the resolved config.
+        resume: continue from ``<run_dir>/checkpoints/last.pt``.
+    """
+
+    def __init__(self, cfg: StyleConfig, resume: bool = False) -> None:
+        if not cfg.data.data:
+            raise UserError("--data: a style directory is required (train.0, train.1, dev.*, test.*)")
+        self.cfg = cfg
+        self.run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / time.strftime("style-%Y%m%d-%H%M%S")
+        self.device = resolve_device(cfg.device)
+        vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume else None
+        d = cfg.data
+        self.corpus: StyleCorpus = load_style_corpus(
+            d.data,
+            lowercase=d.lowercase,
+            max_len=d.max_len,
+            min_freq=d.min_freq,
+            max_train_sentences=d.max_train_sentences,
+            vocab=vocab,
+        )
+        C.prepare_run_dir(self.run_dir, resume)
+        seed_everything(cfg.seed)
+        v, t = len(self.corpus.vocab), self.corpus.max_len
+        self.model = StyleTransferModel(cfg.model, v, t).to(self.device)
+        self.classifier = TextCNN(cfg.classifier, v).to(self.device)
+        self.critics = torch.nn.ModuleList(CNNCritic(cfg.critic, v, t) for _ in range(2)).to(self.device)
+        adv = cfg.adv
+        self.models: dict[str, torch.nn.Module] = {
+            "model": self.model,
+            "classifier": self.classifier,
+            "critics": self.critics,
+        }
+        self.optimizers: dict[str, torch.optim.Optimizer] = {
+            "model_ae": torch.optim.Adam(self.model.parameters(), lr=cfg.train.ae_lr),
+            "model_adv": torch.optim.Adam(self.model.parameters(), lr=adv.adv_lr),
+            "classifier": torch.optim.Adam(self.classifier.parameters(), lr=cfg.train.ae_lr),
+            "critics": torch.optim.Adam(self.critics.parameters(), lr=adv.adv_lr),
+        }
+        if adv.loss == "ppo" and adv.ratio == "discriminator":
+            self.discriminators = torch.nn.ModuleList(CNNCritic(cfg.critic, v, t) for _ in range(2)).to(self.device)
+            self.models["discriminators"] = self.discriminators
+            self.optimizers["discriminators"] = torch.optim.Adam(self.discriminators.parameters(), lr=adv.adv_lr)
+        self.data_rng = torch.Generator().manual_seed(cfg.seed)
+        self.step = self.ae_step = self.adv_step = 0
+        self.stop_requested = False
+        self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE)
+        train = self.corpus.splits["train"]
+        self.by_style = [train.ids[train.labels == s] for s in (0, 1)]
+        if resume:
+            self._restore()
+        else:
+            C.atomic_write_bytes(self.run_dir / C.CONFIG_FILE, (json.dumps(to_dict(cfg), indent=2) + "\n").encode())
+            self.corpus.vocab.save(self.run_dir / C.VOCAB_FILE)
+            meta = {"task": TASK, "vocab_size": v, "max_len": t, "format_version": C.FORMAT_VERSION}
+            C.atomic_write_bytes(self.run_dir / C.MODEL_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+
+    # -- state -----------------------------------------------------------------------------
+    def _restore(self) -> None:
+        ckpt = C.load_checkpoint(self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT, TASK)
+        try:
+            for name, model in self.models.items():
+                model.load_state_dict(ckpt[C.KEY_MODELS][name])
+            for name, opt in self.optimizers.items():
+                opt.load_state_dict(ckpt[C.KEY_OPTIMIZERS][name])
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise UserError(
+                f"--resume: the checkpoint does not fit this config ({str(err).splitlines()[0][:160]})"
+            ) from None
+        self.step = int(ckpt[C.KEY_STEP])
+        self.ae_step = int(ckpt[C.KEY_STATE]["ae_step"])
+        self.adv_step = int(ckpt[C.KEY_STATE]["adv_step"])
+        C.set_rng_state(ckpt[C.KEY_RNG], self.data_rng)
+        C.truncate_metrics(self.run_dir / C.METRICS_FILE, self.step)
+
+    def checkpoint(self) -> None:
+        """Write ``checkpoints/last.pt`` and the exported model and classifier."""
+        C.save_checkpoint(
+            self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT,
+            TASK,
+            to_dict(self.cfg),
+            self.step,
+            0,
+            self.models,
+            self.optimizers,
+            C.rng_state(self.data_rng),
+            {"ae_step": self.ae_step, "adv_step": self.adv_step},
+        )
+        C.export_safetensors(self.model, self.run_dir / MODEL_WEIGHTS)
+        C.export_safetensors(self.classifier, self.run_dir / CLASSIFIER_WEIGHTS)
+
+    def _stop(self) -> None:
+        self.checkpoint()
+        raise TrainingInterrupted(
+            f"interrupted at step {self.step}; checkpoint written. Resume with: "
+            f"textgan train style --resume --run-dir {self.run_dir}"
+        )
+
+    # -- batches ------------------------------------------------------------------------------
+    def _batch(self, style: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """A random training batch (with replacement): ids (B, T) and styles (B,)."""
+        b = self.cfg.train.batch_size
+        if style is None:
+            train = self.corpus.splits["train"]
+            idx = torch.randint(train.ids.shape[0], (b,), generator=self.data_rng)
+            return train.ids[idx].to(self.device), train.labels[idx].to(self.device)
+        pool = self.by_style[style]
+        idx = torch.randint(pool.shape[0], (b,), generator=self.data_rng)
+        return pool[idx].to(self.device), torch.full((b,), style, dtype=torch.long, device=self.device)
+
+    def _classifier_step(self) -> float:
+        ids, labels = self._batch()
+        loss = F.cross_entropy(self.classifier(ids=ids), labels)
+        C.optimizer_step(
+            self.classifier, self.optimizers["classifier"], loss, self.cfg.train.grad_clip, "classifier", self.step
+        )
+        return loss.item()
+
+    # -- phases ---------------------------------------------------------------------------------
+    def pretrain(self) -> None:
+        """Autoencoder pretraining (reconstruction with the original style) and the style classifier."""
+        tc = self.cfg.train
+        if self.ae_step >= tc.ae_steps:
+            return
+        bar = tqdm(
+            total=tc.ae_steps,
+            initial=self.ae_step,
+            desc="autoencoder",
+            unit="step",
+            disable=not progress_enabled(self.cfg.progress),
+            dynamic_ncols=True,
+        )
+        while self.ae_step < tc.ae_steps:
+            ids, styles = self._batch()
+            loss = self.model.reconstruction_loss(ids, styles)
+            C.optimizer_step(self.model, self.optimizers["model_ae"], loss, tc.grad_clip, "reconstruction", self.step)
+            clf = self._classifier_step()
+            self.ae_step += 1
+            self.step += 1
+            bar.update(1)
+            bar.set_postfix(rec=f"{loss.item():.3f}", clf=f"{clf:.3f}")
+            if self.ae_step == tc.ae_steps:
+                self.evaluate("ae", {"rec_loss": loss.item()})
+                self.checkpoint()
+            elif self.stop_requested:
+                self._stop()
+        bar.close()
+
+    def adversarial(self) -> None:
+        """``adv_steps`` iterations of critic updates and a generator phase (module docstring)."""
+        adv = self.cfg.adv
+        if self.adv_step >= adv.adv_steps:
+            return
+        bar = tqdm(
+            total=adv.adv_steps,
+            initial=self.adv_step,
+            desc="adversarial",
+            unit="it",
+            disable=not progress_enabled(self.cfg.progress),
+            dynamic_ncols=True,
+        )
+        while self.adv_step < adv.adv_steps:
+            beta = beta_at(self.adv_step, adv.adv_steps, adv.beta_max, adv.beta_schedule)
+            source = self.adv_step % 2
+            target = 1 - source
+            src, src_styles = self._batch(source)
+            tgt_styles = torch.full_like(src_styles, target)
+            stats = {}
+            for _ in range(adv.n_critic):
+                stats.update(self._critic_step(src, tgt_styles, target, beta))
+            stats.update(self._generator_phase(src, src_styles, tgt_styles, target, beta))
+            stats["clf_loss"] = self._classifier_step()
+            self.adv_step += 1
+            self.step += 1
+            bar.update(1)
+            bar.set_postfix(g=f"{stats.get('g_loss', 0):.3f}", rec=f"{stats.get('rec_loss', 0):.3f}")
+            if self.adv_step % adv.adv_eval_every == 0 or self.adv_step == adv.adv_steps:
+                self.evaluate("adv", {"beta": beta, **stats})
+                self.checkpoint()
+            elif self.stop_requested:
+                self._stop()
+        bar.close()
+
+    def _critic_step(self, src: torch.Tensor, tgt_styles: torch.Tensor, target: int, beta: float) -> dict[str, float]:
+        adv = self.cfg.adv
+        critic = self.critics[target]
+        with torch.no_grad():
+            enc = self.model.encode(src)
+            ids, noise = self.model.sample_ids(enc, tgt_styles, keep_noise=True)
+            fake = self.model.relax(enc, tgt_styles, ids, noise, beta).soft
+        real, _ = self._batch(target)
+        f_real, f_fake = critic(ids=real), critic(soft=fake)
+        if adv.loss == "ppo":
+            loss, stats = L.critic_loss(f_real, f_fake, reweight=adv.reweight)
+        else:
+            loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
+        if adv.loss in ("ppo", "wgan-gp") and adv.gp_weight > 0:
+            rows = F.one_hot(real, critic.vocab_size).to(fake.dtype)
+            gp, gp_stats = L.gradient_penalty(
+                lambda x: critic(soft=x), rows, fake, torch.rand(real.shape[0], device=self.device)
+            )
+            loss = loss + adv.gp_weight * gp
+            stats.update(gp_stats)
+        C.optimizer_step(self.critics, self.optimizers["critics"], loss, self.cfg.train.grad_clip, "critic", self.step)
+        return {"critic_loss": loss.item(), **{k: float(v) for k, v in stats.items()}}
+
+    def _generator_phase(
+        self, src: torch.Tensor, src_styles: torch.Tensor, tgt_styles: torch.Tensor, target: int, beta: float
+    ) -> dict[str, float]:
+        adv, tc = self.cfg.adv, self.cfg.train
+        critic = self.critics[target]
+        critic.requires_grad_(False)
+        self.classifier.requires_grad_(False)
+        out: dict[str, float] = {}
+        try:
+            with torch.no_grad():  # y ~ p_theta_old(. | x, target), kept with its noise for the whole phase
+                enc = self.model.encode(src)
+                ids, noise = self.model.sample_ids(enc, tgt_styles, keep_noise=True)
+                old = self.model.relax(enc, tgt_styles, ids, noise, beta)
+            old_d = None
+            for _ in range(adv.g_steps):
+                cur = self.model.relax(self.model.encode(src), tgt_styles, ids, noise, beta)
+                advantage = critic(soft=cur.soft)
+                if adv.loss == "ppo":
+                    if adv.ratio == "exact":
+                        log_r = L.log_ratio_exact(cur.log_prob, old.log_prob)
+                    else:
+                        disc = self.discriminators[target]
+                        real, _ = self._batch(target)
+                        d_loss, _ = L.discriminator_bce(disc(ids=real), disc(soft=cur.soft.detach()))
+                        C.optimizer_step(
+                            self.discriminators,
+                            self.optimizers["discriminators"],
+                            d_loss,
+                            tc.grad_clip,
+                            "discriminator",
+                            self.step,
+                        )
+                        disc.requires_grad_(False)
+                        if old_d is None:
+                            with torch.no_grad():
+                                old_d = disc(soft=old.soft)
+                        log_r = L.log_ratio_from_discriminator(disc(soft=cur.soft), old_d)
+                        disc.requires_grad_(True)
+                    adv_loss, stats = L.clipped_generator_loss(log_r, advantage, adv.clip_eps, adv.clip)
+                else:
+                    real_scores = critic(ids=self._batch(target)[0]) if adv.loss == "rsgan" else advantage.detach()
+                    adv_loss, stats = L.generator_loss(adv.loss, real_scores, advantage)
+                cls_loss = F.cross_entropy(self.classifier(soft=cur.soft), tgt_styles)
+                rec_loss = self.model.reconstruction_loss(src, src_styles)
+                loss = rec_loss + tc.style_weight * cls_loss + tc.adv_weight * adv_loss
+                if tc.cycle_weight > 0:
+                    back = self.model(self.model.encode(soft=cur.soft), src_styles, src)
+                    cyc = F.cross_entropy(back.reshape(-1, back.shape[-1]), src.reshape(-1), ignore_index=0)
+                    loss = loss + tc.cycle_weight * cyc
+                    out["cycle_loss"] = cyc.item()
+                C.optimizer_step(self.model, self.optimizers["model_adv"], loss, tc.grad_clip, "generator", self.step)
+                out.update(
+                    {
+                        "g_loss": loss.item(),
+                        "adv_loss": adv_loss.item(),
+                        "style_loss": cls_loss.item(),
+                        "rec_loss": rec_loss.item(),
+                        **{k: float(v) for k, v in stats.items()},
+                    }
+                )
+        finally:
+            critic.requires_grad_(True)
+            self.classifier.requires_grad_(True)
+        return out
+
+    # -- evaluation -----------------------------------------------------------------------------------
+    def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Transfer the test split (greedy), score it, write transfers and one metrics record."""
+        t0 = time.time()
+        test = self.corpus.splits["test"]
+        n = self.cfg.train.eval_sentences
+        sources, targets, refs = [], [], []
+        for s in (0, 1):
+            lines = [x for x, lab in zip(test.texts, test.labels.tolist(), strict=True) if lab == s]
+            lines = lines[:n] if n else lines
+            sources += lines
+            targets += [1 - s] * len(lines)
+            refs += self.corpus.references[s][: len(lines)]
+        outputs = transfer_sentences(
+            self.model, self.corpus.vocab, Tokenizer("space", self.cfg.data.lowercase), sources, targets
+        )
+        clf_acc = _accuracy(self.classifier, self.corpus.vocab, outputs, targets)
+        accuracy = clf_acc
+        if self.cfg.eval_classifier:
+            from textgan.train.classifier import load_classifier
+
+            evaluator, ev_vocab, _ = load_classifier(self.cfg.eval_classifier, str(self.device))
+            accuracy = _accuracy(evaluator, ev_vocab, outputs, targets)
+        metrics = style_metrics(outputs, sources, refs, accuracy)
+        record = {
+            "step": self.step,
+            "phase": phase,
+            "ae_step": self.ae_step,
+            "adv_step": self.adv_step,
+            **(extra or {}),
+            **metrics,
+            "accuracy_own_classifier": 100.0 * clf_acc,
+            "accuracy_source": "evaluator" if self.cfg.eval_classifier else "own classifier",
+            "eval_seconds": round(time.time() - t0, 3),
+        }
+        self.metrics.log(record)
+        lines = [f"{s}\t{t}\t{o}" for s, t, o in zip(sources, targets, outputs, strict=True)]
+        C.atomic_write_bytes(
+            self.run_dir / C.SAMPLES_DIR / f"step-{self.step:06d}.tsv", ("\n".join(lines) + "\n").encode()
+        )
+        log.info(
+            "[%s step %d] acc %.1f%% (%s) bleu_src %.2f bleu_ref %s gm %.2f",
+            phase,
+            self.step,
+            metrics["accuracy"],
+            record["accuracy_source"],
+            metrics["bleu_src"],
+            f"{metrics['bleu_ref']:.2f}" if metrics.get("bleu_ref") is not None else "-",
+            metrics["gm"],
+        )
+        return record
+
+    def run(self) -> dict[str, Any]:
+        """Both phases (SIGINT/SIGTERM: checkpoint after the current step, then stop)."""
+        import signal
+        import threading
+
+        def request_stop(signum: int, frame: Any) -> None:
+            if self.stop_requested:
+                raise KeyboardInterrupt
+            log.warning("signal %d: stopping after the current step (send again to stop at once)", signum)
+            self.stop_requested = True
+
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, request_stop)
+        try:
+            self.pretrain()
+            self.adversarial()
+            self.checkpoint()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        records = C.read_metrics(self.run_dir / C.METRICS_FILE)
+        return records[-1] if records else {}
+
+
+def train_style(cfg: StyleConfig, resume: bool = False) -> dict[str, Any]:
+    """Train a style-transfer model; returns the final metrics record."""
+    return StyleTrainer(cfg, resume).run()
+
+
+@torch.no_grad()
+def _accuracy(classifier: TextCNN, vocab: Vocab, outputs: list[str], targets: list[int]) -> float:
+    if not outputs:
+        return float("nan")
+    tok = Tokenizer("space")
+    ids, _ = vocab.encode_batch([tok.tokenize(o) or [UNK] for o in outputs], 64)
+    was = classifier.training
+    classifier.eval()
+    pred = classifier(ids=ids.to(classifier.embedding.device)).argmax(dim=1).cpu()
+    classifier.train(was)
+    return float((pred == torch.tensor(targets)).float().mean())
+
+
+@torch.no_grad()
+def transfer_sentences(
+    model: StyleTransferModel,
+    vocab: Vocab,
+    tokenizer: Tokenizer,
+    sentences: list[str],
+    targets: list[int],
+    beam: int = 1,
+    batch_size: int = 256,
+) -> list[str]:
+    """Transfer tokenised sentences to target styles, in input order, batched.
+
+    Empty inputs give empty outputs. Where the decoder emits ``<unk>``, the source's
+    out-of-vocabulary words are copied through in order (dropped when none are left).
+    """
+    was = model.training
+    model.eval()
+    device = model.banned.device
+    outputs = [""] * len(sentences)
+    todo = [i for i, s in enumerate(sentences) if tokenizer.tokenize(s)]
+    for start in range(0, len(todo), batch_size):
+        idx = todo[start : start + batch_size]
+        toks = [tokenizer.tokenize(sentences[i])[: model.max_len] for i in idx]
+        src, _ = vocab.encode_batch(toks, model.max_len)
+        style = torch.tensor([targets[i] for i in idx], device=device)
+        enc = model.encode(src.to(device))
+        ids = model.beam_search(enc, style, beam) if beam > 1 else model.sample_ids(enc, style, greedy=True)[0]
+        for row, i, src_toks in zip(ids.tolist(), idx, toks, strict=True):
+            oov = [w for w in src_toks if vocab.stoi.get(w, UNK_ID) == UNK_ID]
+            words = []
+            for w in vocab.decode(row):
+                if w == UNK:
+                    if oov:
+                        words.append(oov.pop(0))
+                    continue
+                words.append(w)
+            outputs[i] = " ".join(words)
+    model.train(was)
+    return outputs
+
+
+def load_style_run(run_dir: str | Path, device: str = "cpu") -> tuple[StyleTransferModel, TextCNN, Vocab, StyleConfig]:
+    """The latest model and style classifier of a ``train style`` run.
+
+    Raises:
+        UserError: not a style run directory, or no trained model yet.
+    """
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise UserError(f"{run}: run directory not found")
+    for name in (C.CONFIG_FILE, C.MODEL_FILE, C.VOCAB_FILE):
+        if not (run / name).is_file():
+            raise UserError(f"{run}: not a textgan run directory (no {name})")
+    try:
+        meta = json.loads((run / C.MODEL_FILE).read_text(encoding="utf-8"))
+        if meta.get("task") != TASK:
+            raise UserError(f"{run}: a '{meta.get('task')}' run, not a style-transfer run")
+        cfg = load_json(StyleConfig, run / C.CONFIG_FILE)
+        vocab = Vocab.load(run / C.VOCAB_FILE)
+    except (ValueError, TypeError, json.JSONDecodeError) as err:
+        raise UserError(f"{run}: unreadable run metadata ({err})") from None
+    dev = resolve_device(device)
+    model = StyleTransferModel(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]))
+    C.load_safetensors(model, run / MODEL_WEIGHTS)
+    clf = TextCNN(cfg.classifier, int(meta["vocab_size"]))
+    C.load_safetensors(clf, run / CLASSIFIER_WEIGHTS)
+    return model.to(dev).eval(), clf.to(dev).eval(), vocab, cfg
