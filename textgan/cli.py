@@ -211,7 +211,7 @@ def cmd_eval_style(argv: list[str]) -> int:
 
 def cmd_transfer(argv: list[str]) -> int:
     from textgan.data.vocab import Tokenizer
-    from textgan.train.style import _accuracy, load_style_run, transfer_sentences
+    from textgan.train.style import load_style_run, predict_styles, transfer_sentences
 
     p = argparse.ArgumentParser(prog="textgan transfer", description="Rewrite sentences in the other sentiment.")
     p.add_argument("run_dir", help="style-transfer run dir")
@@ -246,11 +246,8 @@ def cmd_transfer(argv: list[str]) -> int:
     model, clf, vocab, cfg = load_style_run(a.run_dir, a.device)
     norm = Tokenizer("nltk", lowercase=True)  # raw user text -> the data's lowercased PTB tokens
     toks = [" ".join(norm.tokenize(s)) for s in lines]
-    if a.to == "flip":
-        targets = []
-        for t in toks:
-            pred_pos = _accuracy(clf, vocab, [t or "<unk>"], [1]) == 1.0
-            targets.append(0 if pred_pos else 1)
+    if a.to == "flip":  # the opposite of the style the model's own classifier sees
+        targets = [1 - p for p in predict_styles(clf, vocab, toks)]
     else:
         targets = [1 if a.to == "positive" else 0] * len(toks)
     outputs = transfer_sentences(model, vocab, Tokenizer("space"), toks, targets, a.beam)

@@ -399,16 +399,24 @@ def train_style(cfg: StyleConfig, resume: bool = False) -> dict[str, Any]:
 
 
 @torch.no_grad()
+def predict_styles(classifier: TextCNN, vocab: Vocab, texts: list[str], batch_size: int = 512) -> list[int]:
+    """Predicted style of whitespace-tokenised texts (an empty text counts as ``<unk>``)."""
+    tok = Tokenizer("space")
+    was = classifier.training
+    classifier.eval()
+    out: list[int] = []
+    for i in range(0, len(texts), batch_size):
+        ids, _ = vocab.encode_batch([tok.tokenize(t) or [UNK] for t in texts[i : i + batch_size]], 64)
+        out += classifier(ids=ids.to(classifier.embedding.device)).argmax(dim=1).tolist()
+    classifier.train(was)
+    return out
+
+
 def _accuracy(classifier: TextCNN, vocab: Vocab, outputs: list[str], targets: list[int]) -> float:
     if not outputs:
         return float("nan")
-    tok = Tokenizer("space")
-    ids, _ = vocab.encode_batch([tok.tokenize(o) or [UNK] for o in outputs], 64)
-    was = classifier.training
-    classifier.eval()
-    pred = classifier(ids=ids.to(classifier.embedding.device)).argmax(dim=1).cpu()
-    classifier.train(was)
-    return float((pred == torch.tensor(targets)).float().mean())
+    pred = predict_styles(classifier, vocab, outputs)
+    return sum(p == t for p, t in zip(pred, targets, strict=True)) / len(outputs)
 
 
 @torch.no_grad()
