@@ -211,7 +211,8 @@ def cmd_eval_style(argv: list[str]) -> int:
 
 def cmd_transfer(argv: list[str]) -> int:
     from textgan.data.vocab import Tokenizer
-    from textgan.train.style import load_style_run, predict_styles, transfer_sentences
+    from textgan.train.classifier import predict_styles
+    from textgan.train.style import load_style_run, transfer_sentences
 
     p = argparse.ArgumentParser(prog="textgan transfer", description="Rewrite sentences in the other sentiment.")
     p.add_argument("run_dir", help="style-transfer run dir")

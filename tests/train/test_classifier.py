@@ -6,7 +6,7 @@ import torch
 
 from tests.conftest import FIXTURES
 from textgan.cli import main
-from textgan.train.classifier import classify, load_classifier
+from textgan.train.classifier import load_classifier, predict_styles
 
 STYLE = FIXTURES / "style"
 
@@ -34,7 +34,7 @@ def test_train_classifier_end_to_end(tmp_path, capsys) -> None:
     ckpt = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
     assert ckpt["task"] == "classifier"
     model, vocab, cfg = load_classifier(run)
-    assert classify(model, vocab, ["rude staff .", "friendly staff .", ""])[:2] == [0, 1]
+    assert predict_styles(model, vocab, ["rude staff .", "friendly staff .", ""])[:2] == [0, 1]
 
 
 def test_train_classifier_bad_input(tmp_path, capsys) -> None:

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from textgan.config import ClassifierConfig, load_json, to_dict
 from textgan.data.style import load_style_corpus
-from textgan.data.vocab import Tokenizer, Vocab
+from textgan.data.vocab import UNK, Tokenizer, Vocab
 from textgan.models.classifiers import TextCNN
 from textgan.train import common as C
 from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
@@ -161,11 +161,14 @@ def load_classifier(run_dir: str | Path, device: str = "cpu") -> tuple[TextCNN, 
 
 
 @torch.no_grad()
-def classify(model: TextCNN, vocab: Vocab, sentences: list[str], lowercase: bool = False) -> list[int]:
-    """Predicted style of whitespace-tokenised sentences."""
-    tok = Tokenizer("space", lowercase)
-    if not sentences:
-        return []
-    ids, _ = vocab.encode_batch([tok.tokenize(s) or ["<unk>"] for s in sentences], max(model.min_len, 64))
-    device = model.embedding.device
-    return model(ids=ids.to(device)).argmax(dim=1).tolist()
+def predict_styles(classifier: TextCNN, vocab: Vocab, texts: list[str], batch_size: int = 512) -> list[int]:
+    """Predicted style of whitespace-tokenised texts (an empty text counts as ``<unk>``)."""
+    tok = Tokenizer("space")
+    was = classifier.training
+    classifier.eval()
+    out: list[int] = []
+    for i in range(0, len(texts), batch_size):
+        ids, _ = vocab.encode_batch([tok.tokenize(t) or [UNK] for t in texts[i : i + batch_size]], 64)
+        out += classifier(ids=ids.to(classifier.embedding.device)).argmax(dim=1).tolist()
+    classifier.train(was)
+    return out

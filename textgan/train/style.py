@@ -32,6 +32,7 @@ from textgan.models.critics import CNNCritic
 from textgan.models.gumbel import beta_at
 from textgan.models.style import StyleTransferModel
 from textgan.train import common as C
+from textgan.train.classifier import predict_styles
 from textgan.train.lm import TrainingInterrupted
 from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
 
@@ -396,20 +397,6 @@ class StyleTrainer:
 def train_style(cfg: StyleConfig, resume: bool = False) -> dict[str, Any]:
     """Train a style-transfer model; returns the final metrics record."""
     return StyleTrainer(cfg, resume).run()
-
-
-@torch.no_grad()
-def predict_styles(classifier: TextCNN, vocab: Vocab, texts: list[str], batch_size: int = 512) -> list[int]:
-    """Predicted style of whitespace-tokenised texts (an empty text counts as ``<unk>``)."""
-    tok = Tokenizer("space")
-    was = classifier.training
-    classifier.eval()
-    out: list[int] = []
-    for i in range(0, len(texts), batch_size):
-        ids, _ = vocab.encode_batch([tok.tokenize(t) or [UNK] for t in texts[i : i + batch_size]], 64)
-        out += classifier(ids=ids.to(classifier.embedding.device)).argmax(dim=1).tolist()
-    classifier.train(was)
-    return out
 
 
 def _accuracy(classifier: TextCNN, vocab: Vocab, outputs: list[str], targets: list[int]) -> float:
