@@ -8,7 +8,6 @@ epoch), ``checkpoints/last.pt`` and ``classifier.safetensors`` (the best dev epo
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from textgan.config import ClassifierConfig, load_json, to_dict
+from textgan.config import ClassifierConfig, to_dict
 from textgan.data.style import load_style_corpus
 from textgan.data.vocab import UNK, Tokenizer, Vocab
 from textgan.models.classifiers import TextCNN
@@ -59,15 +58,8 @@ def train_classifier(cfg: ClassifierConfig) -> dict[str, Any]:
     )  # before the run dir exists: bad data leaves nothing behind
     C.prepare_run_dir(run_dir, resume=False)
     seed_everything(cfg.seed)
-    C.atomic_write_bytes(run_dir / C.CONFIG_FILE, (json.dumps(to_dict(cfg), indent=2) + "\n").encode())
-    corpus.vocab.save(run_dir / C.VOCAB_FILE)
-    meta = {
-        "task": TASK,
-        "vocab_size": len(corpus.vocab),
-        "max_len": corpus.max_len,
-        "format_version": C.FORMAT_VERSION,
-    }
-    C.atomic_write_bytes(run_dir / C.MODEL_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+    meta = {"task": TASK, "vocab_size": len(corpus.vocab), "max_len": corpus.max_len}
+    C.write_run_files(run_dir, to_dict(cfg), corpus.vocab, meta)
 
     model = TextCNN(cfg.model, len(corpus.vocab)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
@@ -144,17 +136,7 @@ def load_classifier(run_dir: str | Path, device: str = "cpu") -> tuple[TextCNN, 
         UserError: not a classifier run directory, or no trained model.
     """
     run = Path(run_dir)
-    for name in (C.CONFIG_FILE, C.MODEL_FILE, C.VOCAB_FILE):
-        if not (run / name).is_file():
-            raise UserError(f"{run}: not a textgan classifier run directory (no {name})")
-    try:
-        meta = json.loads((run / C.MODEL_FILE).read_text(encoding="utf-8"))
-        if meta.get("task") != TASK:
-            raise UserError(f"{run}: a '{meta.get('task')}' run, not a classifier run")
-        cfg = load_json(ClassifierConfig, run / C.CONFIG_FILE)
-        vocab = Vocab.load(run / C.VOCAB_FILE)
-    except (ValueError, TypeError, json.JSONDecodeError) as err:
-        raise UserError(f"{run}: unreadable run metadata ({err})") from None
+    meta, cfg, vocab = C.read_run_files(run, TASK, ClassifierConfig, "classifier")
     model = TextCNN(cfg.model, int(meta["vocab_size"]))
     C.load_safetensors(model, run / CLASSIFIER_FILE)
     return model.to(resolve_device(device)).eval(), vocab, cfg

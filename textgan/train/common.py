@@ -186,6 +186,38 @@ def load_checkpoint(path: Path, task: str) -> dict[str, Any]:
     return ckpt
 
 
+def restore_checkpoint(
+    run_dir: Path,
+    task: str,
+    models: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    data_generator: torch.Generator,
+) -> dict[str, Any]:
+    """Load ``run_dir/checkpoints/last.pt`` into models, optimisers and RNG states; returns the checkpoint.
+
+    Models and optimisers absent from the checkpoint (e.g. the critic of a run resumed from
+    its MLE phase) keep their fresh state.
+
+    Raises:
+        UserError: no or a bad checkpoint, or one whose tensors do not fit these models.
+    """
+    ckpt = load_checkpoint(run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT, task)
+    try:
+        for name, model in models.items():
+            if name in ckpt[KEY_MODELS]:
+                model.load_state_dict(ckpt[KEY_MODELS][name])
+        for name, opt in optimizers.items():
+            if name in ckpt[KEY_OPTIMIZERS]:
+                opt.load_state_dict(ckpt[KEY_OPTIMIZERS][name])
+    except (RuntimeError, ValueError, KeyError) as err:
+        raise UserError(
+            f"--resume: the checkpoint does not fit this config ({str(err).splitlines()[0][:160]})"
+        ) from None
+    set_rng_state(ckpt[KEY_RNG], data_generator)
+    truncate_metrics(run_dir / METRICS_FILE, int(ckpt[KEY_STEP]))
+    return ckpt
+
+
 def export_safetensors(model: torch.nn.Module, path: Path) -> None:
     """Export weights for users (``safetensors``; tied weights stored once), atomically."""
     from safetensors.torch import save_model
@@ -208,6 +240,73 @@ def load_safetensors(model: torch.nn.Module, path: Path) -> None:
         load_model(model, str(path))
     except Exception as err:
         raise UserError(f"{path}: cannot load the model weights ({type(err).__name__}: {str(err)[:120]})") from None
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on a signal after writing a checkpoint (the message says how to resume)."""
+
+
+@contextmanager
+def stop_on_signals(trainer: Any) -> Iterator[None]:
+    """While active, SIGINT / SIGTERM set ``trainer.stop_requested`` (a second signal stops at once).
+
+    The trainer checks the flag after each step, writes a checkpoint and raises
+    :class:`TrainingInterrupted`. Handlers are installed only in the main thread.
+    """
+    import signal
+    import threading
+
+    def request_stop(signum: int, frame: Any) -> None:
+        if trainer.stop_requested:
+            raise KeyboardInterrupt
+        log.warning("signal %d: stopping after the current step (send again to stop at once)", signum)
+        trainer.stop_requested = True
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, request_stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def write_run_files(run_dir: Path, config: dict[str, Any], vocab: Any, meta: dict[str, Any]) -> None:
+    """Write ``config.json``, ``vocab.txt`` and ``model.json`` (task, sizes, format version)."""
+    atomic_write_bytes(run_dir / CONFIG_FILE, (json.dumps(config, indent=2) + "\n").encode())
+    vocab.save(run_dir / VOCAB_FILE)
+    meta = {**meta, "format_version": FORMAT_VERSION}
+    atomic_write_bytes(run_dir / MODEL_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+
+
+def read_run_files(run_dir: str | Path, task: str, config_cls: type, what: str) -> tuple[dict[str, Any], Any, Any]:
+    """Read ``model.json``, the config and the vocabulary of a run directory of ``task``.
+
+    Raises:
+        UserError: a missing directory or file, another task, a newer format, unreadable metadata.
+    """
+    from textgan.config import load_json
+    from textgan.data.vocab import Vocab
+
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise UserError(f"{run}: run directory not found")
+    for name in (CONFIG_FILE, MODEL_FILE, VOCAB_FILE):
+        if not (run / name).is_file():
+            raise UserError(f"{run}: not a textgan run directory (no {name})")
+    try:
+        meta = json.loads((run / MODEL_FILE).read_text(encoding="utf-8"))
+        if meta.get("task") != task:
+            raise UserError(f"{run}: a '{meta.get('task')}' run, not a {what} run")
+        if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+            raise UserError(f"{run}: written by a newer textgan (format {meta['format_version']}); upgrade textgan")
+        cfg = load_json(config_cls, run / CONFIG_FILE)
+        vocab = Vocab.load(run / VOCAB_FILE)
+    except (ValueError, TypeError, json.JSONDecodeError) as err:
+        raise UserError(f"{run}: unreadable run metadata ({err})") from None
+    return meta, cfg, vocab
 
 
 class MetricsLogger:

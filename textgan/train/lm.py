@@ -26,6 +26,7 @@ from textgan.models.critics import CNNCritic
 from textgan.models.generators import Generator, alive_mask, build_generator
 from textgan.models.gumbel import beta_at
 from textgan.train import common as C
+from textgan.train.common import TrainingInterrupted
 from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
@@ -143,39 +144,23 @@ class LMTrainer:
         if resume:
             self._restore()
         else:
-            C.atomic_write_bytes(self.run_dir / C.CONFIG_FILE, (json.dumps(to_dict(cfg), indent=2) + "\n").encode())
-            self.corpus.vocab.save(self.run_dir / C.VOCAB_FILE)
             meta = {
                 "task": TASK,
                 "vocab_size": len(self.corpus.vocab),
                 "max_len": self.corpus.max_len,
                 "banned_ids": self.corpus.banned_ids,
-                "format_version": C.FORMAT_VERSION,
             }
-            C.atomic_write_bytes(self.run_dir / C.MODEL_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+            C.write_run_files(self.run_dir, to_dict(cfg), self.corpus.vocab, meta)
 
     # -- state -----------------------------------------------------------------
     def _restore(self) -> None:
-        ckpt = C.load_checkpoint(self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT, TASK)
-        try:
-            for name, model in self.models.items():
-                if name in ckpt[C.KEY_MODELS]:
-                    model.load_state_dict(ckpt[C.KEY_MODELS][name])
-            for name, opt in self.optimizers.items():
-                if name in ckpt[C.KEY_OPTIMIZERS]:
-                    opt.load_state_dict(ckpt[C.KEY_OPTIMIZERS][name])
-        except (RuntimeError, ValueError, KeyError) as err:
-            raise UserError(
-                f"--resume: the checkpoint does not fit this config ({str(err).splitlines()[0][:160]})"
-            ) from None
+        ckpt = C.restore_checkpoint(self.run_dir, TASK, self.models, self.optimizers, self.data_rng)
         self.step, self.epoch = int(ckpt[C.KEY_STEP]), int(ckpt[C.KEY_EPOCH])
         state = ckpt[C.KEY_STATE]
         self.adv_step = int(state.get("adv_step", 0))
         self.mle.update(state.get("mle", {}))
         self.adv_sums = dict(state.get("adv_sums", {}))
         self.adv_count = int(state.get("adv_count", 0))
-        C.set_rng_state(ckpt[C.KEY_RNG], self.data_rng)
-        C.truncate_metrics(self.run_dir / C.METRICS_FILE, self.step)
         log.info("resumed %s at epoch %d, step %d", self.run_dir, self.epoch, self.step)
 
     def checkpoint(self) -> None:
@@ -440,24 +425,8 @@ class LMTrainer:
         SIGINT / SIGTERM finish the current step, write a checkpoint and raise
         :class:`TrainingInterrupted`.
         """
-        import signal
-        import threading
-
-        def request_stop(signum: int, frame: Any) -> None:
-            if self.stop_requested:  # a second signal: stop now
-                raise KeyboardInterrupt
-            log.warning("signal %d: stopping after the current step (send again to stop at once)", signum)
-            self.stop_requested = True
-
-        previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                previous[sig] = signal.signal(sig, request_stop)
-        try:
+        with C.stop_on_signals(self):
             return self._run()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
     def _run(self) -> dict[str, Any]:
         if not self.cfg.init_from:  # an --init-from run (also when resumed) has no MLE phase
@@ -507,10 +476,6 @@ def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]
     return dataclasses.replace(cfg, model=src.model, data=data), vocab, state
 
 
-class TrainingInterrupted(Exception):
-    """Training stopped on a signal after writing a checkpoint (the message says how to resume)."""
-
-
 def _remove_if_only_skeleton(run_dir: Path) -> None:
     """Remove the empty ``checkpoints/`` and ``samples/`` this run made, and the dir if then empty."""
     for sub in (C.CHECKPOINT_DIR, C.SAMPLES_DIR):
@@ -532,24 +497,8 @@ def load_lm_run(run_dir: str | Path, device: str = "cpu") -> tuple[Generator, Vo
     Raises:
         UserError: not a run directory, another task, or no trained model yet.
     """
-    from textgan.config import load_json
-
     run = Path(run_dir)
-    if not run.is_dir():
-        raise UserError(f"{run}: run directory not found")
-    for name in (C.CONFIG_FILE, C.MODEL_FILE, C.VOCAB_FILE):
-        if not (run / name).is_file():
-            raise UserError(f"{run}: not a textgan run directory (no {name})")
-    try:
-        meta = json.loads((run / C.MODEL_FILE).read_text(encoding="utf-8"))
-        cfg = load_json(LMConfig, run / C.CONFIG_FILE) if meta.get("task") == TASK else None
-        vocab = Vocab.load(run / C.VOCAB_FILE)
-    except (ValueError, json.JSONDecodeError, TypeError) as err:
-        raise UserError(f"{run}: unreadable run metadata ({err})") from None
-    if cfg is None:
-        raise UserError(f"{run}: a '{meta.get('task')}' run, not a language-model run")
-    if int(meta.get("format_version", 0)) > C.FORMAT_VERSION:
-        raise UserError(f"{run}: written by a newer textgan (format {meta['format_version']}); upgrade textgan")
+    meta, cfg, vocab = C.read_run_files(run, TASK, LMConfig, "language-model")
     gen = build_generator(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]), meta["banned_ids"])
     C.load_safetensors(gen, run / C.GENERATOR_FILE)
     spm_model = run / "spm.model" if cfg.data.tokenizer == "spm" else None

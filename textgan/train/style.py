@@ -12,7 +12,6 @@ from the decoder's teacher-forced log-probs, or D's logits) or a baseline genera
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from textgan import losses as L
-from textgan.config import StyleConfig, load_json, to_dict
+from textgan.config import StyleConfig, to_dict
 from textgan.data.style import StyleCorpus, load_style_corpus
 from textgan.data.vocab import UNK, UNK_ID, Tokenizer, Vocab
 from textgan.metrics.style import style_metrics
@@ -33,7 +32,6 @@ from textgan.models.gumbel import beta_at
 from textgan.models.style import StyleTransferModel
 from textgan.train import common as C
 from textgan.train.classifier import predict_styles
-from textgan.train.lm import TrainingInterrupted
 from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
@@ -97,28 +95,16 @@ class StyleTrainer:
         if resume:
             self._restore()
         else:
-            C.atomic_write_bytes(self.run_dir / C.CONFIG_FILE, (json.dumps(to_dict(cfg), indent=2) + "\n").encode())
-            self.corpus.vocab.save(self.run_dir / C.VOCAB_FILE)
-            meta = {"task": TASK, "vocab_size": v, "max_len": t, "format_version": C.FORMAT_VERSION}
-            C.atomic_write_bytes(self.run_dir / C.MODEL_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+            C.write_run_files(
+                self.run_dir, to_dict(cfg), self.corpus.vocab, {"task": TASK, "vocab_size": v, "max_len": t}
+            )
 
     # -- state -----------------------------------------------------------------------------
     def _restore(self) -> None:
-        ckpt = C.load_checkpoint(self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT, TASK)
-        try:
-            for name, model in self.models.items():
-                model.load_state_dict(ckpt[C.KEY_MODELS][name])
-            for name, opt in self.optimizers.items():
-                opt.load_state_dict(ckpt[C.KEY_OPTIMIZERS][name])
-        except (RuntimeError, ValueError, KeyError) as err:
-            raise UserError(
-                f"--resume: the checkpoint does not fit this config ({str(err).splitlines()[0][:160]})"
-            ) from None
+        ckpt = C.restore_checkpoint(self.run_dir, TASK, self.models, self.optimizers, self.data_rng)
         self.step = int(ckpt[C.KEY_STEP])
         self.ae_step = int(ckpt[C.KEY_STATE]["ae_step"])
         self.adv_step = int(ckpt[C.KEY_STATE]["adv_step"])
-        C.set_rng_state(ckpt[C.KEY_RNG], self.data_rng)
-        C.truncate_metrics(self.run_dir / C.METRICS_FILE, self.step)
 
     def checkpoint(self) -> None:
         """Write ``checkpoints/last.pt`` and the exported model and classifier."""
@@ -138,7 +124,7 @@ class StyleTrainer:
 
     def _stop(self) -> None:
         self.checkpoint()
-        raise TrainingInterrupted(
+        raise C.TrainingInterrupted(
             f"interrupted at step {self.step}; checkpoint written. Resume with: "
             f"textgan train style --resume --run-dir {self.run_dir}"
         )
@@ -370,26 +356,10 @@ class StyleTrainer:
 
     def run(self) -> dict[str, Any]:
         """Both phases (SIGINT/SIGTERM: checkpoint after the current step, then stop)."""
-        import signal
-        import threading
-
-        def request_stop(signum: int, frame: Any) -> None:
-            if self.stop_requested:
-                raise KeyboardInterrupt
-            log.warning("signal %d: stopping after the current step (send again to stop at once)", signum)
-            self.stop_requested = True
-
-        previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                previous[sig] = signal.signal(sig, request_stop)
-        try:
+        with C.stop_on_signals(self):
             self.pretrain()
             self.adversarial()
             self.checkpoint()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
         records = C.read_metrics(self.run_dir / C.METRICS_FILE)
         return records[-1] if records else {}
 
@@ -454,19 +424,7 @@ def load_style_run(run_dir: str | Path, device: str = "cpu") -> tuple[StyleTrans
         UserError: not a style run directory, or no trained model yet.
     """
     run = Path(run_dir)
-    if not run.is_dir():
-        raise UserError(f"{run}: run directory not found")
-    for name in (C.CONFIG_FILE, C.MODEL_FILE, C.VOCAB_FILE):
-        if not (run / name).is_file():
-            raise UserError(f"{run}: not a textgan run directory (no {name})")
-    try:
-        meta = json.loads((run / C.MODEL_FILE).read_text(encoding="utf-8"))
-        if meta.get("task") != TASK:
-            raise UserError(f"{run}: a '{meta.get('task')}' run, not a style-transfer run")
-        cfg = load_json(StyleConfig, run / C.CONFIG_FILE)
-        vocab = Vocab.load(run / C.VOCAB_FILE)
-    except (ValueError, TypeError, json.JSONDecodeError) as err:
-        raise UserError(f"{run}: unreadable run metadata ({err})") from None
+    meta, cfg, vocab = C.read_run_files(run, TASK, StyleConfig, "style-transfer")
     dev = resolve_device(device)
     model = StyleTransferModel(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]))
     C.load_safetensors(model, run / MODEL_WEIGHTS)
