@@ -32,7 +32,9 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def bench_adversarial(data: str, generator: str, iters: int, device: str = "cpu") -> tuple[float, float, float]:
+def bench_adversarial(
+    data: str, generator: str, iters: int, device: str = "cpu", loss: str = "ppo"
+) -> tuple[float, float, float]:
     """Seconds per adversarial iteration (5 critic + 1 generator step), per critic step, per extra G step."""
     import dataclasses
     import logging
@@ -50,7 +52,7 @@ def bench_adversarial(data: str, generator: str, iters: int, device: str = "cpu"
             progress=False,
             data=dataclasses.replace(preset.data, data=data),
             model=dataclasses.replace(preset.model, generator=generator),
-            adv=dataclasses.replace(preset.adv, g_steps=1, adv_steps=1000),
+            adv=dataclasses.replace(preset.adv, g_steps=1, adv_steps=1000, loss=loss),
         )
         trainer = LMTrainer(cfg)
         beta = 10.0
@@ -147,21 +149,22 @@ def main() -> int:
             f"{threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} {ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}"
         )
     if a.adv_iters > 0:
+        print("\nadversarial iteration (5 critic steps + 1 generator step, batch 64, coco sizes)")
         print(
-            "\nadversarial iteration (5 critic steps + 1 generator step, --loss ppo --ratio exact, batch 64, coco sizes)"
+            f"{'loss':>6} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} "
+            f"{'s/extra G step':>14}"
         )
-        print(
-            f"{'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} {'s/extra G step':>14}"
-        )
-        for threads in [int(t) for t in a.threads.split(",")]:
-            torch.set_num_threads(threads)
-            torch.manual_seed(0)
-            per_iter, per_critic, per_g = bench_adversarial(a.data, a.generator, a.adv_iters, a.device)
-            ref = REFERENCE_S_PER_ADV_ITER.get(threads) if a.device == "cpu" else None
-            speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
-            print(
-                f"{threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} {per_critic:13.3f} {per_g:14.3f}"
-            )
+        for loss in ("rsgan", "ppo"):  # rsgan: RelGAN's loss (no gradient penalty), as the reference ran
+            for threads in [int(t) for t in a.threads.split(",")]:
+                torch.set_num_threads(threads)
+                torch.manual_seed(0)
+                per_iter, per_critic, per_g = bench_adversarial(a.data, a.generator, a.adv_iters, a.device, loss)
+                ref = REFERENCE_S_PER_ADV_ITER.get(threads) if a.device == "cpu" else None
+                speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
+                print(
+                    f"{loss:>6} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} {per_critic:13.3f} "
+                    f"{per_g:14.3f}"
+                )
     return 0
 
 
