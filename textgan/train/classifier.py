@@ -15,14 +15,13 @@ from typing import Any
 
 import torch
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from textgan.config import ClassifierConfig, to_dict
 from textgan.data.style import load_style_corpus
 from textgan.data.vocab import UNK, Tokenizer, Vocab
 from textgan.models.classifiers import TextCNN
 from textgan.train import common as C
-from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
+from textgan.utils import UserError, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
 TASK = "classifier"
@@ -69,13 +68,7 @@ def train_classifier(cfg: ClassifierConfig) -> dict[str, Any]:
     n = train.ids.shape[0]
     bs = cfg.train.batch_size
     n_batches = -(-n // bs)
-    bar = tqdm(
-        total=cfg.train.epochs * n_batches,
-        desc="classifier",
-        unit="batch",
-        disable=not progress_enabled(cfg.progress),
-        dynamic_ncols=True,
-    )
+    bar = C.progress_bar(cfg.train.epochs * n_batches, "classifier", "batch", cfg.progress)
     best: dict[str, Any] = {}
     step = 0
     for epoch in range(1, cfg.train.epochs + 1):

@@ -309,6 +309,17 @@ def read_run_files(run_dir: str | Path, task: str, config_cls: type, what: str) 
     return meta, cfg, vocab
 
 
+def progress_bar(total: int, desc: str, unit: str, enabled: bool, initial: int = 0) -> Any:
+    """The one tqdm bar of a training phase (off unless asked for and stderr is a terminal)."""
+    from tqdm.auto import tqdm
+
+    from textgan.utils import progress_enabled
+
+    return tqdm(
+        total=total, initial=initial, desc=desc, unit=unit, disable=not progress_enabled(enabled), dynamic_ncols=True
+    )
+
+
 class MetricsLogger:
     """Append one JSON object per line to ``metrics.jsonl``."""
 

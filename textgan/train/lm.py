@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from textgan import losses as L
 from textgan.config import LMConfig, to_dict
@@ -27,7 +26,7 @@ from textgan.models.generators import Generator, alive_mask, build_generator
 from textgan.models.gumbel import beta_at
 from textgan.train import common as C
 from textgan.train.common import TrainingInterrupted
-from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
+from textgan.utils import UserError, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
 TASK = "lm"
@@ -219,14 +218,7 @@ class LMTrainer:
         if self.epoch >= tc.mle_epochs:
             return
         done_batches = self.epoch * n_batches + self.mle["batch"]
-        bar = tqdm(
-            total=tc.mle_epochs * n_batches,
-            initial=done_batches,
-            desc="MLE",
-            unit="batch",
-            disable=not progress_enabled(self.cfg.progress),
-            dynamic_ncols=True,
-        )
+        bar = C.progress_bar(tc.mle_epochs * n_batches, "MLE", "batch", self.cfg.progress, initial=done_batches)
         self.generator.train()
         while self.epoch < tc.mle_epochs:
             st = self.mle
@@ -380,14 +372,7 @@ class LMTrainer:
             return
         if self.adv_step == 0:
             self.evaluate("adv", {"beta": 1.0})
-        bar = tqdm(
-            total=adv.adv_steps,
-            initial=self.adv_step,
-            desc="adversarial",
-            unit="it",
-            disable=not progress_enabled(self.cfg.progress),
-            dynamic_ncols=True,
-        )
+        bar = C.progress_bar(adv.adv_steps, "adversarial", "it", self.cfg.progress, initial=self.adv_step)
         self.generator.train()
         self.critic.train()
         t0 = time.time()

@@ -19,7 +19,6 @@ from typing import Any
 
 import torch
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from textgan import losses as L
 from textgan.config import StyleConfig, to_dict
@@ -32,7 +31,7 @@ from textgan.models.gumbel import beta_at
 from textgan.models.style import StyleTransferModel
 from textgan.train import common as C
 from textgan.train.classifier import predict_styles
-from textgan.utils import UserError, progress_enabled, resolve_device, seed_everything
+from textgan.utils import UserError, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
 TASK = "style"
@@ -155,14 +154,7 @@ class StyleTrainer:
         tc = self.cfg.train
         if self.ae_step >= tc.ae_steps:
             return
-        bar = tqdm(
-            total=tc.ae_steps,
-            initial=self.ae_step,
-            desc="autoencoder",
-            unit="step",
-            disable=not progress_enabled(self.cfg.progress),
-            dynamic_ncols=True,
-        )
+        bar = C.progress_bar(tc.ae_steps, "autoencoder", "step", self.cfg.progress, initial=self.ae_step)
         while self.ae_step < tc.ae_steps:
             ids, styles = self._batch()
             loss = self.model.reconstruction_loss(ids, styles)
@@ -184,14 +176,7 @@ class StyleTrainer:
         adv = self.cfg.adv
         if self.adv_step >= adv.adv_steps:
             return
-        bar = tqdm(
-            total=adv.adv_steps,
-            initial=self.adv_step,
-            desc="adversarial",
-            unit="it",
-            disable=not progress_enabled(self.cfg.progress),
-            dynamic_ncols=True,
-        )
+        bar = C.progress_bar(adv.adv_steps, "adversarial", "it", self.cfg.progress, initial=self.adv_step)
         while self.adv_step < adv.adv_steps:
             beta = beta_at(self.adv_step, adv.adv_steps, adv.beta_max, adv.beta_schedule)
             source = self.adv_step % 2
