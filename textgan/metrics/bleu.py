@@ -289,4 +289,5 @@ def corpus_bleu(
     for stream in streams:
         if len(stream) != len(hypotheses):
             raise ValueError(f"corpus BLEU: {len(hypotheses)} hypotheses but a reference stream of {len(stream)}")
-    return float(sacrebleu.corpus_bleu(list(hypotheses), streams, tokenize=tokenize).score)
+    # force: pre-tokenised input is intended with tokenize="none" (silences sacrebleu's warning).
+    return float(sacrebleu.corpus_bleu(list(hypotheses), streams, tokenize=tokenize, force=True).score)
