@@ -330,7 +330,7 @@ class StyleTrainer:
         log.info(
             "[%s step %d] acc %.1f%% (%s) bleu_src %.2f bleu_ref %s gm %.2f",
             phase,
-            self.step,
+            self.adv_step if phase == "adv" else self.ae_step,
             metrics["accuracy"],
             record["accuracy_source"],
             metrics["bleu_src"],
