@@ -25,16 +25,16 @@ log = logging.getLogger("textgan.cli")
 USAGE = """usage: textgan <command> [options]
 
 commands:
-  train lm      train a text GAN generator (MLE pretraining, then adversarial)
-  train style   train a sentiment style-transfer model (autoencoder, then adversarial)
+  train lm          train a text GAN generator (MLE pretraining, then adversarial)
+  generate          write sentences from a trained LM run
+  eval lm           BLEU / self-BLEU / NLL of a file of sentences
+  plot              PNG curves of a run's metrics
   train classifier  train the separate style evaluator (TextCNN) on a style directory
-  eval style    accuracy / BLEU-src / BLEU-ref / PPL of a style-transfer run
-  transfer      rewrite sentences in the other sentiment with a trained run
-  generate      write sentences from a trained run
-  eval lm       BLEU / self-BLEU / NLL of a file of sentences
-  plot          PNG curves of a run's metrics
+  train style       train a sentiment style-transfer model (autoencoder, then adversarial)
+  eval style        accuracy / BLEU-src / BLEU-ref / PPL of a style-transfer run
+  transfer          rewrite sentences in the other sentiment with a trained run
 
-'textgan <command> --help' describes each command's options."""
+'textgan <command> --help' describes each command's options; --debug shows tracebacks."""
 
 
 def _die(msg: str) -> int:
