@@ -119,12 +119,12 @@ class Corpus:
         return [self.tokenizer.detokenize(self.vocab.decode(row)) for row in ids.tolist()]
 
     def to_oracle_ids(self, ids: torch.Tensor) -> torch.Tensor:
-        """Map vocabulary ids of oracle tokens (named ``"0"``.. ``"V-1"``) to oracle ids."""
-        table = torch.full((len(self.vocab),), -1, dtype=torch.long)
-        for i, tok in enumerate(self.vocab.itos):
-            if tok not in SPECIALS:
-                table[i] = int(tok)
-        return table[ids.cpu()]
+        """Map vocabulary ids of oracle tokens to oracle ids (``oracle_corpus`` puts token k at id 4 + k).
+
+        Specials map to -1 (they never occur: the oracle corpus bans them from generation).
+        """
+        ids = ids.cpu()
+        return torch.where(ids >= len(SPECIALS), ids - len(SPECIALS), torch.full_like(ids, -1))
 
 
 def oracle_corpus(cfg: DataConfig) -> Corpus:
