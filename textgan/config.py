@@ -422,6 +422,13 @@ class StyleConfig:
     eval_classifier: str = field(
         default="", metadata=_help("evaluator classifier run dir, scored in periodic evaluations (optional)")
     )
+    init_from: str = field(
+        default="",
+        metadata=_help(
+            "start from the model and style classifier of this style run dir (its vocabulary and sizes; "
+            "skips autoencoder pretraining)"
+        ),
+    )
     run_dir: str = field(default="", metadata=_help("output directory (default: runs/style-<time>)"))
     seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))

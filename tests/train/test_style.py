@@ -196,3 +196,32 @@ def test_interrupt_and_resume_equals_continuous_run(tmp_path, monkeypatch, stop_
     monkeypatch.undo()
     StyleTrainer(dataclasses.replace(cfg, run_dir=str(run)), resume=True).run()
     assert records(run) == records(continuous)
+
+
+def test_init_from_starts_from_the_trained_model_without_an_ae_phase(trained, tmp_path) -> None:
+    from safetensors.torch import load_file
+
+    _, run = trained
+    new = tmp_path / "from"
+    cfg = dataclasses.replace(
+        STYLE_PRESETS["smoke"],
+        data=dataclasses.replace(STYLE_PRESETS["smoke"].data, data=str(STYLE)),
+        init_from=str(run),
+        run_dir=str(new),
+        progress=False,
+    )
+    trainer = StyleTrainer(cfg)
+    want = load_file(str(run / "style_model.safetensors"))
+    for name, value in trainer.model.state_dict().items():
+        torch.testing.assert_close(value, want[name], rtol=0, atol=0)
+    assert trainer.cfg.train.ae_steps == 0
+    assert (new / "vocab.txt").read_text() == (run / "vocab.txt").read_text()
+    trainer.run()
+    records = [json.loads(x) for x in (new / "metrics.jsonl").read_text().splitlines()]
+    assert [r["phase"] for r in records] == ["adv", "adv"]
+
+
+def test_init_from_a_non_style_run_is_one_clear_error(tmp_path, capsys) -> None:
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "x"), "--init-from", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "run directory" in err[0]

@@ -21,9 +21,14 @@ def gumbel_noise(
     dtype: torch.dtype = torch.float32,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Standard Gumbel noise ``-log(E)``, ``E ~ Exp(1)``, of the given shape."""
-    expo = torch.empty(shape, device=device, dtype=dtype).exponential_(generator=generator)
-    return -torch.log(expo)
+    """Standard Gumbel noise ``-log(-log(U))``, ``U ~ Uniform(0, 1)``, of the given shape.
+
+    (``-log U`` is Exp(1); on CPU, uniform draws and two in-place logs are about twice
+    as fast as ``exponential_``.) ``U`` is kept above the smallest normal float, so the
+    noise is finite.
+    """
+    u = torch.rand(shape, device=device, dtype=dtype, generator=generator)
+    return u.clamp_(min=torch.finfo(dtype).tiny).log_().neg_().log_().neg_()
 
 
 def gumbel_softmax(logits: torch.Tensor, noise: torch.Tensor, beta: float, hard: bool = False) -> torch.Tensor:

@@ -6,7 +6,10 @@ H hidden (content code), C styles.
 A GRU encoder reads the source; its final state is the content code z. A learned
 style embedding c and z initialise an attention GRU decoder (Luong "general"
 attention over the encoder states; the previous context is fed with each input
-token). The decoder shares its sampling machinery with the unconditional generators:
+token). As in Luong et al. 2015 the output layer reads the attentional vector
+``tanh(W [h; ctx])`` of embedding size E, and its weights are the (tied) token
+embeddings: the V-way layer then costs E instead of 2H multiply-adds per class,
+and teacher-forced passes apply it once, only at positions up to ``<eos>``. The decoder shares its sampling machinery with the unconditional generators:
 hard tokens ``argmax(o + g)`` and soft rows ``softmax(beta (o + g))``
 (``models/gumbel.py``), the teacher-forced relaxation on given tokens and noise
 (``relax``) for the PPO-style generator phase, and ``log_prob`` for the exact ratio.
@@ -54,7 +57,8 @@ class StyleTransferModel(nn.Module):
         self.init = nn.Linear(h + cfg.st_style_dim, h)
         self.cell = nn.GRUCell(e + h, h)
         self.attn = nn.Linear(h, h, bias=False)
-        self.out = nn.Linear(2 * h, vocab_size)
+        self.combine = nn.Linear(2 * h, e)
+        self.out_bias = nn.Parameter(torch.zeros(vocab_size))
         banned = torch.zeros(vocab_size, dtype=torch.bool)
         banned[[PAD_ID, BOS_ID]] = True
         self.register_buffer("banned", banned, persistent=True)
@@ -89,33 +93,51 @@ class StyleTransferModel(nn.Module):
         ctx: torch.Tensor,
         enc: Encoded,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One decoder step: input tokens (B,) -> masked logits (B, V), new state, new context."""
+        """One decoder step: input tokens (B,) -> attentional vector (B, E), new state, new context."""
         h = self.cell(torch.cat([self.embed(tok), ctx], dim=-1), h)  # (B, H)
         scores = torch.einsum("bh,bsh->bs", self.attn(h), enc.states)  # (B, S)
         scores = scores.masked_fill(~enc.mask, float("-inf"))
         ctx = torch.einsum("bs,bsh->bh", torch.softmax(scores, dim=-1), enc.states)  # (B, H)
-        logits = self.out(torch.cat([h, ctx], dim=-1)).masked_fill(self.banned, BANNED_LOGIT)
-        return logits, h, ctx
+        return torch.tanh(self.combine(torch.cat([h, ctx], dim=-1))), h, ctx
+
+    def logits_of(self, feats: torch.Tensor) -> torch.Tensor:
+        """Masked logits (..., V) of attentional vectors (..., E) (tied output embedding)."""
+        logits = F.linear(feats, self.embed.weight, self.out_bias)
+        return logits.masked_fill(self.banned, BANNED_LOGIT)
+
+    def features(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced attentional vectors (B, T, E) before each target token of ids (B, T)."""
+        h, ctx = self._start(enc, style)
+        inputs = torch.cat([torch.full_like(ids[:, :1], BOS_ID), ids[:, :-1]], dim=1)  # (B, T)
+        feats = []
+        for tok in inputs.unbind(1):
+            f, h, ctx = self._step(tok, h, ctx, enc)
+            feats.append(f)
+        return torch.stack(feats, dim=1)
 
     def forward(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Teacher-forced logits (B, T, V) of target ids (B, T) given the encoding and the target style (B,)."""
-        h, ctx = self._start(enc, style)
-        inputs = torch.cat([torch.full_like(ids[:, :1], BOS_ID), ids[:, :-1]], dim=1)  # (B, T)
-        logits = []
-        for tok in inputs.unbind(1):
-            step, h, ctx = self._step(tok, h, ctx, enc)
-            logits.append(step)
-        return torch.stack(logits, dim=1)
+        return self.logits_of(self.features(enc, style, ids))
+
+    def _alive_logits(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced logits (N, V) at the N positions where ``alive`` (B, T) holds."""
+        return self.logits_of(self.features(enc, style, ids)[alive])
 
     def log_prob(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """(B,) teacher-forced log-likelihood of ids up to and including ``<eos>``."""
-        logp = F.log_softmax(self(enc, style, ids), dim=-1).gather(-1, ids[..., None])[..., 0]  # (B, T)
-        return (logp * alive_mask(ids)).sum(dim=1)
+        alive = alive_mask(ids)
+        logp = F.log_softmax(self._alive_logits(enc, style, ids, alive), dim=-1)  # (N, V)
+        tok = logp.gather(-1, ids[alive][:, None])[:, 0]  # (N,)
+        return torch.zeros(ids.shape, dtype=logp.dtype, device=ids.device).masked_scatter(alive, tok).sum(dim=1)
 
-    def reconstruction_loss(self, ids: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        """Mean per-token NLL of rebuilding ``ids`` with their own style (padding ignored)."""
-        logits = self(self.encode(ids), style, ids)
-        return F.cross_entropy(logits.reshape(-1, self.vocab_size), ids.reshape(-1), ignore_index=PAD_ID)
+    def reconstruction_loss(self, ids: torch.Tensor, style: torch.Tensor, enc: Encoded | None = None) -> torch.Tensor:
+        """Mean per-token NLL of rebuilding ``ids`` with their own style (padding ignored).
+
+        ``enc`` (the encoding of ``ids``) is computed when not given.
+        """
+        keep = ids != PAD_ID
+        logits = self._alive_logits(self.encode(ids) if enc is None else enc, style, ids, keep)
+        return F.cross_entropy(logits, ids[keep])
 
     @torch.no_grad()
     def sample_ids(
@@ -137,16 +159,19 @@ class StyleTransferModel(nn.Module):
         tok = torch.full((b,), BOS_ID, dtype=torch.long, device=device)
         done = torch.zeros(b, dtype=torch.bool, device=device)
         ids = torch.full((b, self.max_len), PAD_ID, dtype=torch.long, device=device)
-        noise = torch.zeros(b, self.max_len, self.vocab_size, device=device) if keep_noise else None
+        noise = None
+        if keep_noise and not greedy:  # drawn in one call: no per-step copies
+            noise = gumbel_noise((b, self.max_len, self.vocab_size), device=device, generator=generator)
         for t in range(self.max_len):
-            logits, h, ctx = self._step(tok, h, ctx, enc)
+            feats, h, ctx = self._step(tok, h, ctx, enc)
+            logits = self.logits_of(feats)
             if greedy:
                 tok = logits.argmax(dim=-1)
             else:
-                g = gumbel_noise(logits.shape, device=device, dtype=logits.dtype, generator=generator)
+                g = noise[:, t] if noise is not None else None
+                if g is None:
+                    g = gumbel_noise(logits.shape, device=device, dtype=logits.dtype, generator=generator)
                 tok = hard_tokens(logits, g)
-                if noise is not None:
-                    noise[:, t] = g
             tok = tok.masked_fill(done, PAD_ID)
             ids[:, t] = tok
             done |= tok == EOS_ID
@@ -155,14 +180,23 @@ class StyleTransferModel(nn.Module):
         return ids, noise
 
     def relax(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor, noise: torch.Tensor, beta: float) -> Sample:
-        """Differentiable soft rows of given tokens and noise, teacher-forced (see ``Generator.relax``)."""
-        logits = self(enc, style, ids)  # (B, T, V)
+        """Differentiable soft rows of given tokens and noise, teacher-forced (see ``Generator.relax``).
+
+        Logits are computed only up to ``<eos>``; the returned ``logits`` are 0 and the
+        soft rows one-hot ``<pad>`` after it.
+        """
         alive = alive_mask(ids)
-        soft = gumbel_softmax(logits, noise, beta)
-        pad_row = F.one_hot(torch.full_like(ids, PAD_ID), self.vocab_size).to(soft.dtype)
-        soft = torch.where(alive[..., None], soft, pad_row)
-        logp = (F.log_softmax(logits, dim=-1).gather(-1, ids[..., None])[..., 0] * alive).sum(dim=1)
-        return Sample(ids, soft, logits, noise, logp)
+        b, t, v = noise.shape
+        rows = alive.view(-1).nonzero().squeeze(1)  # (N,) flat positions up to <eos>
+        logits = self._alive_logits(enc, style, ids, alive)  # (N, V)
+        soft_alive = gumbel_softmax(logits, noise.view(b * t, v).index_select(0, rows), beta)
+        logp = F.log_softmax(logits, dim=-1).gather(-1, ids.view(-1)[rows][:, None])[:, 0]  # (N,)
+        soft = soft_alive.new_zeros(b * t, v)
+        soft[:, PAD_ID] = (~alive).view(-1).to(soft.dtype)  # one-hot <pad> after <eos>
+        soft = soft.index_copy(0, rows, soft_alive).view(b, t, v)
+        full = logits.new_zeros(b * t, v).index_copy(0, rows, logits).view(b, t, v)
+        log_prob = logp.new_zeros(b * t).index_copy(0, rows, logp).view(b, t).sum(dim=1)
+        return Sample(ids, soft, full, noise, log_prob)
 
     @torch.no_grad()
     def beam_search(self, enc: Encoded, style: torch.Tensor, beam: int) -> torch.Tensor:
@@ -182,8 +216,8 @@ class StyleTransferModel(nn.Module):
         done = torch.zeros(b * k, dtype=torch.bool, device=device)
         lengths = torch.zeros(b * k, device=device)
         for t in range(self.max_len):
-            logits, h, ctx = self._step(tok, h, ctx, enc_k)
-            logp = F.log_softmax(logits, dim=-1)  # (B*k, V)
+            feats, h, ctx = self._step(tok, h, ctx, enc_k)
+            logp = F.log_softmax(self.logits_of(feats), dim=-1)  # (B*k, V)
             # Finished hypotheses only extend with <pad> at no cost.
             logp = torch.where(done[:, None], torch.full_like(logp, float("-inf")), logp)
             logp[done, PAD_ID] = 0.0

@@ -54,6 +54,10 @@ class StyleTrainer:
         self.run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / time.strftime("style-%Y%m%d-%H%M%S")
         self.device = resolve_device(cfg.device)
         vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume else None
+        init_state = None
+        if cfg.init_from and not resume:
+            cfg, vocab, init_state = _init_from(cfg)
+            self.cfg = cfg
         d = cfg.data
         self.corpus: StyleCorpus = load_style_corpus(
             d.data,
@@ -69,6 +73,9 @@ class StyleTrainer:
         self.model = StyleTransferModel(cfg.model, v, t).to(self.device)
         self.classifier = TextCNN(cfg.classifier, v).to(self.device)
         self.critics = torch.nn.ModuleList(CNNCritic(cfg.critic, v, t) for _ in range(2)).to(self.device)
+        if init_state is not None:
+            self.model.load_state_dict(init_state["model"])
+            self.classifier.load_state_dict(init_state["classifier"])
         adv = cfg.adv
         self.models: dict[str, torch.nn.Module] = {
             "model": self.model,
@@ -352,6 +359,28 @@ class StyleTrainer:
 def train_style(cfg: StyleConfig, resume: bool = False) -> dict[str, Any]:
     """Train a style-transfer model; returns the final metrics record."""
     return StyleTrainer(cfg, resume).run()
+
+
+def _init_from(cfg: StyleConfig) -> tuple[StyleConfig, Vocab, dict[str, dict[str, torch.Tensor]]]:
+    """Model and classifier weights, sizes and vocabulary of a trained style run; no AE phase."""
+    import dataclasses
+
+    from safetensors.torch import load_file
+
+    run = Path(cfg.init_from)
+    meta, src, vocab = C.read_run_files(run, TASK, StyleConfig, "style-transfer")
+    state = {}
+    for key, name in (("model", MODEL_WEIGHTS), ("classifier", CLASSIFIER_WEIGHTS)):
+        if not (run / name).is_file():
+            raise UserError(f"--init-from {run}: no {name} (the run has not finished a phase yet)")
+        try:
+            state[key] = load_file(str(run / name))
+        except Exception as err:  # noqa: BLE001 - any unreadable file is a user error here
+            raise UserError(f"--init-from {run / name}: unreadable weights ({err})") from None
+    data = dataclasses.replace(cfg.data, max_len=int(meta["max_len"]), lowercase=src.data.lowercase)
+    train = dataclasses.replace(cfg.train, ae_steps=0)
+    log.info("initialising from %s (vocab %d, max_len %d; no autoencoder phase)", run, len(vocab), meta["max_len"])
+    return dataclasses.replace(cfg, model=src.model, classifier=src.classifier, data=data, train=train), vocab, state
 
 
 def _accuracy(classifier: TextCNN, vocab: Vocab, outputs: list[str], targets: list[int]) -> float:
