@@ -78,3 +78,15 @@ def test_reconstruction_loss_decreases() -> None:
         loss.backward()
         opt.step()
     assert loss.item() < 0.5 * first.item()
+
+
+def test_sample_soft_equals_the_teacher_forced_relaxation() -> None:
+    torch.manual_seed(0)
+    model = tiny().eval()
+    enc = model.encode(source())
+    style = torch.tensor([1, 0, 1])
+    ids, noise, soft = model.sample_soft(enc, style, 3.0, generator=torch.Generator().manual_seed(2))
+    again, _ = model.sample_ids(enc, style, keep_noise=True, generator=torch.Generator().manual_seed(2))
+    torch.testing.assert_close(ids, again, rtol=0, atol=0)
+    torch.testing.assert_close(soft, model.relax(enc, style, ids, noise, 3.0).soft)
+    torch.testing.assert_close(soft.sum(-1), torch.ones(ids.shape))

@@ -154,14 +154,44 @@ class StyleTransferModel(nn.Module):
         Returns:
             LongTensor (B, T) ids (``<pad>`` after ``<eos>``) and, with ``keep_noise``, the noise (B, T, V).
         """
+        ids, noise, _ = self._decode(enc, style, generator, keep_noise, greedy, None)
+        return ids, noise
+
+    @torch.no_grad()
+    def sample_soft(
+        self, enc: Encoded, style: torch.Tensor, beta: float, *, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gumbel-max samples with their noise and soft rows, in one free-running pass (no autograd).
+
+        The soft rows equal ``relax(enc, style, ids, noise, beta).soft`` (the critic's fakes)
+        without a second, teacher-forced pass.
+
+        Returns:
+            ids (B, T), noise (B, T, V), soft rows (B, T, V) (one-hot ``<pad>`` after ``<eos>``).
+        """
+        ids, noise, soft = self._decode(enc, style, generator, True, False, beta)
+        return ids, noise, soft  # type: ignore[return-value]
+
+    def _decode(
+        self,
+        enc: Encoded,
+        style: torch.Tensor,
+        generator: torch.Generator | None,
+        keep_noise: bool,
+        greedy: bool,
+        beta: float | None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         b, device = style.shape[0], style.device
         h, ctx = self._start(enc, style)
         tok = torch.full((b,), BOS_ID, dtype=torch.long, device=device)
         done = torch.zeros(b, dtype=torch.bool, device=device)
         ids = torch.full((b, self.max_len), PAD_ID, dtype=torch.long, device=device)
-        noise = None
+        noise = soft = None
         if keep_noise and not greedy:  # drawn in one call: no per-step copies
             noise = gumbel_noise((b, self.max_len, self.vocab_size), device=device, generator=generator)
+        if beta is not None:
+            soft = torch.zeros(b, self.max_len, self.vocab_size, device=device)
+            soft[..., PAD_ID] = 1.0
         for t in range(self.max_len):
             feats, h, ctx = self._step(tok, h, ctx, enc)
             logits = self.logits_of(feats)
@@ -172,12 +202,15 @@ class StyleTransferModel(nn.Module):
                 if g is None:
                     g = gumbel_noise(logits.shape, device=device, dtype=logits.dtype, generator=generator)
                 tok = hard_tokens(logits, g)
+                if soft is not None:
+                    live = (~done).nonzero().squeeze(1)
+                    soft[live, t] = gumbel_softmax(logits[live], g[live], beta)  # type: ignore[arg-type]
             tok = tok.masked_fill(done, PAD_ID)
             ids[:, t] = tok
             done |= tok == EOS_ID
             if bool(done.all()):
                 break
-        return ids, noise
+        return ids, noise, soft
 
     def relax(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor, noise: torch.Tensor, beta: float) -> Sample:
         """Differentiable soft rows of given tokens and noise, teacher-forced (see ``Generator.relax``).

@@ -211,8 +211,7 @@ class StyleTrainer:
         critic = self.critics[target]
         with torch.no_grad():
             enc = self.model.encode(src)
-            ids, noise = self.model.sample_ids(enc, tgt_styles, keep_noise=True)
-            fake = self.model.relax(enc, tgt_styles, ids, noise, beta).soft
+            _, _, fake = self.model.sample_soft(enc, tgt_styles, beta)
         real, _ = self._batch(target)
         f_real, f_fake = critic(ids=real), critic(soft=fake)
         if adv.loss == "ppo":
