@@ -14,6 +14,7 @@ import os
 import pickle
 import random
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -310,14 +311,60 @@ def read_run_files(run_dir: str | Path, task: str, config_cls: type, what: str) 
 
 
 def progress_bar(total: int, desc: str, unit: str, enabled: bool, initial: int = 0) -> Any:
-    """The one tqdm bar of a training phase (off unless asked for and stderr is a terminal)."""
+    """The one progress display of a training phase.
+
+    A tqdm bar when stderr is a terminal; otherwise (a log file, ``nohup``) one log line
+    at most every ``LOG_PROGRESS_SECONDS`` with the count, rate and time left. Nothing
+    with ``--no-progress``.
+    """
     from tqdm.auto import tqdm
 
     from textgan.utils import progress_enabled
 
+    if enabled and not progress_enabled(enabled) and not os.environ.get("TEXTGAN_NO_PROGRESS"):
+        return LogProgress(total, desc, unit, initial)
     return tqdm(
         total=total, initial=initial, desc=desc, unit=unit, disable=not progress_enabled(enabled), dynamic_ncols=True
     )
+
+
+LOG_PROGRESS_SECONDS = 60.0
+
+
+class LogProgress:
+    """tqdm's ``update`` / ``set_postfix`` / ``close`` as periodic log lines (non-terminal stderr)."""
+
+    def __init__(self, total: int, desc: str, unit: str, initial: int = 0, every: float | None = None) -> None:
+        self.total, self.desc, self.unit, self.n = total, desc, unit, initial
+        self.every = LOG_PROGRESS_SECONDS if every is None else every
+        self.start_n, self.postfix = initial, ""
+        self.start = self.last = time.monotonic()
+
+    def set_postfix(self, **values: Any) -> None:
+        self.postfix = " ".join(f"{k}={v}" for k, v in values.items())
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        now = time.monotonic()
+        if now - self.last >= self.every or self.n >= self.total:
+            self.last = now
+            rate = (now - self.start) / max(self.n - self.start_n, 1)
+            left = max(self.total - self.n, 0) * rate
+            log.info(
+                "%s: %s %d/%d (%.0f%%), %.2f s/%s, %s left%s",
+                self.desc,
+                self.unit,
+                self.n,
+                self.total,
+                100.0 * self.n / max(self.total, 1),
+                rate,
+                self.unit,
+                time.strftime("%H:%M:%S", time.gmtime(left)),
+                f", {self.postfix}" if self.postfix else "",
+            )
+
+    def close(self) -> None:
+        pass
 
 
 class MetricsLogger:
