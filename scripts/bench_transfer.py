@@ -1,0 +1,105 @@
+"""Benchmark ``textgan transfer`` throughput (sentences/s) on CPU.
+
+Transfers the Yelp test sentences (both styles, to the other style) with
+``transfer_sentences``: greedy in batches of 256 and beam search (K=4) in batches,
+against a baseline measured in the same run: greedy decoding one sentence at a time,
+as a per-sentence script loop would call the model. Also prints the time of the first
+call, which includes model loading.
+
+With ``--run RUN_DIR`` (a ``textgan train style`` run) the trained model is timed;
+without it, an untrained model of the yelp preset's sizes on the data's vocabulary,
+whose outputs never stop early (every output runs to max_len: the slowest case).
+
+Usage: python scripts/bench_transfer.py [--run RUN_DIR] [--data ../shared/data/yelp]
+       [--sentences 1000] [--threads 1 2] [--device cpu]
+Skips cleanly (exit 0) when the data directory is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from textgan.config import STYLE_PRESETS
+from textgan.data.style import load_style_corpus
+from textgan.data.vocab import Tokenizer
+from textgan.models.style import StyleTransferModel
+from textgan.train.style import load_style_run, transfer_sentences
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _timed(fn, device: str) -> tuple[float, list[str]]:
+    _sync(device)
+    t0 = time.perf_counter()
+    out = fn()
+    _sync(device)
+    return time.perf_counter() - t0, out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--run", default=None, help="trained style run dir (default: untrained yelp-sized model)")
+    p.add_argument("--data", default="../shared/data/yelp", help="style directory with test.0 / test.1")
+    p.add_argument("--sentences", type=int, default=1000, help="sentences transferred per measurement")
+    p.add_argument("--baseline-sentences", type=int, default=200, help="sentences for the one-at-a-time baseline")
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to time")
+    p.add_argument("--device", default="cpu")
+    a = p.parse_args(argv)
+    if not Path(a.data).is_dir():
+        print(f"skipped: {a.data} not found", file=sys.stderr)
+        return 0
+
+    t0 = time.perf_counter()
+    if a.run:
+        model, _, vocab, cfg = load_style_run(a.run, a.device)
+        lowercase, what = cfg.data.lowercase, f"trained run {a.run}"
+    else:
+        preset = STYLE_PRESETS["yelp"]
+        corpus = load_style_corpus(a.data, max_len=preset.data.max_len)
+        torch.manual_seed(0)
+        model = StyleTransferModel(preset.model, len(corpus.vocab), corpus.max_len).to(a.device).eval()
+        vocab, lowercase, what = corpus.vocab, False, "untrained yelp-preset model (outputs run to max_len)"
+    load_s = time.perf_counter() - t0
+    tokenizer = Tokenizer("space", lowercase)
+    sources, targets = [], []
+    for style in (0, 1):
+        lines = (Path(a.data) / f"test.{style}").read_text(encoding="utf-8").splitlines()
+        sources += lines
+        targets += [1 - style] * len(lines)
+    reps = -(-a.sentences // len(sources))
+    sources, targets = (sources * reps)[: a.sentences], (targets * reps)[: a.sentences]
+    n_base = min(a.baseline_sentences, len(sources))
+    print(f"model: {what}; vocab {len(vocab)}, max_len {model.max_len}; loaded in {load_s:.2f} s; device {a.device}")
+    print(f"{len(sources)} sentences (baseline: {n_base}, one at a time)\n")
+    print("| threads | one at a time (baseline) | greedy, batch 256 | speed-up | beam 4, batch 256 |")
+    print("|---|---|---|---|---|")
+    for threads in a.threads:
+        torch.set_num_threads(threads)
+        transfer_sentences(model, vocab, tokenizer, sources[:64], targets[:64])  # warm-up
+        base_s, _ = _timed(
+            lambda: [
+                transfer_sentences(model, vocab, tokenizer, [s], [t], batch_size=1)
+                for s, t in zip(sources[:n_base], targets[:n_base], strict=True)
+            ],
+            a.device,
+        )
+        greedy_s, _ = _timed(lambda: transfer_sentences(model, vocab, tokenizer, sources, targets), a.device)
+        beam_s, _ = _timed(lambda: transfer_sentences(model, vocab, tokenizer, sources, targets, beam=4), a.device)
+        base_rate, greedy_rate, beam_rate = n_base / base_s, len(sources) / greedy_s, len(sources) / beam_s
+        print(
+            f"| {threads} | {base_rate:,.0f} sent/s | {greedy_rate:,.0f} sent/s | "
+            f"**{greedy_rate / base_rate:.1f}x** | {beam_rate:,.0f} sent/s |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
