@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 import torch
 
@@ -42,22 +44,42 @@ def test_metrics_log_ignores_a_torn_last_line(tmp_path) -> None:
     assert C.read_metrics(path) == []
 
 
-def test_log_progress_writes_periodic_lines_with_rate_and_time_left(caplog) -> None:
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def common_log(monkeypatch):
+    """Records of textgan.train.common, whatever handlers the CLI tests left on 'textgan'."""
+    handler, logger = _Records(), logging.getLogger("textgan.train.common")
+    level = logger.level
+    monkeypatch.setattr(logger, "propagate", False)
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    yield handler.lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def test_log_progress_writes_periodic_lines_with_rate_and_time_left(common_log) -> None:
     bar = C.LogProgress(10, "autoencoder", "step", every=0.0)
-    with caplog.at_level("INFO", logger="textgan.train.common"):
-        bar.set_postfix(rec="1.234")
-        bar.update(5)
-        bar.update(5)
-    lines = [r.getMessage() for r in caplog.records]
+    bar.set_postfix(rec="1.234")
+    bar.update(5)
+    bar.update(5)
+    lines = common_log
     assert len(lines) == 2
     assert lines[0].startswith("autoencoder: step 5/10 (50%), ") and lines[0].endswith(", rec=1.234")
     assert "s/step" in lines[0] and "left" in lines[0]
     assert lines[1].startswith("autoencoder: step 10/10 (100%)")
 
 
-def test_log_progress_is_quiet_between_intervals(caplog) -> None:
+def test_log_progress_is_quiet_between_intervals(common_log) -> None:
     bar = C.LogProgress(100, "adversarial", "it", every=3600.0)
-    with caplog.at_level("INFO", logger="textgan.train.common"):
-        for _ in range(99):
-            bar.update(1)
-    assert not caplog.records
+    for _ in range(99):
+        bar.update(1)
+    assert not common_log
