@@ -102,8 +102,7 @@ class StyleTransferModel(nn.Module):
 
     def logits_of(self, feats: torch.Tensor) -> torch.Tensor:
         """Masked logits (..., V) of attentional vectors (..., E) (tied output embedding)."""
-        logits = F.linear(feats, self.embed.weight, self.out_bias)
-        return logits.masked_fill(self.banned, BANNED_LOGIT)
+        return F.linear(feats, self.embed.weight, self.out_bias).masked_fill_(self.banned, BANNED_LOGIT)
 
     def features(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Teacher-forced attentional vectors (B, T, E) before each target token of ids (B, T)."""
@@ -252,7 +251,7 @@ class StyleTransferModel(nn.Module):
             feats, h, ctx = self._step(tok, h, ctx, enc_k)
             logp = F.log_softmax(self.logits_of(feats), dim=-1)  # (B*k, V)
             # Finished hypotheses only extend with <pad> at no cost.
-            logp = torch.where(done[:, None], torch.full_like(logp, float("-inf")), logp)
+            logp.masked_fill_(done[:, None], float("-inf"))
             logp[done, PAD_ID] = 0.0
             total = (scores.view(-1, 1) + logp).view(b, k * v)
             scores, flat = total.topk(k, dim=1)  # (B, k)
