@@ -243,7 +243,8 @@ class StyleTrainer:
                 old = self.model.relax(enc, tgt_styles, ids, noise, beta)
             old_d = None
             for _ in range(adv.g_steps):
-                cur = self.model.relax(self.model.encode(src), tgt_styles, ids, noise, beta)
+                enc = self.model.encode(src)
+                cur = self.model.relax(enc, tgt_styles, ids, noise, beta)
                 advantage = critic(soft=cur.soft)
                 if adv.loss == "ppo":
                     if adv.ratio == "exact":
@@ -271,7 +272,7 @@ class StyleTrainer:
                     real_scores = critic(ids=self._batch(target)[0]) if adv.loss == "rsgan" else advantage.detach()
                     adv_loss, stats = L.generator_loss(adv.loss, real_scores, advantage)
                 cls_loss = F.cross_entropy(self.classifier(soft=cur.soft), tgt_styles)
-                rec_loss = self.model.reconstruction_loss(src, src_styles)
+                rec_loss = self.model.reconstruction_loss(src, src_styles, enc=enc)
                 loss = rec_loss + tc.style_weight * cls_loss + tc.adv_weight * adv_loss
                 if tc.cycle_weight > 0:
                     back = self.model(self.model.encode(soft=cur.soft), src_styles, src)
