@@ -225,3 +225,22 @@ def test_init_from_a_non_style_run_is_one_clear_error(tmp_path, capsys) -> None:
     assert main([*SMOKE, "--run-dir", str(tmp_path / "x"), "--init-from", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "run directory" in err[0]
+
+
+def test_init_from_weights_that_do_not_fit_is_one_clear_error(trained, tmp_path, capsys) -> None:
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    _, run = trained
+    old = tmp_path / "old"
+    shutil.copytree(run, old)
+    state = load_file(str(old / "style_model.safetensors"))
+    state["out.weight"] = state.pop("out_bias")[:, None].repeat(1, 3)  # an older layout
+    save_file(state, str(old / "style_model.safetensors"))
+    capsys.readouterr()
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "x"), "--init-from", str(old)]) == 2
+    err = [x for x in capsys.readouterr().err.strip().splitlines() if not x.startswith("INFO:")]
+    assert len(err) == 1 and err[0].startswith("error: --init-from") and "do not fit" in err[0]
+    assert "missing out_bias" in err[0] and "unexpected out.weight" in err[0]
+    assert not (tmp_path / "x").exists()

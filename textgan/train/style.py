@@ -74,8 +74,23 @@ class StyleTrainer:
         self.classifier = TextCNN(cfg.classifier, v).to(self.device)
         self.critics = torch.nn.ModuleList(CNNCritic(cfg.critic, v, t) for _ in range(2)).to(self.device)
         if init_state is not None:
-            self.model.load_state_dict(init_state["model"])
-            self.classifier.load_state_dict(init_state["classifier"])
+            for module, key in ((self.model, "model"), (self.classifier, "classifier")):
+                try:
+                    missing, unexpected = module.load_state_dict(init_state[key], strict=False)
+                    problem = "; ".join(
+                        f"{what} {', '.join(names[:3])}"
+                        for what, names in (("missing", missing), ("unexpected", unexpected))
+                        if names
+                    )
+                except RuntimeError as err:  # shapes that do not match
+                    problem = " ".join(str(err).split())[:160]
+                if problem:
+                    from textgan.train.lm import _remove_if_only_skeleton
+
+                    _remove_if_only_skeleton(self.run_dir)
+                    raise UserError(
+                        f"--init-from {cfg.init_from}: {key} weights do not fit this textgan's model ({problem})"
+                    )
         adv = cfg.adv
         self.models: dict[str, torch.nn.Module] = {
             "model": self.model,
