@@ -233,13 +233,36 @@ class Generator(nn.Module):
         rows, cols = alive.nonzero(as_tuple=True)  # row-major, the order of packed_features
         # Only alive positions are computed (finished sequences drop out of the recurrence).
         logits_alive = self.head(self.packed_features(ids, alive))  # (N, V)
-        soft_alive = gumbel_softmax(logits_alive, noise[rows, cols], beta)  # (N, V)
-        pad_row = F.one_hot(torch.full_like(ids, PAD_ID), self.vocab_size).to(soft_alive.dtype)  # (B, T, V)
-        soft = pad_row.index_put((rows, cols), soft_alive)
-        logits = self._mask(torch.zeros_like(pad_row)).index_put((rows, cols), logits_alive)
-        token_logp = F.log_softmax(logits_alive, dim=-1).gather(-1, ids[rows, cols][:, None])[:, 0]  # (N,)
-        log_prob = torch.zeros(ids.shape[0], dtype=token_logp.dtype, device=ids.device).index_add(0, rows, token_logp)
+        soft, log_prob = relax_alive(ids, noise, beta, rows, cols, logits_alive)
+        logits = self._mask(torch.zeros_like(soft)).index_put((rows, cols), logits_alive)
         return Sample(ids, soft, logits, noise, log_prob)
+
+
+def relax_alive(
+    ids: torch.Tensor,
+    noise: torch.Tensor,
+    beta: float,
+    rows: torch.Tensor,
+    cols: torch.Tensor,
+    logits_alive: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Soft rows and log-likelihood from logits computed only at the alive positions.
+
+    Args:
+        ids: (B, T) hard tokens; noise: (B, T, V) their Gumbel noise; beta: inverse temperature.
+        rows, cols: (N,) the positions up to and including ``<eos>``, row-major.
+        logits_alive: (N, V) the (masked) logits at those positions, in that order.
+
+    Returns:
+        soft rows (B, T, V), one-hot ``<pad>`` after ``<eos>``, and the (B,) log-likelihood of ids.
+    """
+    b, t, v = noise.shape
+    soft_alive = gumbel_softmax(logits_alive, noise[rows, cols], beta)  # (N, V)
+    soft = soft_alive.new_zeros(b, t, v)
+    soft[..., PAD_ID] = 1.0
+    soft = soft.index_put((rows, cols), soft_alive)
+    token_logp = F.log_softmax(logits_alive, dim=-1).gather(-1, ids[rows, cols][:, None])[:, 0]  # (N,)
+    return soft, token_logp.new_zeros(b).index_add(0, rows, token_logp)
 
 
 class LSTMGenerator(Generator):

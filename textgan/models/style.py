@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from textgan.config import StyleModelConfig
 from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID
-from textgan.models.generators import BANNED_LOGIT, Sample, alive_mask
+from textgan.models.generators import BANNED_LOGIT, Sample, alive_mask, relax_alive
 from textgan.models.gumbel import gumbel_noise, gumbel_softmax, hard_tokens
 
 
@@ -197,8 +197,9 @@ class StyleTransferModel(nn.Module):
             if greedy:
                 tok = logits.argmax(dim=-1)
             else:
-                g = noise[:, t] if noise is not None else None
-                if g is None:
+                if noise is not None:
+                    g = noise[:, t]
+                else:
                     g = gumbel_noise(logits.shape, device=device, dtype=logits.dtype, generator=generator)
                 tok = hard_tokens(logits, g)
                 if soft is not None:
@@ -218,16 +219,10 @@ class StyleTransferModel(nn.Module):
         soft rows one-hot ``<pad>`` after it.
         """
         alive = alive_mask(ids)
-        b, t, v = noise.shape
-        rows = alive.view(-1).nonzero().squeeze(1)  # (N,) flat positions up to <eos>
+        rows, cols = alive.nonzero(as_tuple=True)  # row-major, the order of features[alive]
         logits = self._alive_logits(enc, style, ids, alive)  # (N, V)
-        soft_alive = gumbel_softmax(logits, noise.view(b * t, v).index_select(0, rows), beta)
-        logp = F.log_softmax(logits, dim=-1).gather(-1, ids.view(-1)[rows][:, None])[:, 0]  # (N,)
-        soft = soft_alive.new_zeros(b * t, v)
-        soft[:, PAD_ID] = (~alive).view(-1).to(soft.dtype)  # one-hot <pad> after <eos>
-        soft = soft.index_copy(0, rows, soft_alive).view(b, t, v)
-        full = logits.new_zeros(b * t, v).index_copy(0, rows, logits).view(b, t, v)
-        log_prob = logp.new_zeros(b * t).index_copy(0, rows, logp).view(b, t).sum(dim=1)
+        soft, log_prob = relax_alive(ids, noise, beta, rows, cols, logits)
+        full = torch.zeros_like(soft).index_put((rows, cols), logits)
         return Sample(ids, soft, full, noise, log_prob)
 
     @torch.no_grad()

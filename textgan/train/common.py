@@ -310,6 +310,16 @@ def read_run_files(run_dir: str | Path, task: str, config_cls: type, what: str) 
     return meta, cfg, vocab
 
 
+def remove_if_only_skeleton(run_dir: Path) -> None:
+    """Remove the empty ``checkpoints/`` and ``samples/`` this run made, and the dir if then empty."""
+    for sub in (CHECKPOINT_DIR, SAMPLES_DIR):
+        p = run_dir / sub
+        if p.is_dir() and not any(p.iterdir()):
+            p.rmdir()
+    if run_dir.is_dir() and not any(run_dir.iterdir()):
+        run_dir.rmdir()
+
+
 def progress_bar(total: int, desc: str, unit: str, enabled: bool, initial: int = 0) -> Any:
     """The one progress display of a training phase.
 

@@ -107,7 +107,7 @@ class LMTrainer:
             self.corpus = load_corpus(cfg.data, self.run_dir, vocab)
         except BaseException:
             if not resume:  # leave no half-made run dir behind for a bad --data
-                _remove_if_only_skeleton(self.run_dir)
+                C.remove_if_only_skeleton(self.run_dir)
             raise
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
         self.generator = build_generator(
@@ -459,16 +459,6 @@ def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]
         meta["max_len"],
     )
     return dataclasses.replace(cfg, model=src.model, data=data), vocab, state
-
-
-def _remove_if_only_skeleton(run_dir: Path) -> None:
-    """Remove the empty ``checkpoints/`` and ``samples/`` this run made, and the dir if then empty."""
-    for sub in (C.CHECKPOINT_DIR, C.SAMPLES_DIR):
-        p = run_dir / sub
-        if p.is_dir() and not any(p.iterdir()):
-            p.rmdir()
-    if run_dir.is_dir() and not any(run_dir.iterdir()):
-        run_dir.rmdir()
 
 
 def train_lm(cfg: LMConfig, resume: bool = False) -> dict[str, Any]:

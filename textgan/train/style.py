@@ -85,9 +85,7 @@ class StyleTrainer:
                 except RuntimeError as err:  # shapes that do not match
                     problem = " ".join(str(err).split())[:160]
                 if problem:
-                    from textgan.train.lm import _remove_if_only_skeleton
-
-                    _remove_if_only_skeleton(self.run_dir)
+                    C.remove_if_only_skeleton(self.run_dir)
                     raise UserError(
                         f"--init-from {cfg.init_from}: {key} weights do not fit this textgan's model ({problem})"
                     )
@@ -111,6 +109,7 @@ class StyleTrainer:
         self.step = self.ae_step = self.adv_step = 0
         self.stop_requested = False
         self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE)
+        self._evaluator: tuple[TextCNN, Vocab] | None = None
         train = self.corpus.splits["train"]
         self.by_style = [train.ids[train.labels == s] for s in (0, 1)]
         if resume:
@@ -328,9 +327,11 @@ class StyleTrainer:
         clf_acc = _accuracy(self.classifier, self.corpus.vocab, outputs, targets)
         accuracy = clf_acc
         if self.cfg.eval_classifier:
-            from textgan.train.classifier import load_classifier
+            if self._evaluator is None:  # read once, on the first evaluation
+                from textgan.train.classifier import load_classifier
 
-            evaluator, ev_vocab, _ = load_classifier(self.cfg.eval_classifier, str(self.device))
+                self._evaluator = load_classifier(self.cfg.eval_classifier, str(self.device))[:2]
+            evaluator, ev_vocab = self._evaluator
             accuracy = _accuracy(evaluator, ev_vocab, outputs, targets)
         metrics = style_metrics(outputs, sources, refs, accuracy)
         record = {
@@ -424,10 +425,11 @@ def transfer_sentences(
     model.eval()
     device = model.banned.device
     outputs = [""] * len(sentences)
-    todo = [i for i, s in enumerate(sentences) if tokenizer.tokenize(s)]
+    tokenized = [tokenizer.tokenize(s)[: model.max_len] for s in sentences]
+    todo = [i for i, t in enumerate(tokenized) if t]
     for start in range(0, len(todo), batch_size):
         idx = todo[start : start + batch_size]
-        toks = [tokenizer.tokenize(sentences[i])[: model.max_len] for i in idx]
+        toks = [tokenized[i] for i in idx]
         src, _ = vocab.encode_batch(toks, model.max_len)
         style = torch.tensor([targets[i] for i in idx], device=device)
         enc = model.encode(src.to(device))
