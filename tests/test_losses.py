@@ -178,3 +178,86 @@ def test_exact_log_ratio_and_mle() -> None:
     torch.testing.assert_close(L.log_ratio_exact(torch.tensor([-3.0]), torch.tensor([-5.0])), torch.tensor([2.0]))
     loss, stats = L.mle_nll(torch.tensor([-1.0, -3.0]))
     assert loss.item() == 2.0 and stats["nll"].item() == 2.0
+
+
+# -- recipe options: advantage, clip rule, token-level ratio -----------------------------------
+def test_advantage_modes_hand_computed() -> None:
+    f = torch.tensor([1.0, 3.0, 5.0])
+    torch.testing.assert_close(L.shape_advantage(f, "raw"), f)
+    torch.testing.assert_close(L.shape_advantage(f, "centered"), torch.tensor([-2.0, 0.0, 2.0]))
+    torch.testing.assert_close(L.shape_advantage(f, "normalized"), torch.tensor([-1.0, 0.0, 1.0]))  # std = 2
+    with pytest.raises(ValueError, match="--advantage"):
+        L.shape_advantage(f, "whitened")
+
+
+def test_centered_advantage_keeps_the_pathwise_gradient() -> None:
+    # The baseline is a constant: d/df of mean(r * (f - b)) is r / B, as for the raw score.
+    f = torch.tensor([1.0, 3.0, 5.0], requires_grad=True)
+    r = torch.tensor([0.5, 1.0, 2.0])
+    for mode in ("raw", "centered"):
+        f.grad = None
+        (r * L.shape_advantage(f, mode)).mean().backward()
+        torch.testing.assert_close(f.grad, r / 3)
+    f.grad = None
+    (r * L.shape_advantage(f, "normalized")).mean().backward()
+    torch.testing.assert_close(f.grad, r / 3 / 2.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(floats, min_size=2, max_size=12), st.floats(-100, 100, width=32))
+def test_centered_and_normalized_ignore_a_constant_shift(xs, c) -> None:
+    f = torch.tensor(xs, dtype=torch.float64)
+    torch.testing.assert_close(L.shape_advantage(f + c, "centered"), L.shape_advantage(f, "centered"))
+    a = L.shape_advantage(f, "normalized")
+    if f.std() > 1e-3:
+        torch.testing.assert_close(L.shape_advantage(f + c, "normalized"), a)
+        assert abs(a.mean().item()) < 1e-6
+
+
+def test_textbook_clip_rule_hand_computed() -> None:
+    log_r = torch.log(torch.tensor([2.0, 0.5, 2.0, 0.5, 0.1]))
+    adv = torch.tensor([1.0, 1.0, -1.0, -1.0, -2.0])
+    loss, stats = L.clipped_generator_loss(log_r, adv, clip_eps=0.4, clip_rule="ppo")
+    # min(s1, s2) for every sign of A
+    targets = [min(2.0, 1.4), min(0.5, 0.6), min(-2.0, -1.4), min(-0.5, -0.6), min(-0.2, -1.2)]
+    assert loss.item() == pytest.approx(-sum(targets) / 5)
+    assert stats["clip_frac"].item() == pytest.approx(3 / 5)  # rows 0, 3, 4 take the clipped term
+    assert stats["ratio_min"].item() == pytest.approx(0.1)
+    paper, _ = L.clipped_generator_loss(log_r, adv, clip_eps=0.4, clip_rule="paper")
+    paper_targets = [min(2.0, 1.4), min(0.5, 0.6), max(-2.0, -1.4), max(-0.5, -0.6), max(-0.2, -1.2)]
+    assert paper.item() == pytest.approx(-sum(paper_targets) / 5)
+    with pytest.raises(ValueError, match="--clip-rule"):
+        L.clipped_generator_loss(log_r, adv, clip_rule="trpo")
+
+
+def test_textbook_rule_stops_pushing_down_a_negative_sample_below_one_minus_eps() -> None:
+    # A < 0 and r already 0.1: the paper's rule still lowers r (gradient), textbook PPO does not.
+    log_r = torch.log(torch.tensor([0.1])).requires_grad_(True)
+    adv = torch.tensor([-1.0])
+    L.clipped_generator_loss(log_r, adv, clip_rule="paper")[0].backward()
+    assert log_r.grad.item() == pytest.approx(0.1)  # d(-(r*A))/dlog r = -r*A = 0.1: descent lowers r
+    log_r.grad = None
+    L.clipped_generator_loss(log_r, adv, clip_rule="ppo")[0].backward()
+    assert log_r.grad.item() == 0.0
+
+
+def test_token_level_ratio_hand_computed() -> None:
+    # sentence 0 has tokens with r = 2 and 0.5, sentence 1 one token with r = 1.2
+    log_r = torch.log(torch.tensor([2.0, 0.5, 1.2])).requires_grad_(True)
+    rows = torch.tensor([0, 0, 1])
+    adv = torch.tensor([1.0, -1.0])
+    loss, stats = L.clipped_generator_loss(log_r, adv, clip_eps=0.4, clip_rule="ppo", token_rows=rows)
+    targets = [min(2.0, 1.4), min(0.5, 0.6), min(-1.2, -1.2)]  # per token, each with its sentence's A
+    assert loss.item() == pytest.approx(-sum(targets) / 3)  # mean over tokens
+    assert stats["clip_frac"].item() == pytest.approx(1 / 3)
+    loss.backward()
+    # token 0 clipped (no gradient), token 1: -r*A/N = -0.5/3, token 2: -r*A/N = 1.2/3
+    torch.testing.assert_close(log_r.grad, torch.tensor([0.0, -0.5 / 3, 1.2 / 3]))
+
+
+def test_token_level_equals_sequence_level_for_one_token_sentences() -> None:
+    log_r = torch.tensor([0.9, -0.7, 0.1])
+    adv = torch.tensor([0.5, -2.0, 1.0])
+    seq, _ = L.clipped_generator_loss(log_r, adv, clip_rule="ppo")
+    tok, _ = L.clipped_generator_loss(log_r, adv, clip_rule="ppo", token_rows=torch.arange(3))
+    torch.testing.assert_close(seq, tok)

@@ -322,8 +322,8 @@ def cmd_eval_lm(argv: list[str]) -> int:
         description="BLEU-n, self-BLEU and NLL_gen of generated text "
         "(sentences are whitespace-tokenised, one per line).",
     )
-    p.add_argument("--samples", required=True, help="generated sentences, one per line")
-    p.add_argument("--references", required=True, help="reference sentences (e.g. the test split)")
+    p.add_argument("--samples", default=None, help="generated sentences, one per line")
+    p.add_argument("--references", default=None, help="reference sentences (e.g. the test split)")
     p.add_argument("--ns", default="2,3,4,5", help="BLEU orders, comma-separated (default 2,3,4,5)")
     p.add_argument("--self-bleu", action="store_true", help="also report self-BLEU of the samples")
     p.add_argument("--run", default=None, help="run directory: also report NLL_gen of its generator on the references")
@@ -332,7 +332,17 @@ def cmd_eval_lm(argv: list[str]) -> int:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of that subset")
     p.add_argument("--smoothing", default="method1", help="nltk smoothing: method1 (default), method0, method2")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help="print one JSON object (per temperature with --temperatures)")
+    g = p.add_argument_group(
+        "quality-diversity frontier (needs --run; --samples and --references are not used)",
+        "sample from softmax(logits / T) at each T and report BLEU-n vs the run's test split, self-BLEU-n, "
+        "NLL_test of the tempered model and, on synthetic data, NLL_oracle of the samples",
+    )
+    g.add_argument("--temperatures", default=None, help="comma-separated T > 0, e.g. 0.7,0.8,0.9,1.0,1.1")
+    g.add_argument("--samples-per-point", type=int, default=1000, help="sentences sampled per temperature")
+    g.add_argument("--data", default=None, help="the run's corpus directory, if it moved since training")
+    g.add_argument("--out", default=None, help="JSONL of the points (default: RUN/frontier.jsonl)")
+    g.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:i")
     a = _parse(p, argv)
     try:
         ns = tuple(int(x) for x in a.ns.split(",") if x.strip())
@@ -340,6 +350,10 @@ def cmd_eval_lm(argv: list[str]) -> int:
         raise UserError(f"--ns: expected comma-separated integers, got {a.ns!r}") from None
     if not ns or min(ns) < 1:
         raise UserError("--ns: orders must be >= 1")
+    if a.temperatures is not None:
+        return _eval_frontier(a, ns)
+    if not a.samples or not a.references:
+        raise UserError("--samples FILE and --references FILE are required (or --run RUN --temperatures T1,T2,...)")
     if a.max_hypotheses is not None and a.max_hypotheses < 1:
         raise UserError("--max-hypotheses: must be >= 1")
     hyps = _read_sentences(a.samples, "--samples")
@@ -369,13 +383,77 @@ def cmd_eval_lm(argv: list[str]) -> int:
     return 0
 
 
-def cmd_plot(argv: list[str]) -> int:
-    from textgan.plot import plot_run
+def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
+    """``eval lm --run RUN --temperatures ...``: one JSON object per temperature."""
+    import dataclasses
 
-    p = argparse.ArgumentParser(prog="textgan plot", description="Write PNG curves of a run's metrics.jsonl.")
-    p.add_argument("run_dir", help="run directory")
-    p.add_argument("--out", default=None, help="output folder (default: RUN_DIR/plots)")
+    from textgan.data.corpus import load_corpus
+    from textgan.metrics.frontier import frontier, parse_temperatures
+    from textgan.train.common import atomic_write_bytes
+    from textgan.train.lm import load_lm_run
+    from textgan.utils import resolve_device
+
+    if not a.run:
+        raise UserError("--temperatures needs --run RUN_DIR (the model to sweep)")
+    try:
+        temps = parse_temperatures(a.temperatures)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if a.samples_per_point < 2:
+        raise UserError("--samples-per-point: must be >= 2")
+    gen, vocab, _, cfg = load_lm_run(a.run, str(resolve_device(a.device)))
+    data_cfg = dataclasses.replace(cfg.data, data=a.data) if a.data else cfg.data
+    try:
+        corpus = load_corpus(data_cfg, Path(a.run), vocab)
+    except UserError as exc:
+        raise UserError(f"{exc} (the run's data; pass --data DIR if it moved)") from None
+    if a.samples or a.references:
+        log.warning("--samples / --references are not used with --temperatures (the run's own test split is)")
+    points = []
+    for point in frontier(gen, corpus, temps, a.samples_per_point, a.seed, ns):
+        points.append(point)
+        if a.json:
+            print(json.dumps(point), flush=True)
+        else:
+            shown = "  ".join(f"{k}={v:.4f}" for k, v in point.items() if k not in ("temperature", "samples"))
+            print(f"T={point['temperature']:<5g} {shown}", flush=True)
+    out = Path(a.out) if a.out else Path(a.run) / "frontier.jsonl"
+    atomic_write_bytes(out, "".join(json.dumps(q) + "\n" for q in points).encode("utf-8"))
+    if not a.json:
+        print(f"({a.samples_per_point} samples per temperature, seed {a.seed}; points in {out})")
+    return 0
+
+
+def cmd_plot(argv: list[str]) -> int:
+    from textgan.plot import plot_frontier, plot_run
+
+    p = argparse.ArgumentParser(
+        prog="textgan plot",
+        description="Write PNG curves of a run's metrics.jsonl, or (--frontier) the quality-diversity "
+        "frontier of one or more runs in one figure.",
+    )
+    p.add_argument("run_dir", nargs="?", help="run directory (curves of its metrics.jsonl)")
+    p.add_argument(
+        "--frontier",
+        nargs="+",
+        metavar="RUN",
+        help="run dirs (their frontier.jsonl from 'textgan eval lm --temperatures') or frontier JSONL files",
+    )
+    p.add_argument("--labels", default=None, help="comma-separated legend names (default: the run dirs' names)")
+    p.add_argument("--order", type=int, default=4, help="BLEU order of the real-data frontier (default 4)")
+    p.add_argument("--title", default=None, help="figure title")
+    p.add_argument("--out", default=None, help="output folder (default: RUN_DIR/plots); with --frontier the PNG file")
     a = _parse(p, argv)
+    if a.frontier:
+        if a.run_dir:
+            raise UserError("give either RUN_DIR or --frontier RUN [RUN ...], not both")
+        if not a.out:
+            raise UserError("--frontier needs --out FILE.png")
+        labels = [x.strip() for x in a.labels.split(",")] if a.labels else None
+        print(plot_frontier(a.frontier, a.out, labels, a.order, a.title))
+        return 0
+    if not a.run_dir:
+        raise UserError("give a RUN_DIR, or --frontier RUN [RUN ...] --out FILE.png")
     for path in plot_run(a.run_dir, a.out):
         print(path)
     return 0

@@ -151,6 +151,27 @@ class AdvConfig:
     )
     clip: bool = field(default=True, metadata=_help("ppo: clip the probability ratio"))
     clip_eps: float = field(default=0.4, metadata=_help("ppo: clipping epsilon"))
+    clip_rule: Literal["paper", "ppo"] = field(
+        default="paper",
+        metadata=_help(
+            "ppo: paper = the official code (min where A > 0, max where A <= 0; no lower bound on r "
+            "for A <= 0); ppo = textbook PPO (min everywhere)"
+        ),
+    )
+    advantage: Literal["raw", "centered", "normalized"] = field(
+        default="raw",
+        metadata=_help(
+            "ppo: advantage from the critic score f: raw A = f; centered f - batch mean; "
+            "normalized (f - mean) / std (mean and std held constant)"
+        ),
+    )
+    ratio_level: Literal["sequence", "token"] = field(
+        default="sequence",
+        metadata=_help(
+            "ppo --ratio exact: one ratio per sentence, or per-token ratios clipped per token "
+            "with the sentence's advantage"
+        ),
+    )
     n_critic: int = field(default=5, metadata=_help("critic updates per adversarial iteration"))
     g_steps: int = field(
         default=5, metadata=_help("generator updates per iteration (ppo: against one frozen theta_old)")
@@ -168,6 +189,22 @@ class AdvConfig:
         _check(self.loss in LOSSES, "--loss", f"unknown loss {self.loss!r} (choose from {', '.join(LOSSES)})")
         _check(self.ratio in RATIOS, "--ratio", f"unknown ratio {self.ratio!r} (choose from {', '.join(RATIOS)})")
         _check(self.clip_eps > 0, "--clip-eps", "must be > 0")
+        _check(self.clip_rule in ("paper", "ppo"), "--clip-rule", f"unknown rule {self.clip_rule!r} (paper, ppo)")
+        _check(
+            self.advantage in ("raw", "centered", "normalized"),
+            "--advantage",
+            f"unknown mode {self.advantage!r} (raw, centered, normalized)",
+        )
+        _check(
+            self.ratio_level in ("sequence", "token"),
+            "--ratio-level",
+            f"unknown level {self.ratio_level!r} (sequence, token)",
+        )
+        _check(
+            self.ratio_level == "sequence" or self.ratio == "exact",
+            "--ratio-level",
+            "token needs --ratio exact (the discriminator gives one ratio per sentence)",
+        )
         _check(self.n_critic >= 1, "--n-critic", "must be >= 1")
         _check(self.g_steps >= 1, "--g-steps", "must be >= 1")
         _check(self.gp_weight >= 0, "--gp-weight", "must be >= 0")

@@ -106,35 +106,90 @@ def log_ratio_exact(log_prob: torch.Tensor, old_log_prob: torch.Tensor) -> torch
     return log_prob - old_log_prob.detach()
 
 
+ADVANTAGES = ("raw", "centered", "normalized")
+CLIP_RULES = ("paper", "ppo")
+
+
+def shape_advantage(scores: torch.Tensor, mode: str = "raw") -> torch.Tensor:
+    """The advantage ``A`` of the clipped surrogate from the critic's scores (PAPER.md, "Generator step").
+
+    ``raw``: ``A = f(x)``; ``centered``: ``f(x) - mean(f)``; ``normalized``:
+    ``(f(x) - mean(f)) / std(f)`` over the batch. A Wasserstein critic is defined only
+    up to an additive constant, which ``raw`` passes on to the score-function term
+    ``A * grad log r``. The batch mean and std are a baseline held constant (no
+    gradient): the Gumbel pathwise gradient through ``f`` keeps its direction
+    (a centred ``A`` *with* gradient would cancel it exactly at ``r = 1``).
+
+    Args:
+        scores: (B,) critic scores of the samples (may carry gradient).
+        mode: ``raw``, ``centered`` or ``normalized``.
+
+    Returns:
+        (B,) advantages, differentiable wherever ``scores`` is.
+    """
+    if mode == "raw":
+        return scores
+    if mode not in ADVANTAGES:
+        raise ValueError(f"--advantage: unknown mode {mode!r} (choose from {', '.join(ADVANTAGES)})")
+    base = scores.detach()
+    centred = scores - base.mean()
+    if mode == "centered" or scores.numel() < 2:
+        return centred
+    return centred / (base.std() + 1e-8)
+
+
 def clipped_generator_loss(
-    log_ratio: torch.Tensor, advantage: torch.Tensor, clip_eps: float = 0.4, clip: bool = True
+    log_ratio: torch.Tensor,
+    advantage: torch.Tensor,
+    clip_eps: float = 0.4,
+    clip: bool = True,
+    clip_rule: str = "paper",
+    token_rows: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, Stats]:
     """PPO-style clipped surrogate of the generator (PAPER.md, "Generator step").
 
-    ``s1 = r * A``, ``s2 = clip(r, 1 - eps, 1 + eps) * A``; the target is
-    ``min(s1, s2)`` where ``A > 0`` and ``max(s1, s2)`` where ``A <= 0``;
-    ``L_G = -mean(target)``. Where the clipped term is selected, the gradient with
-    respect to ``log_ratio`` is zero. ``clip=False`` gives ``-mean(r * A)``.
-    Note the sign rule is the paper's, not textbook PPO's (which takes
-    ``min(s1, s2)`` for every A): for ``A <= 0`` the clipped term is selected when
-    ``r > 1 + eps``, so the update never raises a low-scored sample's probability
-    past the trust region, while still lowering it freely.
+    ``s1 = r * A``, ``s2 = clip(r, 1 - eps, 1 + eps) * A``. The target is, with
+    ``clip_rule="paper"`` (the official code), ``min(s1, s2)`` where ``A > 0`` and
+    ``max(s1, s2)`` where ``A <= 0``; with ``clip_rule="ppo"`` (textbook PPO),
+    ``min(s1, s2)`` everywhere, the pessimistic bound for both signs. Where the clipped
+    term is selected, the gradient with respect to ``log_ratio`` is zero.
+    ``clip=False`` gives ``r * A``. ``L_G = -mean(target)``.
+
+    Under the paper's rule a sample with ``A <= 0`` takes the clipped term only when
+    ``r > 1 + eps``: its probability is never raised past the trust region, but it
+    can be lowered without bound. Textbook PPO stops that once ``r < 1 - eps``.
+
+    Token level (``token_rows`` given): ``log_ratio`` holds one ``log r_t`` per
+    generated token (N,), token ``k`` belonging to sentence ``token_rows[k]``; each
+    token is clipped on its own with its sentence's advantage, and the loss is the
+    mean over all N tokens (the PPO-for-language-models convention). This keeps the
+    spread of ``r`` from growing with the length of the sentence.
 
     Args:
-        log_ratio: (B,) ``log r`` (never a ratio of clamped probabilities).
-        advantage: (B,) ``A``, the critic's score of the samples (may carry gradient).
+        log_ratio: (B,) ``log r`` per sentence, or (N,) per token with ``token_rows``
+            (never a ratio of clamped probabilities).
+        advantage: (B,) ``A`` (see :func:`shape_advantage`; may carry gradient).
         clip_eps: epsilon.
         clip: apply clipping.
+        clip_rule: ``paper`` or ``ppo``.
+        token_rows: (N,) sentence index of each token for the token-level ratio.
 
     Returns:
-        Scalar loss and stats ``ratio_mean``, ``ratio_max``, ``clip_frac``.
+        Scalar loss and stats ``ratio_mean``, ``ratio_max``, ``ratio_min``, ``clip_frac``.
     """
+    if clip_rule not in CLIP_RULES:
+        raise ValueError(f"--clip-rule: unknown rule {clip_rule!r} (choose from {', '.join(CLIP_RULES)})")
+    if token_rows is not None:
+        advantage = advantage[token_rows]  # (N,) each token carries its sentence's advantage
     # Clamp log r before exp only to keep r finite; outside +-20 the clipped branch decides anyway.
     ratio = torch.exp(log_ratio.clamp(-20.0, 20.0))
     s1 = ratio * advantage
     if clip:
         s2 = ratio.clamp(1.0 - clip_eps, 1.0 + clip_eps) * advantage
-        take_clipped = torch.where(advantage > 0, s2 < s1, s2 > s1)
+        if clip_rule == "ppo":
+            take_clipped = s2 < s1
+        else:
+            take_clipped = torch.where(advantage > 0, s2 < s1, s2 > s1)
         target = torch.where(take_clipped, s2, s1)
     else:
         take_clipped = torch.zeros_like(ratio, dtype=torch.bool)
@@ -142,6 +197,7 @@ def clipped_generator_loss(
     stats = {
         "ratio_mean": ratio.mean().detach(),
         "ratio_max": ratio.max().detach(),
+        "ratio_min": ratio.min().detach(),
         "clip_frac": take_clipped.float().mean().detach(),
     }
     return -target.mean(), stats

@@ -58,3 +58,96 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
         plt.close(fig)
         written.append(target)
     return written
+
+
+FRONTIER_FILE = "frontier.jsonl"
+
+
+def read_frontier(path: str | Path) -> list[dict]:
+    """The points of ``textgan eval lm --temperatures`` from a run dir (its ``frontier.jsonl``) or a JSONL file.
+
+    Raises:
+        UserError: no such file, or it holds no points.
+    """
+    import json
+
+    p = Path(path)
+    file = p / FRONTIER_FILE if p.is_dir() else p
+    if not file.is_file():
+        raise UserError(
+            f"{p}: no {FRONTIER_FILE}; run 'textgan eval lm --run {p} --temperatures 0.7,0.8,0.9,1.0,1.1' first"
+        )
+    try:
+        points = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UserError(f"{file}: not a frontier file ({err})") from None
+    points = [q for q in points if isinstance(q, dict) and "temperature" in q]
+    if not points:
+        raise UserError(f"{file}: no frontier points")
+    return points
+
+
+def plot_frontier(
+    runs: list[str], out: str | Path, labels: list[str] | None = None, order: int = 4, title: str | None = None
+) -> Path:
+    """One quality-diversity figure, one curve per run, points labelled by temperature.
+
+    Synthetic-oracle runs (points with ``nll_oracle``): x = NLL_oracle of samples
+    (quality), y = NLL_test of the tempered model (diversity / coverage); both lower
+    is better, so the best corner is the bottom left. Real data: x = BLEU-``order``
+    vs the test split (higher is better), y = self-BLEU-``order`` (lower is better).
+
+    Args:
+        runs: run dirs or frontier JSONL files.
+        out: the PNG to write.
+        labels: legend names (default: the run dirs' names).
+        order: the BLEU order on real data.
+
+    Raises:
+        UserError: a run without points, mixed oracle and real runs, or labels of the wrong count.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if labels and len(labels) != len(runs):
+        raise UserError(f"--labels: {len(labels)} names for {len(runs)} runs")
+    curves = [read_frontier(r) for r in runs]
+    oracle = ["nll_oracle" in c[0] for c in curves]
+    if len(set(oracle)) > 1:
+        raise UserError("--frontier: mixes synthetic-oracle and real-data runs; plot them separately")
+    if oracle[0]:
+        xk, yk = "nll_oracle", "nll_test"
+        xl, yl = "NLL_oracle of samples (quality; lower is better)", "NLL_test (diversity; lower is better)"
+    else:
+        xk, yk = f"bleu{order}", f"self_bleu{order}"
+        xl = f"BLEU-{order} vs test split (quality; higher is better)"
+        yl = f"self-BLEU-{order} (diversity; lower is better)"
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for run, curve, name in zip(runs, curves, labels or [Path(r).name or r for r in runs], strict=True):
+        pts = sorted((p for p in curve if xk in p and yk in p), key=lambda p: p["temperature"])
+        if not pts:
+            raise UserError(f"{run}: its frontier has no {xk} / {yk}")
+        (line,) = ax.plot([p[xk] for p in pts], [p[yk] for p in pts], marker="o", markersize=4, label=name)
+        for p in pts:
+            ax.annotate(
+                f"{p['temperature']:g}",
+                (p[xk], p[yk]),
+                textcoords="offset points",
+                xytext=(4, 3),
+                fontsize=7,
+                color=line.get_color(),
+            )
+    ax.set_xlabel(xl)
+    ax.set_ylabel(yl)
+    ax.set_title(title or "quality-diversity frontier (points: sampling temperature)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    target = Path(out)
+    if target.parent and not target.parent.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(target, dpi=110)
+    plt.close(fig)
+    return target

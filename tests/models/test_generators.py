@@ -83,3 +83,43 @@ def test_sample_soft_equals_teacher_forced_relaxation(kind: str) -> None:
     assert torch.equal(ids, ids2)
     with torch.no_grad():
         torch.testing.assert_close(soft, gen.relax(ids, noise, 3.0).soft)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_temperature_one_is_the_plain_sampler(kind: str) -> None:
+    gen = tiny(kind).eval()
+    a = gen.sample_ids(8, generator=torch.Generator().manual_seed(3))[0]
+    b = gen.sample_ids(8, generator=torch.Generator().manual_seed(3), temperature=1.0)[0]
+    assert torch.equal(a, b)
+    torch.testing.assert_close(gen.log_prob(a, temperature=1.0), gen.log_prob(a))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_temperature_towards_zero_is_greedy(kind: str) -> None:
+    gen = tiny(kind).eval()
+    with torch.no_grad():
+        for p in gen.parameters():  # spread the logits so the argmax is well separated
+            p.mul_(4.0)
+        ids = gen.sample_ids(8, generator=torch.Generator().manual_seed(5), temperature=1e-4)[0]
+        alive = alive_mask(ids)
+        # every sampled token is the argmax of the teacher-forced logits on its own prefix
+        assert torch.equal(gen(ids).argmax(-1)[alive], ids[alive])
+        assert torch.equal(ids, ids[:1].expand_as(ids))  # no randomness left: all rows equal
+        with pytest.raises(ValueError, match="temperature"):
+            gen.sample_ids(2, temperature=0.0)
+
+
+def test_tempered_log_prob_is_log_softmax_of_scaled_logits() -> None:
+    gen = tiny("lstm").eval()
+    ids = gen.sample_ids(4, generator=torch.Generator().manual_seed(1))[0]
+    alive = alive_mask(ids)
+    logp = F.log_softmax(gen(ids) / 0.5, dim=-1).gather(-1, ids[..., None])[..., 0]
+    torch.testing.assert_close(gen.log_prob(ids, temperature=0.5), (logp * alive).sum(1))
+
+
+def test_relax_token_log_probs_sum_to_the_sentence_log_prob() -> None:
+    gen = tiny("rmc")
+    s = gen.sample(B, beta=2.0)
+    summed = torch.zeros(B).index_add(0, s.token_rows, s.token_log_prob)
+    torch.testing.assert_close(summed, s.log_prob)
+    assert s.token_log_prob.shape == (int(alive_mask(s.ids).sum()),)

@@ -21,6 +21,8 @@ SMOKE = ["train", "lm", "--preset", "smoke", "--no-progress", "--mle-epochs", "1
         ["--loss", "ppo", "--ratio", "exact"],
         ["--loss", "ppo", "--ratio", "discriminator"],
         ["--loss", "ppo", "--no-reweight", "--no-clip"],
+        ["--loss", "ppo", "--clip-rule", "ppo", "--advantage", "centered", "--ratio-level", "token"],
+        ["--loss", "ppo", "--ratio", "discriminator", "--advantage", "normalized", "--clip-rule", "ppo"],
         ["--loss", "wgan-gp"],
         ["--loss", "rsgan"],
         ["--loss", "standard"],
@@ -87,6 +89,9 @@ def test_init_from_a_pretrained_run(tmp_path, capsys) -> None:
         ("--loss", "bogus"),
         ("--ratio", "bogus"),
         ("--adv-lr", "-1"),
+        ("--clip-rule", "bogus"),
+        ("--advantage", "bogus"),
+        ("--ratio-level", "bogus"),
     ],
 )
 def test_bad_adversarial_flags(tmp_path, capsys, flag, value) -> None:
@@ -105,3 +110,62 @@ def test_plot_writes_pngs(tmp_path, capsys) -> None:
     assert all((run / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in ("bleu.png", "ratio.png"))
     assert main(["plot", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.startswith("error:")
+
+
+def test_token_level_needs_the_exact_ratio(tmp_path, capsys) -> None:
+    args = [*SMOKE, "--run-dir", str(tmp_path / "r"), "--ratio", "discriminator", "--ratio-level", "token"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--ratio-level" in err and "exact" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("level", ["sequence", "token"])
+@pytest.mark.parametrize("mode", ["raw", "centered", "normalized"])
+def test_clipped_ratio_loss_wires_the_recipe_options(level, mode) -> None:
+    from textgan import losses as L
+    from textgan.config import AdvConfig, GeneratorConfig
+    from textgan.models.generators import build_generator
+    from textgan.train.common import clipped_ratio_loss
+
+    g = build_generator(GeneratorConfig(generator="lstm", embed_dim=8, hidden_dim=8), 12, 6)
+    ids, noise = g.sample_ids(5, keep_noise=True, generator=torch.Generator().manual_seed(0))
+    old = g.relax(ids, noise, 2.0)
+    with torch.no_grad():
+        for p in g.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    cur = g.relax(ids, noise, 2.0)
+    scores = torch.tensor([0.5, -1.0, 2.0, 0.0, -0.3])
+    adv = AdvConfig(advantage=mode, clip_rule="ppo", ratio_level=level, clip_eps=0.2)
+    loss, stats = clipped_ratio_loss(adv, scores, cur, old)
+    a = L.shape_advantage(scores, mode)
+    if level == "token":
+        log_r, rows = cur.token_log_prob - old.token_log_prob, cur.token_rows
+        a = a[rows]
+    else:
+        log_r = cur.log_prob - old.log_prob
+    r = log_r.exp()
+    expected = -torch.minimum(r * a, r.clamp(0.8, 1.2) * a).mean()
+    torch.testing.assert_close(loss, expected)
+    assert stats["clip_frac"] > 0  # the perturbation moved some ratios out of [0.8, 1.2]
+
+
+def test_adversarial_summary_line() -> None:
+    from textgan.train.lm import adversarial_summary
+
+    mle = {"phase": "mle", "epoch": 3, "nll_gen": 7.0}
+    start = {"phase": "adv", "adv_step": 0, "nll_oracle": 9.7, "nll_gen": 7.68}
+    assert adversarial_summary([mle]) is None
+    helped = adversarial_summary([mle, start, {"phase": "adv", "adv_step": 20, "nll_oracle": 9.5, "nll_gen": 7.6}])
+    assert "NLL_oracle 9.700 -> 9.500 (-0.200)" in helped and "NLL_test 7.680 -> 7.600" in helped
+    assert "helped" in helped and "steps 0 -> 20" in helped
+    trade = adversarial_summary([start, {"phase": "adv", "adv_step": 5, "nll_oracle": 9.4, "nll_gen": 7.8}])
+    assert "quality-for-diversity trade" in trade and "--temperatures" in trade
+    hurt = adversarial_summary([start, {"phase": "adv", "adv_step": 5, "nll_oracle": 9.8, "nll_gen": 7.8}])
+    assert "hurt" in hurt
+    real = adversarial_summary(
+        [
+            {"phase": "adv", "adv_step": 0, "bleu4": 0.30, "nll_gen": 5.0},
+            {"phase": "adv", "adv_step": 9, "bleu4": 0.31, "nll_gen": 5.1},
+        ]
+    )
+    assert "BLEU-4 0.300 -> 0.310" in real and "trade" in real

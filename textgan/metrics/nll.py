@@ -27,6 +27,7 @@ def nll_gen(
     vocab: Vocab | None = None,
     tokenizer: Tokenizer | None = None,
     batch_size: int = 256,
+    temperature: float = 1.0,
 ) -> float:
     """Mean per-token NLL (nats) of a generator on text.
 
@@ -36,6 +37,7 @@ def nll_gen(
         sentences: LongTensor (N, T) of encoded sentences, or text lines, or token lists.
         vocab, tokenizer: needed for text input when ``model`` is a generator object.
         batch_size: sentences per forward pass.
+        temperature: score under the tempered model ``softmax(logits / T)`` (1: the model itself).
 
     Returns:
         NLL per token: real tokens plus the closing ``<eos>``, padding excluded.
@@ -64,7 +66,7 @@ def nll_gen(
     total, tokens = 0.0, 0
     for start in range(0, sentences.shape[0], batch_size):
         batch = sentences[start : start + batch_size].to(device)
-        total -= generator.log_prob(batch).sum().item()
+        total -= generator.log_prob(batch, temperature).sum().item()
         tokens += int(alive_mask(batch).sum().item())
     generator.train(was_training)
     return total / max(tokens, 1)

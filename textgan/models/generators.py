@@ -37,6 +37,8 @@ class Sample(NamedTuple):
             positions are computed; the rest hold masked zeros).
         noise: (B, T, V) the Gumbel noise that chose ``ids``.
         log_prob: (B,) teacher-forced log-likelihood of ``ids`` up to ``<eos>``, differentiable.
+        token_log_prob: (N,) the same per alive token, row-major over the alive mask
+            (for the token-level ratio); ``token_rows`` (N,) is each token's sentence.
     """
 
     ids: torch.Tensor
@@ -44,6 +46,8 @@ class Sample(NamedTuple):
     logits: torch.Tensor
     noise: torch.Tensor
     log_prob: torch.Tensor
+    token_log_prob: torch.Tensor | None = None
+    token_rows: torch.Tensor | None = None
 
 
 def alive_mask(ids: torch.Tensor) -> torch.Tensor:
@@ -114,18 +118,23 @@ class Generator(nn.Module):
         """
         return self.head(self.features(ids))
 
-    def token_log_probs(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def token_log_probs(self, ids: torch.Tensor, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probabilities of the alive tokens only (padding is never computed).
 
         The batch is cut to its longest alive prefix, and the output layer (the
         largest matmul) runs on alive positions only.
+
+        Args:
+            ids: LongTensor (B, T).
+            temperature: T > 0 of the tempered model ``softmax(logits / T)``.
 
         Returns:
             (N,) log p of each alive token and the (B, T) alive mask that selects them.
         """
         alive = alive_mask(ids)
         feats = self.packed_features(ids, alive)  # (N, F)
-        logp = F.log_softmax(self.head(feats), dim=-1)  # (N, V)
+        logits = self.head(feats)  # (N, V)
+        logp = F.log_softmax(logits if temperature == 1.0 else logits / temperature, dim=-1)
         return logp.gather(-1, ids[alive][:, None])[:, 0], alive
 
     def packed_features(self, ids: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
@@ -137,16 +146,17 @@ class Generator(nn.Module):
         length = int(alive.sum(dim=1).max()) if ids.numel() else 0
         return self.features(ids[:, :length])[alive[:, :length]]
 
-    def log_prob(self, ids: torch.Tensor) -> torch.Tensor:
+    def log_prob(self, ids: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
         """Teacher-forced log-likelihood of each sequence, up to and including ``<eos>``.
 
         Args:
             ids: LongTensor (B, T).
+            temperature: T > 0 of the tempered model ``softmax(logits / T)``.
 
         Returns:
-            (B,) sum over alive positions of ``log_softmax(logits)[y_t]``.
+            (B,) sum over alive positions of ``log_softmax(logits / T)[y_t]``.
         """
-        token_logp, alive = self.token_log_probs(ids)
+        token_logp, alive = self.token_log_probs(ids, temperature)
         rows = torch.arange(ids.shape[0], device=ids.device)[:, None].expand_as(alive)[alive]  # (N,)
         return torch.zeros(ids.shape[0], dtype=token_logp.dtype, device=ids.device).index_add(0, rows, token_logp)
 
@@ -157,14 +167,24 @@ class Generator(nn.Module):
         *,
         generator: torch.Generator | None = None,
         keep_noise: bool = False,
+        temperature: float = 1.0,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Draw hard tokens with the incremental loop (no autograd).
+
+        Args:
+            batch_size: B.
+            generator: optional ``torch.Generator`` for the noise.
+            keep_noise: also return the noise.
+            temperature: T > 0: sample from ``softmax(logits / T)`` (T = 1: the model;
+                T -> 0: greedy argmax). The noise returned is the noise added to ``logits / T``.
 
         Returns:
             LongTensor (B, T) ids (``<pad>`` after ``<eos>``) and, with ``keep_noise``,
             the (B, T, V) Gumbel noise that chose them.
         """
-        ids, noise, _ = self._sample_loop(batch_size, generator, keep_noise, None)
+        if not temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        ids, noise, _ = self._sample_loop(batch_size, generator, keep_noise, None, temperature)
         return ids, noise
 
     @torch.no_grad()
@@ -184,7 +204,12 @@ class Generator(nn.Module):
         return ids, soft  # type: ignore[return-value]
 
     def _sample_loop(
-        self, batch_size: int, generator: torch.Generator | None, keep_noise: bool, beta: float | None
+        self,
+        batch_size: int,
+        generator: torch.Generator | None,
+        keep_noise: bool,
+        beta: float | None,
+        temperature: float = 1.0,
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         device = self.banned.device
         state = self._init_state(batch_size, device)
@@ -199,6 +224,8 @@ class Generator(nn.Module):
         for t in range(self.max_len):
             logits, state = self._step(tok, state, t)  # (B, V)
             logits = self._mask(logits)
+            if temperature != 1.0:
+                logits = logits / temperature
             g = gumbel_noise(logits.shape, device=device, dtype=logits.dtype, generator=generator)
             tok = hard_tokens(logits, g).masked_fill(done, PAD_ID)
             if soft is not None:
@@ -233,9 +260,9 @@ class Generator(nn.Module):
         rows, cols = alive.nonzero(as_tuple=True)  # row-major, the order of packed_features
         # Only alive positions are computed (finished sequences drop out of the recurrence).
         logits_alive = self.head(self.packed_features(ids, alive))  # (N, V)
-        soft, log_prob = relax_alive(ids, noise, beta, rows, cols, logits_alive)
+        soft, log_prob, token_logp = relax_alive(ids, noise, beta, rows, cols, logits_alive)
         logits = self._mask(torch.zeros_like(soft)).index_put((rows, cols), logits_alive)
-        return Sample(ids, soft, logits, noise, log_prob)
+        return Sample(ids, soft, logits, noise, log_prob, token_logp, rows)
 
 
 def relax_alive(
@@ -254,7 +281,8 @@ def relax_alive(
         logits_alive: (N, V) the (masked) logits at those positions, in that order.
 
     Returns:
-        soft rows (B, T, V), one-hot ``<pad>`` after ``<eos>``, and the (B,) log-likelihood of ids.
+        soft rows (B, T, V), one-hot ``<pad>`` after ``<eos>``, the (B,) log-likelihood of ids,
+        and the (N,) log-likelihood of each alive token.
     """
     b, t, v = noise.shape
     soft_alive = gumbel_softmax(logits_alive, noise[rows, cols], beta)  # (N, V)
@@ -262,7 +290,7 @@ def relax_alive(
     soft[..., PAD_ID] = 1.0
     soft = soft.index_put((rows, cols), soft_alive)
     token_logp = F.log_softmax(logits_alive, dim=-1).gather(-1, ids[rows, cols][:, None])[:, 0]  # (N,)
-    return soft, token_logp.new_zeros(b).index_add(0, rows, token_logp)
+    return soft, token_logp.new_zeros(b).index_add(0, rows, token_logp), token_logp
 
 
 class LSTMGenerator(Generator):

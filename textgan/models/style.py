@@ -221,9 +221,9 @@ class StyleTransferModel(nn.Module):
         alive = alive_mask(ids)
         rows, cols = alive.nonzero(as_tuple=True)  # row-major, the order of features[alive]
         logits = self._alive_logits(enc, style, ids, alive)  # (N, V)
-        soft, log_prob = relax_alive(ids, noise, beta, rows, cols, logits)
+        soft, log_prob, token_logp = relax_alive(ids, noise, beta, rows, cols, logits)
         full = torch.zeros_like(soft).index_put((rows, cols), logits)
-        return Sample(ids, soft, full, noise, log_prob)
+        return Sample(ids, soft, full, noise, log_prob, token_logp, rows)
 
     @torch.no_grad()
     def beam_search(self, enc: Encoded, style: torch.Tensor, beam: int) -> torch.Tensor:

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from textgan import losses as L
 from textgan.config import FORMAT_VERSION
 from textgan.utils import UserError
 
@@ -432,3 +433,30 @@ def optimizer_step(
         raise FloatingPointError(f"non-finite {what} gradient at step {step}")
     optimizer.step()
     return float(norm)
+
+
+def clipped_ratio_loss(
+    adv: Any,
+    scores: torch.Tensor,
+    cur: Any,
+    old: Any = None,
+    log_ratio: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The ``ppo`` generator term of both tasks, as the adversarial config sets it up.
+
+    Args:
+        adv: the ``AdvConfig`` (``advantage``, ``clip_rule``, ``ratio_level``, ``clip``, ``clip_eps``).
+        scores: (B,) critic scores of the current soft rows (carry gradient).
+        cur, old: ``Sample`` of the current weights and of theta_old on the same tokens
+            (the exact ratio); ``old`` is unused when ``log_ratio`` is given.
+        log_ratio: (B,) a ratio from elsewhere (the discriminator's), else the exact one.
+    """
+    advantage = L.shape_advantage(scores, adv.advantage)
+    token_rows = None
+    if log_ratio is None:
+        if adv.ratio_level == "token":
+            log_ratio = L.log_ratio_exact(cur.token_log_prob, old.token_log_prob)
+            token_rows = cur.token_rows
+        else:
+            log_ratio = L.log_ratio_exact(cur.log_prob, old.log_prob)
+    return L.clipped_generator_loss(log_ratio, advantage, adv.clip_eps, adv.clip, adv.clip_rule, token_rows)

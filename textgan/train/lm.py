@@ -44,11 +44,20 @@ def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def generate_ids(generator: Generator, n: int, generator_rng: torch.Generator, batch_size: int = 500) -> torch.Tensor:
-    """``n`` sampled sequences, LongTensor (n, T), drawn in batches."""
+def generate_ids(
+    generator: Generator,
+    n: int,
+    generator_rng: torch.Generator,
+    batch_size: int = 500,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """``n`` sampled sequences, LongTensor (n, T), drawn in batches from ``softmax(logits / temperature)``."""
     was_training = generator.training
     generator.eval()
-    out = [generator.sample_ids(min(batch_size, n - i), generator=generator_rng)[0] for i in range(0, n, batch_size)]
+    out = [
+        generator.sample_ids(min(batch_size, n - i), generator=generator_rng, temperature=temperature)[0]
+        for i in range(0, n, batch_size)
+    ]
     generator.train(was_training)
     return torch.cat(out).cpu()
 
@@ -335,13 +344,11 @@ class LMTrainer:
                 with torch.no_grad():
                     ids, noise = gen.sample_ids(tc.batch_size, keep_noise=True)
                     old = gen.relax(ids, noise, beta)
-                    old_logp = old.log_prob
                 old_d_logits = None
                 for _ in range(adv.g_steps):
                     cur = gen.relax(ids, noise, beta)
-                    if adv.ratio == "exact":
-                        log_r = L.log_ratio_exact(cur.log_prob, old_logp)
-                    else:
+                    log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
+                    if adv.ratio == "discriminator":
                         out.update(self.discriminator_step(cur.soft))
                         self.discriminator.requires_grad_(False)
                         if old_d_logits is None:
@@ -349,8 +356,7 @@ class LMTrainer:
                                 old_d_logits = self.discriminator(soft=old.soft)
                         log_r = L.log_ratio_from_discriminator(self.discriminator(soft=cur.soft), old_d_logits)
                         self.discriminator.requires_grad_(True)
-                    advantage = self.critic(soft=cur.soft)
-                    loss, stats = L.clipped_generator_loss(log_r, advantage, adv.clip_eps, adv.clip)
+                    loss, stats = C.clipped_ratio_loss(adv, self.critic(soft=cur.soft), cur, old, log_r)
                     C.optimizer_step(gen, opt, loss, tc.grad_clip, "generator", self.step)
                     out.update({"g_loss": loss.item(), **{k: float(v) for k, v in stats.items()}})
             else:
@@ -422,6 +428,9 @@ class LMTrainer:
             self.adversarial()
         self.checkpoint()
         records = C.read_metrics(self.run_dir / C.METRICS_FILE)
+        line = adversarial_summary(records)
+        if line:
+            log.info(line)
         return records[-1] if records else {}
 
 
@@ -459,6 +468,41 @@ def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]
         meta["max_len"],
     )
     return dataclasses.replace(cfg, model=src.model, data=data), vocab, state
+
+
+def adversarial_summary(records: list[dict[str, Any]]) -> str | None:
+    """One before / after line of the adversarial phase from a run's metrics records.
+
+    Compares the evaluation at adversarial step 0 (the MLE generator) with the last one:
+    NLL_oracle (synthetic data; quality) or BLEU-4 (real data), and NLL_test (coverage of
+    the held-out data). Returns None when the run had no adversarial phase.
+    """
+    adv = [r for r in records if r.get("phase") == "adv"]
+    if len(adv) < 2 or adv[0].get("adv_step") != 0:
+        return None
+    first, last = adv[0], adv[-1]
+    parts = []
+    for key, name in (("nll_oracle", "NLL_oracle"), ("bleu4", "BLEU-4"), ("nll_gen", "NLL_test")):
+        if key in first and key in last and not (key == "bleu4" and "nll_oracle" in first):
+            parts.append(f"{name} {first[key]:.3f} -> {last[key]:.3f} ({last[key] - first[key]:+.3f})")
+    quality_up = (
+        last["nll_oracle"] < first["nll_oracle"]
+        if "nll_oracle" in first
+        else last.get("bleu4", 0) > first.get("bleu4", 0)
+    )
+    coverage_kept = last["nll_gen"] <= first["nll_gen"]
+    if quality_up and coverage_kept:
+        verdict = "better quality at no loss of coverage: the adversarial phase helped"
+    elif quality_up:
+        verdict = (
+            "better quality, worse coverage: a quality-for-diversity trade, which a lower sampling temperature "
+            "also buys; compare the two on the frontier (textgan eval lm --run RUN --temperatures 0.7,0.8,0.9,1.0)"
+        )
+    elif coverage_kept:
+        verdict = "better coverage, worse quality"
+    else:
+        verdict = "worse on both: the adversarial phase hurt"
+    return f"adversarial phase (steps 0 -> {last['adv_step']}): " + ", ".join(parts) + f"; {verdict}"
 
 
 def train_lm(cfg: LMConfig, resume: bool = False) -> dict[str, Any]:

@@ -261,9 +261,8 @@ class StyleTrainer:
                 cur = self.model.relax(enc, tgt_styles, ids, noise, beta)
                 advantage = critic(soft=cur.soft)
                 if adv.loss == "ppo":
-                    if adv.ratio == "exact":
-                        log_r = L.log_ratio_exact(cur.log_prob, old.log_prob)
-                    else:
+                    log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
+                    if adv.ratio == "discriminator":
                         disc = self.discriminators[target]
                         real, _ = self._batch(target)
                         d_loss, _ = L.discriminator_bce(disc(ids=real), disc(soft=cur.soft.detach()))
@@ -281,7 +280,7 @@ class StyleTrainer:
                                 old_d = disc(soft=old.soft)
                         log_r = L.log_ratio_from_discriminator(disc(soft=cur.soft), old_d)
                         disc.requires_grad_(True)
-                    adv_loss, stats = L.clipped_generator_loss(log_r, advantage, adv.clip_eps, adv.clip)
+                    adv_loss, stats = C.clipped_ratio_loss(adv, advantage, cur, old, log_r)
                 else:
                     real_scores = critic(ids=self._batch(target)[0]) if adv.loss == "rsgan" else advantage.detach()
                     adv_loss, stats = L.generator_loss(adv.loss, real_scores, advantage)
