@@ -182,6 +182,11 @@ class AdvConfig:
         default="exp", metadata=_help("beta annealing from 1 to --beta-max: exp, lin, or none (constant beta_max)")
     )
     adv_lr: float = field(default=1e-4, metadata=_help("Adam learning rate of generator, critic and D"))
+    critic_lr: float = field(default=0.0, metadata=_help("Adam learning rate of the critic and D (0: --adv-lr)"))
+    critic_warmup: int = field(
+        default=0,
+        metadata=_help("critic updates on the starting generator before the first adversarial iteration (LM task)"),
+    )
     adv_eval_every: int = field(default=100, metadata=_help("evaluate every N adversarial iterations (and at the end)"))
 
     def __post_init__(self) -> None:
@@ -210,6 +215,8 @@ class AdvConfig:
         _check(self.gp_weight >= 0, "--gp-weight", "must be >= 0")
         _check(self.beta_max >= 1, "--beta-max", "must be >= 1")
         _check(self.adv_lr > 0, "--adv-lr", "must be > 0")
+        _check(self.critic_lr >= 0, "--critic-lr", "must be >= 0")
+        _check(self.critic_warmup >= 0, "--critic-warmup", "must be >= 0")
         _check(self.adv_eval_every >= 1, "--adv-eval-every", "must be >= 1")
 
 

@@ -169,3 +169,19 @@ def test_adversarial_summary_line() -> None:
         ]
     )
     assert "BLEU-4 0.300 -> 0.310" in real and "trade" in real
+
+
+def test_critic_warmup_and_critic_lr(tmp_path, caplog) -> None:
+    cfg = PRESETS["smoke"]
+    adv = dataclasses.replace(cfg.adv, critic_warmup=3, critic_lr=3e-3, adv_lr=1e-4, adv_steps=1)
+    cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu", adv=adv, progress=False)
+    trainer = LMTrainer(cfg)
+    assert trainer.optimizers["critic"].param_groups[0]["lr"] == 3e-3
+    assert trainer.optimizers["generator_adv"].param_groups[0]["lr"] == 1e-4
+    before = [p.detach().clone() for p in trainer.critic.parameters()]
+    with caplog.at_level("INFO"):
+        trainer.run()
+    assert "critic warm-up: 3 updates" in caplog.text
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.critic.parameters(), strict=True))
+    ckpt = torch.load(tmp_path / "r" / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
+    assert ckpt["state"]["critic_warmed"] is True

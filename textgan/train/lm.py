@@ -133,14 +133,16 @@ class LMTrainer:
             self.critic = CNNCritic(cfg.critic, vocab_size, max_len).to(self.device)
             self.models["critic"] = self.critic
             self.optimizers["generator_adv"] = torch.optim.Adam(self.generator.parameters(), lr=adv.adv_lr)
-            self.optimizers["critic"] = torch.optim.Adam(self.critic.parameters(), lr=adv.adv_lr)
+            critic_lr = adv.critic_lr or adv.adv_lr
+            self.optimizers["critic"] = torch.optim.Adam(self.critic.parameters(), lr=critic_lr)
             if adv.loss == "ppo" and adv.ratio == "discriminator":
                 self.discriminator = CNNCritic(cfg.critic, vocab_size, max_len).to(self.device)
                 self.models["discriminator"] = self.discriminator
-                self.optimizers["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=adv.adv_lr)
+                self.optimizers["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=critic_lr)
         self.step = 0
         self.epoch = 0
         self.adv_step = 0
+        self.critic_warmed = False
         # Position inside the current MLE epoch and the running adversarial averages, so that a
         # run stopped between two steps resumes exactly where it was.
         self.mle: dict[str, Any] = {"order": None, "batch": 0, "loss_sum": 0.0, "tokens": 0, "seconds": 0.0}
@@ -166,6 +168,7 @@ class LMTrainer:
         self.step, self.epoch = int(ckpt[C.KEY_STEP]), int(ckpt[C.KEY_EPOCH])
         state = ckpt[C.KEY_STATE]
         self.adv_step = int(state.get("adv_step", 0))
+        self.critic_warmed = bool(state.get("critic_warmed", False))
         self.mle.update(state.get("mle", {}))
         self.adv_sums = dict(state.get("adv_sums", {}))
         self.adv_count = int(state.get("adv_count", 0))
@@ -184,6 +187,7 @@ class LMTrainer:
             C.rng_state(self.data_rng),
             {
                 "adv_step": self.adv_step,
+                "critic_warmed": self.critic_warmed,
                 "mle": dict(self.mle),
                 "adv_sums": dict(self.adv_sums),
                 "adv_count": self.adv_count,
@@ -371,6 +375,27 @@ class LMTrainer:
             self.critic.requires_grad_(True)
         return out
 
+    def warm_up_critic(self) -> None:
+        """``critic_warmup`` critic updates on the starting generator (at the first iteration's beta).
+
+        A critic that starts from random weights gives the first generator phases no signal
+        (its real-fake gap is about 0); this trains it first, then writes a checkpoint.
+        """
+        adv = self.cfg.adv
+        beta = beta_at(0, adv.adv_steps, adv.beta_max, adv.beta_schedule)
+        bar = C.progress_bar(adv.critic_warmup, "critic warm-up", "step", self.cfg.progress)
+        done, stats = 0, {}
+        while done < adv.critic_warmup:
+            for fake in self._fake_rows(beta, min(adv.n_critic, adv.critic_warmup - done)):
+                stats = self.critic_step(beta, fake)
+                done += 1
+                bar.update(1)
+            bar.set_postfix(gap=f"{stats.get('critic_gap', 0):.3f}")
+        bar.close()
+        log.info("critic warm-up: %d updates, real-fake gap %.4f", done, stats.get("critic_gap", 0.0))
+        self.critic_warmed = True
+        self.checkpoint()
+
     def adversarial(self) -> None:
         """``adv_steps`` iterations of ``n_critic`` critic updates then one generator phase."""
         adv = self.cfg.adv
@@ -378,9 +403,11 @@ class LMTrainer:
             return
         if self.adv_step == 0:
             self.evaluate("adv", {"beta": 1.0})
-        bar = C.progress_bar(adv.adv_steps, "adversarial", "it", self.cfg.progress, initial=self.adv_step)
         self.generator.train()
         self.critic.train()
+        if self.adv_step == 0 and adv.critic_warmup and not self.critic_warmed:
+            self.warm_up_critic()
+        bar = C.progress_bar(adv.adv_steps, "adversarial", "it", self.cfg.progress, initial=self.adv_step)
         t0 = time.time()
         while self.adv_step < adv.adv_steps:
             beta = beta_at(self.adv_step, adv.adv_steps, adv.beta_max, adv.beta_schedule)
