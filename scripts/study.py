@@ -212,8 +212,9 @@ class Study:
             infos = [runs[(s, n)] for s in self.seeds if (s, n) in runs]
             extra = ms([i["mle_epochs"] for i in infos], 0) + " MLE epochs" if n == "mle" and infos else ""
             lines.append(f"| {n} | {len(infos)} | {ms([i['train_seconds'] / 60 for i in infos], 1)} | {extra} |")
-        # Matched diversity. Only the quality branch of each curve (T <= 1) is used: NLL_test is not
-        # monotonic in T above 1, and lowering T is what trades diversity for quality.
+        # Matched diversity. Only the branch of each curve from the lowest T up to its most diverse
+        # point is used: NLL_test stops falling (and rises) above some T near 1, and it is lowering T
+        # that trades diversity for quality.
         if oracle:
             qk, dk, sign = "nll_oracle", "nll_test", -1.0  # lower NLL_oracle is better
             what = "NLL_oracle at the T where NLL_test"
@@ -223,12 +224,14 @@ class Study:
         refs = [r for r in ("mle-pre", "mle") if r in names]
 
         def branch(points: list[dict]) -> list[dict]:
-            return [p for p in points if p["temperature"] <= 1.0]
+            pts = sorted(points, key=lambda p: p["temperature"])
+            best = min(range(len(pts)), key=lambda i: pts[i][dk])
+            return pts[: best + 1]
 
         lines += [
             "",
             f"Matched diversity, mean ± std over seeds. `matched`: {what} equals the `mle` run's at T = 1 "
-            "(`-`: the run never reaches that diversity at T <= 1). `gain vs tempered X`: the run's quality "
+            "(`-`: the run never reaches that diversity). `gain vs tempered X`: the run's quality "
             "at T = 1 against the quality X reaches, by lowering its temperature, at the same diversity "
             "(positive: the run is better than tempering X; `-`: outside X's swept range).",
             "",

@@ -185,3 +185,17 @@ def test_critic_warmup_and_critic_lr(tmp_path, caplog) -> None:
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.critic.parameters(), strict=True))
     ckpt = torch.load(tmp_path / "r" / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
     assert ckpt["state"]["critic_warmed"] is True
+
+
+def test_defaults_and_configs_saved_before_the_recipe_options() -> None:
+    from textgan.config import STYLE_PRESETS, LMConfig, StyleConfig, from_dict, to_dict
+
+    assert (PRESETS["oracle"].adv.clip_rule, PRESETS["oracle"].adv.advantage) == ("ppo", "centered")
+    assert (STYLE_PRESETS["yelp"].adv.clip_rule, STYLE_PRESETS["yelp"].adv.advantage) == ("paper", "raw")
+    old = to_dict(PRESETS["oracle"])
+    for key in ("clip_rule", "advantage", "ratio_level", "critic_lr", "critic_warmup"):
+        del old["adv"][key]
+    cfg = from_dict(LMConfig, old)  # an older run's config.json: trained with the paper's rule and raw A
+    assert (cfg.adv.clip_rule, cfg.adv.advantage, cfg.adv.ratio_level) == ("paper", "raw", "sequence")
+    assert from_dict(LMConfig, to_dict(PRESETS["oracle"])) == PRESETS["oracle"]
+    assert from_dict(StyleConfig, to_dict(STYLE_PRESETS["yelp"])) == STYLE_PRESETS["yelp"]
