@@ -162,6 +162,8 @@ def test_adversarial_summary_line() -> None:
     assert "quality-for-diversity trade" in trade and "--temperatures" in trade
     hurt = adversarial_summary([start, {"phase": "adv", "adv_step": 5, "nll_oracle": 9.8, "nll_gen": 7.8}])
     assert "hurt" in hurt
+    still = adversarial_summary([start, {"phase": "adv", "adv_step": 5, "nll_oracle": 9.7003, "nll_gen": 7.684}])
+    assert "barely moved" in still
     real = adversarial_summary(
         [
             {"phase": "adv", "adv_step": 0, "bleu4": 0.30, "nll_gen": 5.0},
@@ -171,7 +173,17 @@ def test_adversarial_summary_line() -> None:
     assert "BLEU-4 0.300 -> 0.310" in real and "trade" in real
 
 
-def test_critic_warmup_and_critic_lr(tmp_path, caplog) -> None:
+def test_critic_warmup_and_critic_lr(tmp_path) -> None:
+    import logging
+
+    class Lines(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage())
+
     cfg = PRESETS["smoke"]
     adv = dataclasses.replace(cfg.adv, critic_warmup=3, critic_lr=3e-3, adv_lr=1e-4, adv_steps=1)
     cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu", adv=adv, progress=False)
@@ -179,9 +191,16 @@ def test_critic_warmup_and_critic_lr(tmp_path, caplog) -> None:
     assert trainer.optimizers["critic"].param_groups[0]["lr"] == 3e-3
     assert trainer.optimizers["generator_adv"].param_groups[0]["lr"] == 1e-4
     before = [p.detach().clone() for p in trainer.critic.parameters()]
-    with caplog.at_level("INFO"):
+    lm_log, handler = logging.getLogger("textgan.train.lm"), Lines()  # own handler: the CLI may own "textgan"
+    lm_log.addHandler(handler)
+    level = lm_log.level
+    lm_log.setLevel(logging.INFO)
+    try:
         trainer.run()
-    assert "critic warm-up: 3 updates" in caplog.text
+    finally:
+        lm_log.removeHandler(handler)
+        lm_log.setLevel(level)
+    assert any(line.startswith("critic warm-up: 3 updates") for line in handler.lines)
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.critic.parameters(), strict=True))
     ckpt = torch.load(tmp_path / "r" / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
     assert ckpt["state"]["critic_warmed"] is True

@@ -512,19 +512,24 @@ def adversarial_summary(records: list[dict[str, Any]]) -> str | None:
     for key, name in (("nll_oracle", "NLL_oracle"), ("bleu4", "BLEU-4"), ("nll_gen", "NLL_test")):
         if key in first and key in last and not (key == "bleu4" and "nll_oracle" in first):
             parts.append(f"{name} {first[key]:.3f} -> {last[key]:.3f} ({last[key] - first[key]:+.3f})")
-    quality_up = (
-        last["nll_oracle"] < first["nll_oracle"]
-        if "nll_oracle" in first
-        else last.get("bleu4", 0) > first.get("bleu4", 0)
-    )
-    coverage_kept = last["nll_gen"] <= first["nll_gen"]
-    if quality_up and coverage_kept:
+    tol = 0.005  # changes smaller than this (nats, or BLEU) count as no change
+    if "nll_oracle" in first:
+        d_quality = first["nll_oracle"] - last["nll_oracle"]
+    else:
+        d_quality = last.get("bleu4", 0.0) - first.get("bleu4", 0.0)
+    d_coverage = first["nll_gen"] - last["nll_gen"]
+    quality_up, coverage_kept = d_quality > tol, d_coverage > -tol
+    if abs(d_quality) <= tol and abs(d_coverage) <= tol:
+        verdict = "the adversarial phase barely moved the generator (both changes within 0.005)"
+    elif quality_up and coverage_kept:
         verdict = "better quality at no loss of coverage: the adversarial phase helped"
     elif quality_up:
         verdict = (
             "better quality, worse coverage: a quality-for-diversity trade, which a lower sampling temperature "
             "also buys; compare the two on the frontier (textgan eval lm --run RUN --temperatures 0.7,0.8,0.9,1.0)"
         )
+    elif coverage_kept and d_quality >= -tol:
+        verdict = "quality unchanged, coverage kept"
     elif coverage_kept:
         verdict = "better coverage, worse quality"
     else:
