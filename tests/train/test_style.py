@@ -244,3 +244,11 @@ def test_init_from_weights_that_do_not_fit_is_one_clear_error(trained, tmp_path,
     assert len(err) == 1 and err[0].startswith("error: --init-from") and "do not fit" in err[0]
     assert "missing out_bias" in err[0] and "unexpected out.weight" in err[0]
     assert not (tmp_path / "x").exists()
+
+
+def test_critic_warmup_is_refused_for_style_runs(tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    assert main([*SMOKE, "--run-dir", str(run), "--critic-warmup", "5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --critic-warmup") and "Traceback" not in err[0]
+    assert not run.exists()

@@ -50,6 +50,8 @@ class StyleTrainer:
     def __init__(self, cfg: StyleConfig, resume: bool = False) -> None:
         if not cfg.data.data:
             raise UserError("--data: a style directory is required (train.0, train.1, dev.*, test.*)")
+        if cfg.adv.critic_warmup:
+            raise UserError("--critic-warmup: only the language-model task (textgan train lm) has it so far")
         self.cfg = cfg
         self.run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / time.strftime("style-%Y%m%d-%H%M%S")
         self.device = resolve_device(cfg.device)
