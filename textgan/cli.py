@@ -227,7 +227,7 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--output", default=None, help="output file (default: stdout)")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     p.add_argument("--device", default="cpu")
-    a = _parse(p, argv)
+    a = _parse(p, argv, intermixed=True)
     if a.beam < 1:
         raise UserError("--beam: must be >= 1")
     if a.sentences:
@@ -459,14 +459,18 @@ def cmd_plot(argv: list[str]) -> int:
     return 0
 
 
-def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
-    """argparse with its errors turned into UserError (one line, exit 2)."""
+def _parse(parser: argparse.ArgumentParser, argv: list[str], intermixed: bool = False) -> argparse.Namespace:
+    """argparse with its errors turned into UserError (one line, exit 2).
+
+    ``intermixed``: options may come before, between or after positional arguments
+    (``transfer RUN --to positive "a sentence"``).
+    """
 
     def fail(message: str) -> None:
         raise UserError(message)
 
     parser.error = fail  # type: ignore[method-assign]
-    return parser.parse_args(argv)
+    return parser.parse_intermixed_args(argv) if intermixed else parser.parse_args(argv)
 
 
 COMMANDS = {

@@ -252,3 +252,14 @@ def test_critic_warmup_is_refused_for_style_runs(tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --critic-warmup") and "Traceback" not in err[0]
     assert not run.exists()
+
+
+def test_transfer_options_before_or_between_sentences(trained, capsys) -> None:
+    _, run = trained
+    capsys.readouterr()
+    assert main(["transfer", str(run), "--to", "positive", "the food was cold .", "the staff was rude ."]) == 0
+    before = capsys.readouterr().out.splitlines()
+    assert main(["transfer", str(run), "the food was cold .", "--to", "positive", "the staff was rude ."]) == 0
+    between = capsys.readouterr().out.splitlines()
+    assert main(["transfer", str(run), "the food was cold .", "the staff was rude .", "--to", "positive"]) == 0
+    assert len(before) == 2 and before == between == capsys.readouterr().out.splitlines()
