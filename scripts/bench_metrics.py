@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 from textgan.data.vocab import Tokenizer
-from textgan.metrics.bleu import self_bleu_scores, sentence_bleu_scores
+from textgan.metrics.ngrams import self_bleu_scores, sentence_bleu_scores
 
 NS = (2, 3, 4, 5)
 

@@ -176,7 +176,7 @@ class Study:
     # -- summary ----------------------------------------------------------------------
     def summary(self) -> str:
         a = self.a
-        from textgan.metrics.frontier import value_at
+        from textgan.metrics.temperature import value_at
         from textgan.plot import plot_frontier
 
         names = ["mle-pre", *self.variants]

@@ -315,7 +315,7 @@ def _read_sentences(path: str, what: str) -> list[list[str]]:
 
 
 def cmd_eval_lm(argv: list[str]) -> int:
-    from textgan.metrics.bleu import bleu, self_bleu
+    from textgan.metrics.ngrams import bleu, self_bleu
 
     p = argparse.ArgumentParser(
         prog="textgan eval lm",
@@ -388,7 +388,7 @@ def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
     import dataclasses
 
     from textgan.data.corpus import load_corpus
-    from textgan.metrics.frontier import frontier, parse_temperatures
+    from textgan.metrics.temperature import frontier, parse_temperatures
     from textgan.train.common import atomic_write_bytes
     from textgan.train.lm import load_lm_run
     from textgan.utils import resolve_device

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
-from textgan.metrics.bleu import bleu, corpus_bleu, self_bleu, self_bleu_scores, sentence_bleu_scores
+from textgan.metrics.ngrams import bleu, corpus_bleu, self_bleu, self_bleu_scores, sentence_bleu_scores
 
 NS = (1, 2, 3, 4, 5)
 sentence = st.lists(st.sampled_from("abcde"), min_size=0, max_size=9)
@@ -121,3 +121,13 @@ def test_corpus_bleu_with_sacrebleu() -> None:
     assert 0 < corpus_bleu(hyps, two_streams[0]) < 100
     with pytest.raises(ValueError, match="reference stream"):
         corpus_bleu(hyps, ["only one"])
+
+
+def test_metrics_package_exports_the_functions() -> None:
+    import textgan.metrics as M
+    from textgan.metrics import bleu as bleu_fn
+    from textgan.metrics import corpus_bleu, frontier, nll_gen, nll_oracle, self_bleu  # noqa: F401
+
+    assert callable(bleu_fn) and bleu_fn is bleu
+    assert set(M.__all__) == {"bleu", "corpus_bleu", "frontier", "nll_gen", "nll_oracle", "self_bleu"}
+    assert all(callable(getattr(M, name)) and getattr(M, name).__doc__ for name in M.__all__)

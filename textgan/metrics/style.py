@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from textgan.metrics.bleu import corpus_bleu, sentence_bleu_scores
+from textgan.metrics.ngrams import corpus_bleu, sentence_bleu_scores
 
 
 def paired_bleu4(outputs: Sequence[Sequence[str]], references: Sequence[Sequence[Sequence[str]]]) -> float:

@@ -19,7 +19,7 @@ from textgan import losses as L
 from textgan.config import LMConfig, to_dict
 from textgan.data.corpus import Corpus, load_corpus
 from textgan.data.vocab import Tokenizer, Vocab
-from textgan.metrics.bleu import bleu, self_bleu
+from textgan.metrics.ngrams import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
 from textgan.models.critics import CNNCritic
 from textgan.models.generators import Generator, alive_mask, build_generator

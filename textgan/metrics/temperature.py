@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from textgan.metrics.bleu import bleu, self_bleu
+from textgan.metrics.ngrams import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
 from textgan.models.generators import Generator
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.test_cli import SMOKE, one_error_line
 from textgan.cli import main
-from textgan.metrics.frontier import parse_temperatures, value_at
+from textgan.metrics.temperature import parse_temperatures, value_at
 
 
 @pytest.fixture(scope="module")
