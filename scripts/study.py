@@ -327,7 +327,9 @@ def drive(spec: str) -> int:
         if "train" in cmd[3:5]:
             t_train += time.time() - t0
         else:
-            frontier_out = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+            from textgan.plot import read_frontier
+
+            frontier_out = read_frontier(run)  # the run's frontier.jsonl, written by the command
     cfg = json.loads((run / "config.json").read_text())
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
     info = {

@@ -129,6 +129,9 @@ class CriticConfig:
 
 LOSSES = ("ppo", "wgan-gp", "rsgan", "standard", "hinge")
 RATIOS = ("exact", "discriminator")
+CLIP_RULES = ("paper", "ppo")
+ADVANTAGES = ("raw", "centered", "normalized")
+RATIO_LEVELS = ("sequence", "token")
 
 
 @dataclass(frozen=True)
@@ -196,17 +199,12 @@ class AdvConfig:
         _check(self.loss in LOSSES, "--loss", f"unknown loss {self.loss!r} (choose from {', '.join(LOSSES)})")
         _check(self.ratio in RATIOS, "--ratio", f"unknown ratio {self.ratio!r} (choose from {', '.join(RATIOS)})")
         _check(self.clip_eps > 0, "--clip-eps", "must be > 0")
-        _check(self.clip_rule in ("paper", "ppo"), "--clip-rule", f"unknown rule {self.clip_rule!r} (paper, ppo)")
-        _check(
-            self.advantage in ("raw", "centered", "normalized"),
-            "--advantage",
-            f"unknown mode {self.advantage!r} (raw, centered, normalized)",
-        )
-        _check(
-            self.ratio_level in ("sequence", "token"),
-            "--ratio-level",
-            f"unknown level {self.ratio_level!r} (sequence, token)",
-        )
+        for flag, value, choices in (
+            ("--clip-rule", self.clip_rule, CLIP_RULES),
+            ("--advantage", self.advantage, ADVANTAGES),
+            ("--ratio-level", self.ratio_level, RATIO_LEVELS),
+        ):
+            _check(value in choices, flag, f"unknown value {value!r} ({', '.join(choices)})")
         _check(
             self.ratio_level == "sequence" or self.ratio == "exact",
             "--ratio-level",
@@ -220,6 +218,11 @@ class AdvConfig:
         _check(self.critic_lr >= 0, "--critic-lr", "must be >= 0")
         _check(self.critic_warmup >= 0, "--critic-warmup", "must be >= 0")
         _check(self.adv_eval_every >= 1, "--adv-eval-every", "must be >= 1")
+
+    @property
+    def critic_learning_rate(self) -> float:
+        """The Adam learning rate of the critic and D: ``critic_lr``, or ``adv_lr`` when it is 0."""
+        return self.critic_lr or self.adv_lr
 
 
 @dataclass(frozen=True)

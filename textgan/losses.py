@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 from torch.nn import functional as F
 
+from textgan.config import ADVANTAGES, CLIP_RULES
+
 Stats = dict[str, torch.Tensor]
 
 
@@ -104,10 +106,6 @@ def log_ratio_from_discriminator(logits: torch.Tensor, old_logits: torch.Tensor)
 def log_ratio_exact(log_prob: torch.Tensor, old_log_prob: torch.Tensor) -> torch.Tensor:
     """``log r = log p_theta(y) - log p_theta_old(y)`` on the same tokens (way 2, exact)."""
     return log_prob - old_log_prob.detach()
-
-
-ADVANTAGES = ("raw", "centered", "normalized")
-CLIP_RULES = ("paper", "ppo")
 
 
 def shape_advantage(scores: torch.Tensor, mode: str = "raw") -> torch.Tensor:

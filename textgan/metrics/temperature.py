@@ -25,7 +25,7 @@ import torch
 
 from textgan.metrics.ngrams import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
-from textgan.models.generators import Generator
+from textgan.models.generators import Generator, generate_ids
 
 DEFAULT_TEMPERATURES = (0.7, 0.8, 0.9, 1.0, 1.1)
 
@@ -69,17 +69,12 @@ def frontier(
     """
     device = generator.banned.device
     was_training = generator.training
-    generator.eval()
+    generator.eval()  # also for nll_gen, which restores the mode it finds
     points = []
     for temp in temperatures:
         t0 = time.time()
         rng = torch.Generator(device=device).manual_seed(seed)
-        ids = torch.cat(
-            [
-                generator.sample_ids(min(batch_size, samples_per_point - i), generator=rng, temperature=float(temp))[0]
-                for i in range(0, samples_per_point, batch_size)
-            ]
-        ).cpu()
+        ids = generate_ids(generator, samples_per_point, rng, batch_size, temperature=float(temp))
         point: dict[str, float] = {"temperature": float(temp), "samples": samples_per_point}
         point["nll_test"] = nll_gen(generator, corpus.test, temperature=float(temp))
         if corpus.oracle is not None:

@@ -507,6 +507,25 @@ class GPT2Generator(Generator):
         return out.logits[:, -1], out.cache
 
 
+@torch.no_grad()
+def generate_ids(
+    generator: Generator,
+    n: int,
+    generator_rng: torch.Generator,
+    batch_size: int = 500,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """``n`` sampled sequences, LongTensor (n, T), drawn in batches from ``softmax(logits / temperature)``."""
+    was_training = generator.training
+    generator.eval()
+    out = [
+        generator.sample_ids(min(batch_size, n - i), generator=generator_rng, temperature=temperature)[0]
+        for i in range(0, n, batch_size)
+    ]
+    generator.train(was_training)
+    return torch.cat(out).cpu()
+
+
 GENERATORS: dict[str, type[Generator]] = {"rmc": RMCGenerator, "lstm": LSTMGenerator, "gpt2": GPT2Generator}
 
 

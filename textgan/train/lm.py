@@ -22,7 +22,7 @@ from textgan.data.vocab import Tokenizer, Vocab
 from textgan.metrics.ngrams import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
 from textgan.models.critics import CNNCritic
-from textgan.models.generators import Generator, alive_mask, build_generator
+from textgan.models.generators import Generator, alive_mask, build_generator, generate_ids
 from textgan.models.gumbel import beta_at
 from textgan.train import common as C
 from textgan.train.common import TrainingInterrupted
@@ -41,25 +41,6 @@ def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
     """Mean per-token negative log-likelihood of ``ids`` (B, T); padding after ``<eos>`` is not computed."""
     token_logp, _ = generator.token_log_probs(ids)
     return L.mle_nll(token_logp)[0]
-
-
-@torch.no_grad()
-def generate_ids(
-    generator: Generator,
-    n: int,
-    generator_rng: torch.Generator,
-    batch_size: int = 500,
-    temperature: float = 1.0,
-) -> torch.Tensor:
-    """``n`` sampled sequences, LongTensor (n, T), drawn in batches from ``softmax(logits / temperature)``."""
-    was_training = generator.training
-    generator.eval()
-    out = [
-        generator.sample_ids(min(batch_size, n - i), generator=generator_rng, temperature=temperature)[0]
-        for i in range(0, n, batch_size)
-    ]
-    generator.train(was_training)
-    return torch.cat(out).cpu()
 
 
 def evaluate_generator(
@@ -133,7 +114,7 @@ class LMTrainer:
             self.critic = CNNCritic(cfg.critic, vocab_size, max_len).to(self.device)
             self.models["critic"] = self.critic
             self.optimizers["generator_adv"] = torch.optim.Adam(self.generator.parameters(), lr=adv.adv_lr)
-            critic_lr = adv.critic_lr or adv.adv_lr
+            critic_lr = adv.critic_learning_rate
             self.optimizers["critic"] = torch.optim.Adam(self.critic.parameters(), lr=critic_lr)
             if adv.loss == "ppo" and adv.ratio == "discriminator":
                 self.discriminator = CNNCritic(cfg.critic, vocab_size, max_len).to(self.device)

@@ -101,13 +101,13 @@ class StyleTrainer:
             "model_ae": torch.optim.Adam(self.model.parameters(), lr=cfg.train.ae_lr),
             "model_adv": torch.optim.Adam(self.model.parameters(), lr=adv.adv_lr),
             "classifier": torch.optim.Adam(self.classifier.parameters(), lr=cfg.train.ae_lr),
-            "critics": torch.optim.Adam(self.critics.parameters(), lr=adv.critic_lr or adv.adv_lr),
+            "critics": torch.optim.Adam(self.critics.parameters(), lr=adv.critic_learning_rate),
         }
         if adv.loss == "ppo" and adv.ratio == "discriminator":
             self.discriminators = torch.nn.ModuleList(CNNCritic(cfg.critic, v, t) for _ in range(2)).to(self.device)
             self.models["discriminators"] = self.discriminators
             self.optimizers["discriminators"] = torch.optim.Adam(
-                self.discriminators.parameters(), lr=adv.critic_lr or adv.adv_lr
+                self.discriminators.parameters(), lr=adv.critic_learning_rate
             )
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
         self.step = self.ae_step = self.adv_step = 0
