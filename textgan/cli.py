@@ -160,12 +160,11 @@ def cmd_train_style(argv: list[str]) -> int:
 
 def cmd_eval_style(argv: list[str]) -> int:
     from textgan.data.style import load_style_corpus
-    from textgan.data.vocab import Tokenizer
     from textgan.metrics.nll import nll_gen
     from textgan.metrics.style import style_metrics
-    from textgan.train.classifier import load_classifier
+    from textgan.runs import load_classifier, load_style_run, transfer_sentences
     from textgan.train.common import atomic_write_bytes
-    from textgan.train.style import _accuracy, load_style_run, transfer_sentences
+    from textgan.train.style import _accuracy
 
     p = argparse.ArgumentParser(
         prog="textgan eval style",
@@ -183,13 +182,15 @@ def cmd_eval_style(argv: list[str]) -> int:
     a = _parse(p, argv)
     model, _, vocab, cfg = load_style_run(a.run, a.device)
     evaluator, ev_vocab, _ = load_classifier(a.classifier, a.device)
-    corpus = load_style_corpus(a.data, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab)
+    corpus = load_style_corpus(
+        a.data, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab
+    )
     test = corpus.splits["test"]
     sources = list(test.texts)
     labels = test.labels.tolist()
     targets = [1 - s for s in labels]
     refs = corpus.references[0] + corpus.references[1]
-    outputs = transfer_sentences(model, vocab, Tokenizer("space", cfg.data.lowercase), sources, targets, a.beam)
+    outputs = transfer_sentences(model, vocab, corpus.tokenizer, sources, targets, a.beam)
     ppl = None
     if a.lm:
         import math
@@ -210,22 +211,25 @@ def cmd_eval_style(argv: list[str]) -> int:
 
 
 def cmd_transfer(argv: list[str]) -> int:
-    from textgan.data.vocab import Tokenizer
-    from textgan.train.classifier import predict_styles
-    from textgan.train.style import load_style_run, transfer_sentences
+    from textgan.runs import StyleRun, load
 
-    p = argparse.ArgumentParser(prog="textgan transfer", description="Rewrite sentences in the other sentiment.")
+    p = argparse.ArgumentParser(
+        prog="textgan transfer",
+        description="Rewrite sentences in another style with a trained style run (raw text in, "
+        "detokenised sentence-cased text out; one output line per input line).",
+    )
     p.add_argument("run_dir", help="style-transfer run dir")
     p.add_argument("sentences", nargs="*", help="sentences (default: --input FILE or stdin, one per line)")
     p.add_argument(
         "--to",
         default="flip",
-        choices=["positive", "negative", "flip"],
-        help="target style; flip: the opposite of what the model's classifier says",
+        help="target style: one of the run's style names (Yelp: negative, positive; else the data's "
+        "styles.txt) or flip, the opposite of what the run's classifier reads (default flip)",
     )
     p.add_argument("--input", default=None, help="input file, one sentence per line")
     p.add_argument("--output", default=None, help="output file (default: stdout)")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
+    p.add_argument("--raw-output", action="store_true", help="write the model's tokens, space-separated")
     p.add_argument("--device", default="cpu")
     a = _parse(p, argv, intermixed=True)
     if a.beam < 1:
@@ -244,14 +248,10 @@ def cmd_transfer(argv: list[str]) -> int:
         lines = raw.decode("utf-8").splitlines()
     else:
         lines = sys.stdin.read().splitlines()
-    model, clf, vocab, cfg = load_style_run(a.run_dir, a.device)
-    norm = Tokenizer("nltk", lowercase=True)  # raw user text -> the data's lowercased PTB tokens
-    toks = [" ".join(norm.tokenize(s)) for s in lines]
-    if a.to == "flip":  # the opposite of the style the model's own classifier sees
-        targets = [1 - p for p in predict_styles(clf, vocab, toks)]
-    else:
-        targets = [1 if a.to == "positive" else 0] * len(toks)
-    outputs = transfer_sentences(model, vocab, Tokenizer("space"), toks, targets, a.beam)
+    run = load(a.run_dir, a.device, task="style")
+    assert isinstance(run, StyleRun)
+    run.target_style(a.to)  # an unknown name fails before any work
+    outputs = run.transfer(lines, to=a.to, beam=a.beam, raw_output=a.raw_output)
     text = "".join(o + "\n" for o in outputs)
     if a.output:
         from textgan.train.common import atomic_write_bytes
@@ -272,26 +272,24 @@ def _flag_value(args: list[str], flag: str) -> str | None:
 
 
 def cmd_generate(argv: list[str]) -> int:
-    import torch
-
-    from textgan.train.lm import generate_ids, load_lm_run
+    from textgan.runs import LMRun, load
 
     p = argparse.ArgumentParser(prog="textgan generate", description="Write N sentences from a trained run.")
     p.add_argument("run_dir", help="run directory of 'textgan train lm'")
     p.add_argument("-n", type=int, default=100, help="number of sentences (default 100)")
     p.add_argument("--out", default=None, help="output file (default: stdout)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument("--temperature", type=float, default=1.0, help="sample from softmax(logits / T) (default 1)")
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:i")
     p.add_argument("--batch-size", type=int, default=500, help="sentences per batch")
     a = _parse(p, argv)
-    if a.n < 1:
-        raise UserError("-n: must be >= 1")
     if a.batch_size < 1:
         raise UserError("--batch-size: must be >= 1")
-    gen, vocab, tokenizer, _ = load_lm_run(a.run_dir, a.device)
-    rng = torch.Generator(device=gen.banned.device).manual_seed(a.seed)
-    ids = generate_ids(gen, a.n, rng, a.batch_size)
-    lines = [tokenizer.detokenize(vocab.decode(row)) for row in ids.tolist()]
+    if a.n < 1:
+        raise UserError("-n: must be >= 1")
+    run = load(a.run_dir, a.device, task="lm")
+    assert isinstance(run, LMRun)
+    lines = run.generate(a.n, temperature=a.temperature, seed=a.seed, batch_size=a.batch_size)
     text = "\n".join(lines) + "\n"
     if a.out:
         from textgan.train.common import atomic_write_bytes

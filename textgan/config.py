@@ -307,7 +307,10 @@ DEFAULT_PRESET = "oracle"
 
 
 # Fields whose default changed: their value for configs saved before they existed.
-LEGACY_DEFAULTS: dict[str, dict[str, Any]] = {"AdvConfig": {"clip_rule": "paper", "advantage": "raw"}}
+LEGACY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "AdvConfig": {"clip_rule": "paper", "advantage": "raw"},
+    "StyleDataConfig": {"normalize": "space", "lowercase": False},
+}
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
@@ -358,8 +361,17 @@ def load_json(cls: type, path: str | Path) -> Any:
 class StyleDataConfig:
     """A style directory: train/dev/test.{0,1}, optional reference.{0,1} and multi_ref/."""
 
-    data: str = field(default="", metadata=_help("style directory (train.0, train.1, dev.*, test.*)"))
-    lowercase: bool = field(default=False, metadata=_help("lowercase text before tokenising"))
+    data: str = field(
+        default="", metadata=_help("style directory (train.0, train.1, dev.*, test.*, optional styles.txt)")
+    )
+    normalize: str = field(
+        default="nltk",
+        metadata=_help(
+            "text normalisation of training, evaluation and transfer input: nltk (NFKC, straight quotes, "
+            "NLTK/PTB word tokens; maps tokenised Yelp text to itself) or space (whitespace split only)"
+        ),
+    )
+    lowercase: bool = field(default=True, metadata=_help("lowercase text before tokenising"))
     max_len: int = field(default=0, metadata=_help("cap on tokens per sentence (0: the longest training sentence)"))
     min_freq: int = field(default=1, metadata=_help("training tokens seen fewer times become <unk>"))
     max_train_sentences: int = field(
@@ -367,6 +379,7 @@ class StyleDataConfig:
     )
 
     def __post_init__(self) -> None:
+        _check(self.normalize in ("nltk", "space"), "--normalize", "must be nltk or space")
         _check(self.max_len >= 0, "--max-len", "must be >= 0")
         _check(self.min_freq >= 1, "--min-freq", "must be >= 1")
         _check(self.max_train_sentences >= 0, "--max-train-sentences", "must be >= 0")
@@ -450,6 +463,13 @@ class StyleTrainConfig:
     style_weight: float = field(default=1.0, metadata=_help("weight of the style classifier term on transfers"))
     adv_weight: float = field(default=0.1, metadata=_help("weight of the adversarial (critic) term on transfers"))
     cycle_weight: float = field(default=0.0, metadata=_help("weight of back-transfer reconstruction (0: off)"))
+    word_drop: float = field(
+        default=0.0,
+        metadata=_help(
+            "denoising: drop each source word from the encoder's input with this probability when "
+            "learning to reconstruct (autoencoder and adversarial phases; 0: off)"
+        ),
+    )
     eval_sentences: int = field(
         default=0, metadata=_help("test sentences per style transferred in evaluations (0: all)")
     )
@@ -462,6 +482,7 @@ class StyleTrainConfig:
         for name in ("style_weight", "adv_weight", "cycle_weight"):
             _check(getattr(self, name) >= 0, "--" + name.replace("_", "-"), "must be >= 0")
         _check(self.eval_sentences >= 0, "--eval-sentences", "must be >= 0")
+        _check(0 <= self.word_drop < 1, "--word-drop", "must be in [0, 1)")
 
 
 @dataclass(frozen=True)

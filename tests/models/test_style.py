@@ -90,3 +90,22 @@ def test_sample_soft_equals_the_teacher_forced_relaxation() -> None:
     torch.testing.assert_close(ids, again, rtol=0, atol=0)
     torch.testing.assert_close(soft, model.relax(enc, style, ids, noise, 3.0).soft)
     torch.testing.assert_close(soft.sum(-1), torch.ones(ids.shape))
+
+
+def test_drop_words_keeps_order_eos_and_one_word() -> None:
+    from textgan.models.style import drop_words
+
+    ids = torch.tensor([[5, 6, 7, 8, 2, 0], [9, 10, 2, 0, 0, 0], [4, 5, 6, 7, 8, 9]])
+    assert drop_words(ids, 0.0) is ids
+    for seed in range(20):
+        out = drop_words(ids, 0.5, torch.Generator().manual_seed(seed))
+        for row, src in zip(out.tolist(), ids.tolist(), strict=True):
+            words = [t for t in row if t > 2]
+            src_words = [t for t in src if t > 2]
+            assert words and words[0] == src_words[0]  # the first word is kept
+            assert all(w in src_words for w in words) and words == sorted(words, key=src_words.index)
+            if 2 in src:
+                assert row[len(words)] == 2  # <eos> right after the kept words
+            assert all(t == 0 for t in row[len(words) + (2 in src) :])
+    almost_all = drop_words(ids, 0.99, torch.Generator().manual_seed(0))
+    assert almost_all.tolist() == [[5, 2, 0, 0, 0, 0], [9, 2, 0, 0, 0, 0], [4, 0, 0, 0, 0, 0]]

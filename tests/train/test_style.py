@@ -263,3 +263,71 @@ def test_transfer_options_before_or_between_sentences(trained, capsys) -> None:
     between = capsys.readouterr().out.splitlines()
     assert main(["transfer", str(run), "the food was cold .", "the staff was rude .", "--to", "positive"]) == 0
     assert len(before) == 2 and before == between == capsys.readouterr().out.splitlines()
+
+
+def test_style_names_round_trip_through_the_run_dir(tmp_path, capsys) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(STYLE, data)
+    (data / "styles.txt").write_text("rude\npolite\n")
+    run = tmp_path / "run"
+    assert main([*SMOKE[:4], "--data", str(data), "--no-progress", "--run-dir", str(run)]) == 0
+    assert json.loads((run / "model.json").read_text())["styles"] == ["rude", "polite"]
+    from textgan import runs
+
+    loaded = runs.load(run)
+    assert loaded.style_names == ("rude", "polite")
+    capsys.readouterr()
+    assert main(["transfer", str(run), "--to", "polite", "the staff was rude ."]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert main(["transfer", str(run), "--to", "positive", "the staff was rude ."]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --to positive: this run's styles are 'rude' and 'polite' (or 'flip')"]
+
+
+def test_styles_txt_must_name_two_styles(tmp_path, capsys) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(STYLE, data)
+    for bad in ("only-one\n", "same\nsame\n", "flip\nother\n", "two words\nx\n"):
+        (data / "styles.txt").write_text(bad)
+        assert main([*SMOKE[:4], "--data", str(data), "--no-progress", "--run-dir", str(tmp_path / "r")]) == 2
+        assert "styles.txt" in one_line(capsys)
+
+
+def one_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+def test_transfer_keeps_every_word_of_a_long_sentence_and_detokenizes(trained, capsys) -> None:
+    _, run = trained
+    from textgan import runs
+
+    loaded = runs.load(run)
+    vocab = loaded.vocab.itos[4:]
+    words = [vocab[i % len(vocab)] for i in range(3 * loaded.model.max_len + 2)]
+    seen = []  # every piece the encoder reads
+    encode = loaded.model.encode
+    loaded.model.encode = lambda ids: seen.extend(ids.tolist()) or encode(ids)
+    out = loaded.transfer([" ".join(words), "short one"], to="negative", raw_output=True)
+    pieces = [loaded.vocab.decode(row) for row in seen]
+    assert len(out) == 2 and [w for p in pieces[:-1] for w in p] == words  # nothing silently cut
+    assert max(len(p) for p in pieces) <= loaded.model.max_len
+    del loaded.model.encode
+    text = loaded.transfer(["the food was great .", "", "i loved it ."], to="negative")
+    assert text[1] == "" and all(t[:1].isupper() for t in (text[0], text[2]))
+    assert all(" ." not in t for t in text)  # detokenised
+    capsys.readouterr()
+    assert main(["transfer", str(run), "--raw-output", "--to", "negative", "I LOVED it!"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == out.lower()
+
+
+def test_word_drop_denoising_runs(tmp_path) -> None:
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), "--word-drop", "0.3"]) == 0
+    cfg = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert cfg["train"]["word_drop"] == 0.3 and cfg["data"]["normalize"] == "nltk"

@@ -5,9 +5,12 @@ Layout of a style directory (the layout of ``../shared/data/yelp``)::
     train.0 train.1 dev.0 dev.1 test.0 test.1     one tokenised sentence per line (0 = negative, 1 = positive)
     reference.0 reference.1                       optional: ``source<TAB>human rewrite``, aligned with test.*
     multi_ref/reference{0..3}.{0,1}               optional: more rewrites, aligned with test.*
+    styles.txt                                    optional: two lines, the names of style 0 and style 1
 
-Human rewrites are cased and untokenised: they are lowercased and tokenised with NLTK's
-word tokenizer (PTB conventions, as the data) before BLEU.
+Without ``styles.txt`` the styles are Yelp's ``negative`` (0) and ``positive`` (1). Sentences
+are read through ``data.text.TextNormalizer`` (raw or tokenised text; the same normalisation
+as ``transfer``). Human rewrites are cased and untokenised: they are lowercased and tokenised
+with NLTK's word tokenizer (PTB conventions, as the data) before BLEU.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import torch
 
 from textgan.data.corpus import check_text_file, read_lines
+from textgan.data.text import TextNormalizer
 from textgan.data.vocab import Tokenizer, Vocab
 from textgan.utils import UserError
 
@@ -26,6 +30,28 @@ log = logging.getLogger(__name__)
 
 STYLES = (0, 1)
 SPLITS = ("train", "dev", "test")
+DEFAULT_STYLE_NAMES = ("negative", "positive")
+STYLE_NAMES_FILE = "styles.txt"
+FLIP = "flip"
+
+
+def read_style_names(root: str | Path) -> tuple[str, str]:
+    """Names of style 0 and style 1: ``root/styles.txt`` (two lines), else negative / positive.
+
+    Raises:
+        UserError: a ``styles.txt`` without exactly two distinct one-word names (``flip`` is taken).
+    """
+    path = Path(root) / STYLE_NAMES_FILE
+    if not path.is_file():
+        return DEFAULT_STYLE_NAMES
+    check_text_file(path)
+    names = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if len(names) != 2 or len(set(names)) != 2:
+        raise UserError(f"{path}: expected two different style names, one per line (style 0, then style 1)")
+    for name in names:
+        if len(name.split()) != 1 or name == FLIP:
+            raise UserError(f"{path}: style name {name!r} must be one word other than {FLIP!r}")
+    return names[0], names[1]
 
 
 @dataclass
@@ -53,10 +79,11 @@ class StyleCorpus:
     """
 
     vocab: Vocab
-    tokenizer: Tokenizer
+    tokenizer: TextNormalizer
     max_len: int
     splits: dict[str, StyleSplit]
     references: dict[int, list[list[list[str]]]] = field(default_factory=dict)
+    style_names: tuple[str, str] = DEFAULT_STYLE_NAMES
 
 
 def read_references(root: Path, style: int, n_test: int) -> list[list[list[str]]]:
@@ -93,16 +120,18 @@ def read_references(root: Path, style: int, n_test: int) -> list[list[list[str]]
 def load_style_corpus(
     data: str,
     *,
-    lowercase: bool = False,
+    normalize: str = "nltk",
+    lowercase: bool = True,
     max_len: int = 0,
     min_freq: int = 1,
     max_train_sentences: int = 0,
     vocab: Vocab | None = None,
 ) -> StyleCorpus:
-    """Load and encode a style directory (whitespace tokens, as the Yelp data is tokenised).
+    """Load and encode a style directory.
 
     Args:
         data: the style directory.
+        normalize: ``nltk`` or ``space`` (``data.text.TextNormalizer``).
         lowercase: lowercase before tokenising.
         max_len: cap on tokens per sentence (0: the longest training sentence).
         min_freq: training tokens seen fewer times become ``<unk>``.
@@ -122,7 +151,8 @@ def load_style_corpus(
                     f"--data {data}: {split}.{style} is missing (a style directory needs train, dev "
                     f"and test files for styles 0 and 1)"
                 )
-    tokenizer = Tokenizer("space", lowercase)
+    style_names = read_style_names(root)
+    tokenizer = TextNormalizer(normalize, lowercase)
     raw: dict[str, dict[int, list[str]]] = {
         split: {style: read_lines(root / f"{split}.{style}") for style in STYLES} for split in SPLITS
     }
@@ -146,4 +176,4 @@ def load_style_corpus(
     if cut:
         log.warning("truncated %d sentences to max_len=%d tokens", cut, cap)
     refs = {s: read_references(root, s, len(raw["test"][s])) for s in STYLES}
-    return StyleCorpus(vocab, tokenizer, cap, splits, refs)
+    return StyleCorpus(vocab, tokenizer, cap, splits, refs, style_names)

@@ -46,7 +46,7 @@ def nll_gen(
         ValueError: text input without a vocabulary, or no sentences.
     """
     if not isinstance(model, Generator):
-        from textgan.train.lm import load_lm_run
+        from textgan.runs import load_lm_run
 
         model, vocab, tokenizer, _ = load_lm_run(model)
     if not isinstance(sentences, torch.Tensor):

@@ -29,6 +29,24 @@ from textgan.models.generators import BANNED_LOGIT, Sample, alive_mask, relax_al
 from textgan.models.gumbel import gumbel_noise, gumbel_softmax, hard_tokens
 
 
+def drop_words(ids: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Denoising input: each word of ids (B, T) dropped with probability ``p``, the rest shifted left.
+
+    ``<eos>`` and padding are kept in place of the dropped words; a row keeps at least its
+    first word, so no encoder input is empty. ``p = 0`` returns ``ids`` itself.
+    """
+    if p <= 0:
+        return ids
+    words = (ids != PAD_ID) & (ids != EOS_ID)
+    u = torch.rand(ids.shape, generator=generator).to(ids.device)
+    first = torch.zeros_like(words)
+    first[:, 0] = True
+    keep = (ids != PAD_ID) & (~words | (u >= p) | first)
+    order = torch.sort((~keep).to(torch.uint8), dim=1, stable=True).indices  # kept tokens first, in order
+    out = ids.gather(1, order)
+    return out.masked_fill(~keep.gather(1, order), PAD_ID)
+
+
 class Encoded(NamedTuple):
     """Encoder output: states (B, S, H), content code z (B, H), source mask (B, S) bool."""
 

@@ -18,14 +18,13 @@ from torch.nn import functional as F
 
 from textgan.config import ClassifierConfig, to_dict
 from textgan.data.style import load_style_corpus
-from textgan.data.vocab import UNK, Tokenizer, Vocab
 from textgan.models.classifiers import TextCNN
+from textgan.runs import CLASSIFIER_FILE, TASK_CLASSIFIER, load_classifier, predict_styles  # noqa: F401
 from textgan.train import common as C
 from textgan.utils import UserError, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
-TASK = "classifier"
-CLASSIFIER_FILE = "classifier.safetensors"
+TASK = TASK_CLASSIFIER
 
 
 @torch.no_grad()
@@ -120,30 +119,3 @@ def train_classifier(cfg: ClassifierConfig) -> dict[str, Any]:
         best["test_accuracy"],
     )
     return best
-
-
-def load_classifier(run_dir: str | Path, device: str = "cpu") -> tuple[TextCNN, Vocab, ClassifierConfig]:
-    """The best classifier of a ``train classifier`` run.
-
-    Raises:
-        UserError: not a classifier run directory, or no trained model.
-    """
-    run = Path(run_dir)
-    meta, cfg, vocab = C.read_run_files(run, TASK, ClassifierConfig, "classifier")
-    model = TextCNN(cfg.model, int(meta["vocab_size"]))
-    C.load_safetensors(model, run / CLASSIFIER_FILE)
-    return model.to(resolve_device(device)).eval(), vocab, cfg
-
-
-@torch.no_grad()
-def predict_styles(classifier: TextCNN, vocab: Vocab, texts: list[str], batch_size: int = 512) -> list[int]:
-    """Predicted style of whitespace-tokenised texts (an empty text counts as ``<unk>``)."""
-    tok = Tokenizer("space")
-    was = classifier.training
-    classifier.eval()
-    out: list[int] = []
-    for i in range(0, len(texts), batch_size):
-        ids, _ = vocab.encode_batch([tok.tokenize(t) or [UNK] for t in texts[i : i + batch_size]], 64)
-        out += classifier(ids=ids.to(classifier.embedding.device)).argmax(dim=1).tolist()
-    classifier.train(was)
-    return out

@@ -24,6 +24,14 @@ import torch
 
 from textgan import losses as L
 from textgan.config import FORMAT_VERSION
+from textgan.runs import (  # noqa: F401 - re-exported: the trainers read and write run files through common
+    CONFIG_FILE,
+    GENERATOR_FILE,
+    MODEL_FILE,
+    VOCAB_FILE,
+    load_safetensors,
+    read_run_files,
+)
 from textgan.utils import UserError
 
 log = logging.getLogger(__name__)
@@ -39,11 +47,7 @@ KEY_OPTIMIZERS = "optimizers"
 KEY_RNG = "rng"
 KEY_STATE = "state"
 
-CONFIG_FILE = "config.json"
-MODEL_FILE = "model.json"
 METRICS_FILE = "metrics.jsonl"
-VOCAB_FILE = "vocab.txt"
-GENERATOR_FILE = "generator.safetensors"
 CHECKPOINT_DIR = "checkpoints"
 LAST_CHECKPOINT = "last.pt"
 SAMPLES_DIR = "samples"
@@ -228,22 +232,6 @@ def export_safetensors(model: torch.nn.Module, path: Path) -> None:
         save_model(model, str(tmp), metadata={"format_version": str(FORMAT_VERSION)})
 
 
-def load_safetensors(model: torch.nn.Module, path: Path) -> None:
-    """Load weights exported by :func:`export_safetensors`.
-
-    Raises:
-        UserError: missing or unreadable file, or weights that do not fit the model.
-    """
-    from safetensors.torch import load_model
-
-    if not path.is_file():
-        raise UserError(f"{path}: no trained model in this run directory")
-    try:
-        load_model(model, str(path))
-    except Exception as err:
-        raise UserError(f"{path}: cannot load the model weights ({type(err).__name__}: {str(err)[:120]})") from None
-
-
 class TrainingInterrupted(Exception):
     """Training stopped on a signal after writing a checkpoint (the message says how to resume)."""
 
@@ -281,34 +269,6 @@ def write_run_files(run_dir: Path, config: dict[str, Any], vocab: Any, meta: dic
     vocab.save(run_dir / VOCAB_FILE)
     meta = {**meta, "format_version": FORMAT_VERSION}
     atomic_write_bytes(run_dir / MODEL_FILE, (json.dumps(meta, indent=2) + "\n").encode())
-
-
-def read_run_files(run_dir: str | Path, task: str, config_cls: type, what: str) -> tuple[dict[str, Any], Any, Any]:
-    """Read ``model.json``, the config and the vocabulary of a run directory of ``task``.
-
-    Raises:
-        UserError: a missing directory or file, another task, a newer format, unreadable metadata.
-    """
-    from textgan.config import load_json
-    from textgan.data.vocab import Vocab
-
-    run = Path(run_dir)
-    if not run.is_dir():
-        raise UserError(f"{run}: run directory not found")
-    for name in (CONFIG_FILE, MODEL_FILE, VOCAB_FILE):
-        if not (run / name).is_file():
-            raise UserError(f"{run}: not a textgan run directory (no {name})")
-    try:
-        meta = json.loads((run / MODEL_FILE).read_text(encoding="utf-8"))
-        if meta.get("task") != task:
-            raise UserError(f"{run}: a '{meta.get('task')}' run, not a {what} run")
-        if int(meta.get("format_version", 0)) > FORMAT_VERSION:
-            raise UserError(f"{run}: written by a newer textgan (format {meta['format_version']}); upgrade textgan")
-        cfg = load_json(config_cls, run / CONFIG_FILE)
-        vocab = Vocab.load(run / VOCAB_FILE)
-    except (ValueError, TypeError, json.JSONDecodeError) as err:
-        raise UserError(f"{run}: unreadable run metadata ({err})") from None
-    return meta, cfg, vocab
 
 
 def remove_if_only_skeleton(run_dir: Path) -> None:

@@ -18,18 +18,19 @@ import torch
 from textgan import losses as L
 from textgan.config import LMConfig, to_dict
 from textgan.data.corpus import Corpus, load_corpus
-from textgan.data.vocab import Tokenizer, Vocab
+from textgan.data.vocab import Vocab
 from textgan.metrics.ngrams import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
 from textgan.models.critics import CNNCritic
 from textgan.models.generators import Generator, alive_mask, build_generator, generate_ids
 from textgan.models.gumbel import beta_at
+from textgan.runs import TASK_LM, load_lm_run  # noqa: F401 - load_lm_run re-exported
 from textgan.train import common as C
 from textgan.train.common import TrainingInterrupted
 from textgan.utils import UserError, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
-TASK = "lm"
+TASK = TASK_LM
 
 
 def default_run_dir() -> Path:
@@ -525,18 +526,3 @@ def adversarial_summary(records: list[dict[str, Any]]) -> str | None:
 def train_lm(cfg: LMConfig, resume: bool = False) -> dict[str, Any]:
     """Train a text GAN generator as configured; returns the final metrics record."""
     return LMTrainer(cfg, resume).run()
-
-
-def load_lm_run(run_dir: str | Path, device: str = "cpu") -> tuple[Generator, Vocab, Tokenizer, LMConfig]:
-    """Rebuild the latest generator of a run directory (for ``generate`` and ``eval``).
-
-    Raises:
-        UserError: not a run directory, another task, or no trained model yet.
-    """
-    run = Path(run_dir)
-    meta, cfg, vocab = C.read_run_files(run, TASK, LMConfig, "language-model")
-    gen = build_generator(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]), meta["banned_ids"])
-    C.load_safetensors(gen, run / C.GENERATOR_FILE)
-    spm_model = run / "spm.model" if cfg.data.tokenizer == "spm" else None
-    tokenizer = Tokenizer(cfg.data.tokenizer, cfg.data.lowercase, spm_model)
-    return gen.to(resolve_device(device)).eval(), vocab, tokenizer, cfg

@@ -23,20 +23,28 @@ from torch.nn import functional as F
 from textgan import losses as L
 from textgan.config import StyleConfig, to_dict
 from textgan.data.style import StyleCorpus, load_style_corpus
-from textgan.data.vocab import UNK, UNK_ID, Tokenizer, Vocab
+from textgan.data.vocab import Vocab
 from textgan.metrics.style import style_metrics
 from textgan.models.classifiers import TextCNN
 from textgan.models.critics import CNNCritic
 from textgan.models.gumbel import beta_at
-from textgan.models.style import StyleTransferModel
+from textgan.models.style import Encoded, StyleTransferModel, drop_words
+from textgan.runs import (  # noqa: F401 - load_style_run and transfer_sentences re-exported
+    STYLE_CLASSIFIER_FILE,
+    STYLE_MODEL_FILE,
+    TASK_STYLE,
+    load_classifier,
+    load_style_run,
+    predict_styles,
+    transfer_sentences,
+)
 from textgan.train import common as C
-from textgan.train.classifier import predict_styles
 from textgan.utils import UserError, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
-TASK = "style"
-MODEL_WEIGHTS = "style_model.safetensors"
-CLASSIFIER_WEIGHTS = "style_classifier.safetensors"
+TASK = TASK_STYLE
+MODEL_WEIGHTS = STYLE_MODEL_FILE
+CLASSIFIER_WEIGHTS = STYLE_CLASSIFIER_FILE
 
 
 class StyleTrainer:
@@ -63,6 +71,7 @@ class StyleTrainer:
         d = cfg.data
         self.corpus: StyleCorpus = load_style_corpus(
             d.data,
+            normalize=d.normalize,
             lowercase=d.lowercase,
             max_len=d.max_len,
             min_freq=d.min_freq,
@@ -120,7 +129,10 @@ class StyleTrainer:
             self._restore()
         else:
             C.write_run_files(
-                self.run_dir, to_dict(cfg), self.corpus.vocab, {"task": TASK, "vocab_size": v, "max_len": t}
+                self.run_dir,
+                to_dict(cfg),
+                self.corpus.vocab,
+                {"task": TASK, "vocab_size": v, "max_len": t, "styles": list(self.corpus.style_names)},
             )
 
     # -- state -----------------------------------------------------------------------------
@@ -165,6 +177,10 @@ class StyleTrainer:
         idx = torch.randint(pool.shape[0], (b,), generator=self.data_rng)
         return pool[idx].to(self.device), torch.full((b,), style, dtype=torch.long, device=self.device)
 
+    def _noisy_encoding(self, ids: torch.Tensor) -> Encoded:
+        """Encoding of ids (B, T) with ``--word-drop`` applied (the plain encoding when it is 0)."""
+        return self.model.encode(drop_words(ids, self.cfg.train.word_drop, self.data_rng))
+
     def _classifier_step(self) -> float:
         ids, labels = self._batch()
         loss = F.cross_entropy(self.classifier(ids=ids), labels)
@@ -182,7 +198,7 @@ class StyleTrainer:
         bar = C.progress_bar(tc.ae_steps, "autoencoder", "step", self.cfg.progress, initial=self.ae_step)
         while self.ae_step < tc.ae_steps:
             ids, styles = self._batch()
-            loss = self.model.reconstruction_loss(ids, styles)
+            loss = self.model.reconstruction_loss(ids, styles, enc=self._noisy_encoding(ids))
             C.optimizer_step(self.model, self.optimizers["model_ae"], loss, tc.grad_clip, "reconstruction", self.step)
             clf = self._classifier_step()
             self.ae_step += 1
@@ -289,7 +305,8 @@ class StyleTrainer:
                     real_scores = critic(ids=self._batch(target)[0]) if adv.loss == "rsgan" else advantage.detach()
                     adv_loss, stats = L.generator_loss(adv.loss, real_scores, advantage)
                 cls_loss = F.cross_entropy(self.classifier(soft=cur.soft), tgt_styles)
-                rec_loss = self.model.reconstruction_loss(src, src_styles, enc=enc)
+                rec_enc = self._noisy_encoding(src) if tc.word_drop > 0 else enc
+                rec_loss = self.model.reconstruction_loss(src, src_styles, enc=rec_enc)
                 loss = rec_loss + tc.style_weight * cls_loss + tc.adv_weight * adv_loss
                 if tc.cycle_weight > 0:
                     back = self.model(self.model.encode(soft=cur.soft), src_styles, src)
@@ -324,15 +341,11 @@ class StyleTrainer:
             sources += lines
             targets += [1 - s] * len(lines)
             refs += self.corpus.references[s][: len(lines)]
-        outputs = transfer_sentences(
-            self.model, self.corpus.vocab, Tokenizer("space", self.cfg.data.lowercase), sources, targets
-        )
+        outputs = transfer_sentences(self.model, self.corpus.vocab, self.corpus.tokenizer, sources, targets)
         clf_acc = _accuracy(self.classifier, self.corpus.vocab, outputs, targets)
         accuracy = clf_acc
         if self.cfg.eval_classifier:
             if self._evaluator is None:  # read once, on the first evaluation
-                from textgan.train.classifier import load_classifier
-
                 self._evaluator = load_classifier(self.cfg.eval_classifier, str(self.device))[:2]
             evaluator, ev_vocab = self._evaluator
             accuracy = _accuracy(evaluator, ev_vocab, outputs, targets)
@@ -396,7 +409,9 @@ def _init_from(cfg: StyleConfig) -> tuple[StyleConfig, Vocab, dict[str, dict[str
             state[key] = load_file(str(run / name))
         except Exception as err:  # noqa: BLE001 - any unreadable file is a user error here
             raise UserError(f"--init-from {run / name}: unreadable weights ({err})") from None
-    data = dataclasses.replace(cfg.data, max_len=int(meta["max_len"]), lowercase=src.data.lowercase)
+    data = dataclasses.replace(
+        cfg.data, max_len=int(meta["max_len"]), normalize=src.data.normalize, lowercase=src.data.lowercase
+    )
     train = dataclasses.replace(cfg.train, ae_steps=0)
     log.info("initialising from %s (vocab %d, max_len %d; no autoencoder phase)", run, len(vocab), meta["max_len"])
     return dataclasses.replace(cfg, model=src.model, classifier=src.classifier, data=data, train=train), vocab, state
@@ -407,61 +422,3 @@ def _accuracy(classifier: TextCNN, vocab: Vocab, outputs: list[str], targets: li
         return float("nan")
     pred = predict_styles(classifier, vocab, outputs)
     return sum(p == t for p, t in zip(pred, targets, strict=True)) / len(outputs)
-
-
-@torch.no_grad()
-def transfer_sentences(
-    model: StyleTransferModel,
-    vocab: Vocab,
-    tokenizer: Tokenizer,
-    sentences: list[str],
-    targets: list[int],
-    beam: int = 1,
-    batch_size: int = 256,
-) -> list[str]:
-    """Transfer tokenised sentences to target styles, in input order, batched.
-
-    Empty inputs give empty outputs. Where the decoder emits ``<unk>``, the source's
-    out-of-vocabulary words are copied through in order (dropped when none are left).
-    """
-    was = model.training
-    model.eval()
-    device = model.banned.device
-    outputs = [""] * len(sentences)
-    tokenized = [tokenizer.tokenize(s)[: model.max_len] for s in sentences]
-    todo = [i for i, t in enumerate(tokenized) if t]
-    for start in range(0, len(todo), batch_size):
-        idx = todo[start : start + batch_size]
-        toks = [tokenized[i] for i in idx]
-        src, _ = vocab.encode_batch(toks, model.max_len)
-        style = torch.tensor([targets[i] for i in idx], device=device)
-        enc = model.encode(src.to(device))
-        ids = model.beam_search(enc, style, beam) if beam > 1 else model.sample_ids(enc, style, greedy=True)[0]
-        for row, i, src_toks in zip(ids.tolist(), idx, toks, strict=True):
-            oov = [w for w in src_toks if vocab.stoi.get(w, UNK_ID) == UNK_ID]
-            words = []
-            for w in vocab.decode(row):
-                if w == UNK:
-                    if oov:
-                        words.append(oov.pop(0))
-                    continue
-                words.append(w)
-            outputs[i] = " ".join(words)
-    model.train(was)
-    return outputs
-
-
-def load_style_run(run_dir: str | Path, device: str = "cpu") -> tuple[StyleTransferModel, TextCNN, Vocab, StyleConfig]:
-    """The latest model and style classifier of a ``train style`` run.
-
-    Raises:
-        UserError: not a style run directory, or no trained model yet.
-    """
-    run = Path(run_dir)
-    meta, cfg, vocab = C.read_run_files(run, TASK, StyleConfig, "style-transfer")
-    dev = resolve_device(device)
-    model = StyleTransferModel(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]))
-    C.load_safetensors(model, run / MODEL_WEIGHTS)
-    clf = TextCNN(cfg.classifier, int(meta["vocab_size"]))
-    C.load_safetensors(clf, run / CLASSIFIER_WEIGHTS)
-    return model.to(dev).eval(), clf.to(dev).eval(), vocab, cfg

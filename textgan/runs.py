@@ -1,0 +1,367 @@
+"""Trained runs as objects: ``load(run_dir)`` for a run directory of any task, and what uses it.
+
+A run directory holds ``model.json`` (task, sizes, format version), ``config.json``, ``vocab.txt``
+and the exported weights (``*.safetensors``, loaded without executing code). This module is the
+one place that reads them; it sits below ``metrics/`` and ``train/`` (it imports configs, data,
+models and utils only), so both, the command line and user code call it.
+
+>>> run = load("runs/style")                                 # doctest: +SKIP
+>>> run.transfer(["The food was cold."], to="positive")      # doctest: +SKIP
+['The food was delicious.']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from textgan.config import FORMAT_VERSION, ClassifierConfig, LMConfig, StyleConfig
+from textgan.data.style import DEFAULT_STYLE_NAMES, FLIP
+from textgan.data.text import TextNormalizer, chunks
+from textgan.data.vocab import UNK, UNK_ID, Tokenizer, Vocab
+from textgan.models.classifiers import TextCNN
+from textgan.models.generators import Generator, build_generator, generate_ids
+from textgan.models.style import StyleTransferModel
+from textgan.utils import UserError, resolve_device
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.json"
+VOCAB_FILE = "vocab.txt"
+GENERATOR_FILE = "generator.safetensors"
+STYLE_MODEL_FILE = "style_model.safetensors"
+STYLE_CLASSIFIER_FILE = "style_classifier.safetensors"
+CLASSIFIER_FILE = "classifier.safetensors"
+TASK_LM, TASK_STYLE, TASK_CLASSIFIER = "lm", "style", "classifier"
+
+
+def read_run_files(run_dir: str | Path, task: str, config_cls: type, what: str) -> tuple[dict[str, Any], Any, Vocab]:
+    """Read ``model.json``, the config and the vocabulary of a run directory of ``task``.
+
+    Raises:
+        UserError: a missing directory or file, another task, a newer format, unreadable metadata.
+    """
+    from textgan.config import load_json
+
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise UserError(f"{run}: run directory not found")
+    for name in (CONFIG_FILE, MODEL_FILE, VOCAB_FILE):
+        if not (run / name).is_file():
+            raise UserError(f"{run}: not a textgan run directory (no {name})")
+    try:
+        meta = json.loads((run / MODEL_FILE).read_text(encoding="utf-8"))
+        if meta.get("task") != task:
+            raise UserError(f"{run}: a '{meta.get('task')}' run, not a {what} run")
+        if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+            raise UserError(f"{run}: written by a newer textgan (format {meta['format_version']}); upgrade textgan")
+        cfg = load_json(config_cls, run / CONFIG_FILE)
+        vocab = Vocab.load(run / VOCAB_FILE)
+    except (ValueError, TypeError, json.JSONDecodeError) as err:
+        raise UserError(f"{run}: unreadable run metadata ({err})") from None
+    return meta, cfg, vocab
+
+
+def run_task(run_dir: str | Path) -> str:
+    """The task (``lm``, ``style`` or ``classifier``) of a run directory.
+
+    Raises:
+        UserError: not a run directory, or unreadable ``model.json``.
+    """
+    if not Path(run_dir).is_dir():
+        raise UserError(f"{run_dir}: run directory not found")
+    path = Path(run_dir) / MODEL_FILE
+    if not path.is_file():
+        raise UserError(f"{run_dir}: not a textgan run directory (no {MODEL_FILE})")
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["task"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise UserError(f"{path}: unreadable ({err})") from None
+
+
+def load_safetensors(model: torch.nn.Module, path: Path) -> None:
+    """Load exported weights into ``model`` (no code is executed).
+
+    Raises:
+        UserError: missing or unreadable file, or weights that do not fit the model.
+    """
+    from safetensors.torch import load_model
+
+    if not path.is_file():
+        raise UserError(f"{path}: no trained model in this run directory")
+    try:
+        load_model(model, str(path))
+    except Exception as err:
+        raise UserError(f"{path}: cannot load the model weights ({type(err).__name__}: {str(err)[:120]})") from None
+
+
+# -- language models -----------------------------------------------------------------------------------
+
+
+def load_lm_run(run_dir: str | Path, device: str = "cpu") -> tuple[Generator, Vocab, Tokenizer, LMConfig]:
+    """The latest generator of a ``train lm`` run, its vocabulary, tokenizer and config.
+
+    Raises:
+        UserError: not a run directory, another task, or no trained model yet.
+    """
+    run = Path(run_dir)
+    meta, cfg, vocab = read_run_files(run, TASK_LM, LMConfig, "language-model")
+    gen = build_generator(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]), meta["banned_ids"])
+    load_safetensors(gen, run / GENERATOR_FILE)
+    spm_model = run / "spm.model" if cfg.data.tokenizer == "spm" else None
+    tokenizer = Tokenizer(cfg.data.tokenizer, cfg.data.lowercase, spm_model)
+    return gen.to(resolve_device(device)).eval(), vocab, tokenizer, cfg
+
+
+# -- classifiers ---------------------------------------------------------------------------------------------
+
+
+def load_classifier(run_dir: str | Path, device: str = "cpu") -> tuple[TextCNN, Vocab, ClassifierConfig]:
+    """The best classifier of a ``train classifier`` run.
+
+    Raises:
+        UserError: not a classifier run directory, or no trained model.
+    """
+    run = Path(run_dir)
+    meta, cfg, vocab = read_run_files(run, TASK_CLASSIFIER, ClassifierConfig, "classifier")
+    model = TextCNN(cfg.model, int(meta["vocab_size"]))
+    load_safetensors(model, run / CLASSIFIER_FILE)
+    return model.to(resolve_device(device)).eval(), vocab, cfg
+
+
+@torch.no_grad()
+def predict_styles(classifier: TextCNN, vocab: Vocab, texts: Sequence[str], batch_size: int = 512) -> list[int]:
+    """Predicted style (0 or 1) of whitespace-tokenised texts (an empty text counts as ``<unk>``)."""
+    was = classifier.training
+    classifier.eval()
+    out: list[int] = []
+    for i in range(0, len(texts), batch_size):
+        ids, _ = vocab.encode_batch([t.split() or [UNK] for t in texts[i : i + batch_size]], 64)
+        out += classifier(ids=ids.to(classifier.embedding.device)).argmax(dim=1).tolist()
+    classifier.train(was)
+    return out
+
+
+# -- style transfer ------------------------------------------------------------------------------------------
+
+
+def load_style_run(run_dir: str | Path, device: str = "cpu") -> tuple[StyleTransferModel, TextCNN, Vocab, StyleConfig]:
+    """The latest model and style classifier of a ``train style`` run, its vocabulary and config.
+
+    Raises:
+        UserError: not a style run directory, or no trained model yet.
+    """
+    run = Path(run_dir)
+    meta, cfg, vocab = read_run_files(run, TASK_STYLE, StyleConfig, "style-transfer")
+    dev = resolve_device(device)
+    model = StyleTransferModel(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]))
+    load_safetensors(model, run / STYLE_MODEL_FILE)
+    clf = TextCNN(cfg.classifier, int(meta["vocab_size"]))
+    load_safetensors(clf, run / STYLE_CLASSIFIER_FILE)
+    return model.to(dev).eval(), clf.to(dev).eval(), vocab, cfg
+
+
+@torch.no_grad()
+def transfer_tokens(
+    model: StyleTransferModel,
+    vocab: Vocab,
+    sentences: Sequence[Sequence[str]],
+    targets: Sequence[int],
+    beam: int = 1,
+    batch_size: int = 256,
+) -> list[list[str]]:
+    """Transfer token lists to target styles (0 or 1), in input order, batched; greedy or beam search.
+
+    A sentence longer than the model's ``max_len`` is cut into pieces (``data.text.chunks``: at
+    sentence ends, else commas) that are transferred one by one and joined, so no word is lost.
+    Empty inputs give empty outputs. Where the decoder emits ``<unk>``, the source piece's
+    out-of-vocabulary words are copied through in order (dropped when none are left).
+    """
+    if len(sentences) != len(targets):
+        raise ValueError(f"{len(sentences)} sentences but {len(targets)} target styles")
+    was = model.training
+    model.eval()
+    device = model.banned.device
+    pieces, owner = [], []  # every piece of every sentence, and the sentence it belongs to
+    for i, toks in enumerate(sentences):
+        if toks:
+            for piece in chunks(toks, model.max_len):
+                pieces.append(piece)
+                owner.append(i)
+    outputs: list[list[str]] = [[] for _ in sentences]
+    for start in range(0, len(pieces), batch_size):
+        toks = pieces[start : start + batch_size]
+        rows = owner[start : start + batch_size]
+        src, _ = vocab.encode_batch(toks, model.max_len)
+        style = torch.tensor([targets[i] for i in rows], device=device)
+        enc = model.encode(src.to(device))
+        ids = model.beam_search(enc, style, beam) if beam > 1 else model.sample_ids(enc, style, greedy=True)[0]
+        for row, i, src_toks in zip(ids.tolist(), rows, toks, strict=True):
+            oov = [w for w in src_toks if vocab.stoi.get(w, UNK_ID) == UNK_ID]
+            for w in vocab.decode(row):
+                if w != UNK:
+                    outputs[i].append(w)
+                elif oov:
+                    outputs[i].append(oov.pop(0))
+    model.train(was)
+    return outputs
+
+
+def transfer_sentences(
+    model: StyleTransferModel,
+    vocab: Vocab,
+    tokenizer: Any,
+    sentences: Sequence[str],
+    targets: Sequence[int],
+    beam: int = 1,
+    batch_size: int = 256,
+) -> list[str]:
+    """``transfer_tokens`` on texts read by ``tokenizer``; outputs as space-joined model tokens."""
+    toks = [tokenizer.tokenize(s) for s in sentences]
+    return [" ".join(t) for t in transfer_tokens(model, vocab, toks, targets, beam, batch_size)]
+
+
+def _style_names(meta: dict[str, Any]) -> tuple[str, str]:
+    names = meta.get("styles") or DEFAULT_STYLE_NAMES
+    return str(names[0]), str(names[1])
+
+
+@dataclass
+class StyleRun:
+    """A trained style-transfer run (``load`` returns it for ``train style`` run dirs).
+
+    Attributes:
+        model: the encoder-decoder (eval mode).
+        classifier: the run's own style classifier (decides ``to="flip"``).
+        vocab: the model's vocabulary.
+        config: the run's ``StyleConfig``.
+        style_names: names of style 0 and style 1 (``styles.txt`` of the data, else negative / positive).
+        normalizer: text -> model tokens and back (``data.text``), as in training.
+    """
+
+    model: StyleTransferModel
+    classifier: TextCNN
+    vocab: Vocab
+    config: StyleConfig
+    style_names: tuple[str, str]
+    normalizer: TextNormalizer
+
+    def target_style(self, to: str) -> int | None:
+        """Style index of a name (``None`` for ``flip``).
+
+        Raises:
+            UserError: a name that is not one of the run's styles.
+        """
+        if to == FLIP:
+            return None
+        if to not in self.style_names:
+            a, b = self.style_names
+            raise UserError(f"--to {to}: this run's styles are {a!r} and {b!r} (or {FLIP!r})")
+        return self.style_names.index(to)
+
+    def styles_of(self, sentences: Sequence[str]) -> list[str]:
+        """The style name the run's classifier gives each raw sentence."""
+        toks = [" ".join(self.normalizer.tokenize(s)) for s in sentences]
+        return [self.style_names[p] for p in predict_styles(self.classifier, self.vocab, toks)]
+
+    def transfer(self, sentences: Sequence[str], to: str = FLIP, beam: int = 1, raw_output: bool = False) -> list[str]:
+        """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
+        classifier's reading of each sentence).
+
+        Args:
+            sentences: one sentence (or a few) per string; empty strings give empty strings.
+            to: target style name or ``flip``.
+            beam: beam size (1: greedy).
+            raw_output: return the model's tokens joined by spaces instead of detokenised,
+                sentence-cased text.
+
+        Returns:
+            One string per input, in order.
+        """
+        if beam < 1:
+            raise UserError("--beam: must be >= 1")
+        target = self.target_style(to)
+        toks = [self.normalizer.tokenize(s) for s in sentences]
+        if target is None:
+            pred = predict_styles(self.classifier, self.vocab, [" ".join(t) for t in toks])
+            targets = [1 - p for p in pred]
+        else:
+            targets = [target] * len(toks)
+        long = sum(len(t) > self.model.max_len for t in toks)
+        if long:
+            log.info(
+                "%d input(s) longer than the model's %d tokens: transferred in pieces and joined",
+                long,
+                self.model.max_len,
+            )
+        out = transfer_tokens(self.model, self.vocab, toks, targets, beam)
+        return [" ".join(t) if raw_output else self.normalizer.detokenize(t) for t in out]
+
+
+def style_normalizer(cfg: StyleConfig, vocab: Vocab) -> TextNormalizer:
+    """The run's normalisation for raw input. Runs made before ``--normalize`` existed read raw
+    text through ``nltk`` too (their data was NLTK-tokenised), and lowercase it when their
+    vocabulary has no capital letter (a lowercase model would see capitals only as ``<unk>``)."""
+    lower = cfg.data.lowercase or not any(c.isupper() for tok in vocab.itos[4:] for c in tok)
+    return TextNormalizer("nltk", lower)
+
+
+@dataclass
+class LMRun:
+    """A trained language-model run (``load`` returns it for ``train lm`` run dirs).
+
+    Attributes:
+        generator: the generator (eval mode).
+        vocab: its vocabulary.
+        tokenizer: text <-> tokens of the run.
+        config: the run's ``LMConfig``.
+    """
+
+    generator: Generator
+    vocab: Vocab
+    tokenizer: Tokenizer
+    config: LMConfig
+
+    def generate(self, n: int, temperature: float = 1.0, seed: int = 0, batch_size: int = 500) -> list[str]:
+        """``n`` sentences sampled from ``softmax(logits / temperature)``, detokenised; the same
+        ``seed`` gives the same sentences."""
+        if n < 1:
+            raise UserError("-n: must be >= 1")
+        if temperature <= 0:
+            raise UserError("--temperature: must be > 0")
+        rng = torch.Generator(device=self.generator.banned.device).manual_seed(seed)
+        ids = generate_ids(self.generator, n, rng, batch_size, temperature)
+        return [self.tokenizer.detokenize(self.vocab.decode(row)) for row in ids.tolist()]
+
+
+def load(run_dir: str | Path, device: str = "cpu", task: str | None = None) -> LMRun | StyleRun:
+    """A trained run of ``textgan train lm`` (``LMRun``) or ``train style`` (``StyleRun``).
+
+    Args:
+        run_dir: the run directory.
+        device: ``cpu``, ``cuda``, ``cuda:i`` or ``auto``.
+        task: ``lm`` or ``style`` to insist on one kind of run.
+
+    Raises:
+        UserError: not a run directory, another task than ``task``, a classifier run, or no
+            trained model yet.
+    """
+    found = run_task(run_dir)
+    if task is not None and found != task:
+        what = {TASK_LM: "language-model", TASK_STYLE: "style-transfer"}.get(task, task)
+        raise UserError(f"{run_dir}: a '{found}' run, not a {what} run")
+    task = found
+    if task == TASK_LM:
+        return LMRun(*load_lm_run(run_dir, device))
+    if task == TASK_STYLE:
+        model, clf, vocab, cfg = load_style_run(run_dir, device)
+        meta = json.loads((Path(run_dir) / MODEL_FILE).read_text(encoding="utf-8"))
+        return StyleRun(model, clf, vocab, cfg, _style_names(meta), style_normalizer(cfg, vocab))
+    raise UserError(f"{run_dir}: a '{task}' run; textgan.load reads 'lm' and 'style' runs")
