@@ -283,7 +283,7 @@ def test_style_names_round_trip_through_the_run_dir(tmp_path, capsys) -> None:
     assert len(capsys.readouterr().out.splitlines()) == 1
     assert main(["transfer", str(run), "--to", "positive", "the staff was rude ."]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"error: --to positive: this run's styles are 'rude' and 'polite' (or 'flip')"]
+    assert err == ["error: --to positive: this run's styles are 'rude' and 'polite' (or 'flip')"]
 
 
 def test_styles_txt_must_name_two_styles(tmp_path, capsys) -> None:
