@@ -49,12 +49,20 @@ def train_classifier(cfg: ClassifierConfig) -> dict[str, Any]:
     device = resolve_device(cfg.device)
     corpus = load_style_corpus(
         cfg.data.data,
+        normalize=cfg.data.normalize,
         lowercase=cfg.data.lowercase,
         max_len=cfg.data.max_len,
         min_freq=cfg.data.min_freq,
         max_train_sentences=cfg.data.max_train_sentences,
     )  # before the run dir exists: bad data leaves nothing behind
     C.prepare_run_dir(run_dir, resume=False)
+    try:
+        return _fit(cfg, corpus, run_dir, device)
+    finally:
+        C.unlock_run_dir(run_dir)
+
+
+def _fit(cfg: ClassifierConfig, corpus: Any, run_dir: Path, device: torch.device) -> dict[str, Any]:
     seed_everything(cfg.seed)
     meta = {"task": TASK, "vocab_size": len(corpus.vocab), "max_len": corpus.max_len}
     C.write_run_files(run_dir, to_dict(cfg), corpus.vocab, meta)
