@@ -527,3 +527,63 @@ STYLE_PRESETS: dict[str, StyleConfig] = {
     ),
     "yelp": StyleConfig(data=StyleDataConfig(max_len=20)),
 }
+
+
+# -- configs from code ---------------------------------------------------------------------------------
+
+
+def with_overrides(cfg: Any, **overrides: Any) -> Any:
+    """A copy of a config with fields set by their flag names (``mle_epochs=2`` for ``--mle-epochs 2``).
+
+    Every flag name is unique within a task's config, so the nesting need not be spelled out.
+
+    Raises:
+        ValueError: a name that is no field of this config, or a value the field rejects.
+    """
+    leaves: dict[str, tuple[str, ...]] = {}
+
+    def walk(cls: type, path: tuple[str, ...]) -> None:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if dataclasses.is_dataclass(hints[f.name]):
+                walk(hints[f.name], (*path, f.name))
+            else:
+                leaves[f.name] = (*path, f.name)
+
+    walk(type(cfg), ())
+    unknown = sorted(set(overrides) - set(leaves))
+    if unknown:
+        import difflib
+
+        hints = [m for u in unknown for m in difflib.get_close_matches(u, leaves, n=1)]
+        near = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        raise ValueError(f"{type(cfg).__name__}: no field {', '.join(unknown)}{near}")
+
+    def put(node: Any, path: tuple[str, ...], value: Any) -> Any:
+        if len(path) == 1:
+            return dataclasses.replace(node, **{path[0]: tuple(value) if isinstance(value, list) else value})
+        return dataclasses.replace(node, **{path[0]: put(getattr(node, path[0]), path[1:], value)})
+
+    for name, value in overrides.items():
+        cfg = put(cfg, leaves[name], value)
+    return cfg
+
+
+def lm_config(preset: str = DEFAULT_PRESET, **overrides: Any) -> LMConfig:
+    """The ``train lm`` config of a preset (``PRESETS``) with fields set by flag name.
+
+    >>> cfg = lm_config("smoke", run_dir="runs/demo", mle_epochs=2, loss="ppo")
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
+    return with_overrides(PRESETS[preset], **overrides)
+
+
+def style_config(preset: str = "yelp", **overrides: Any) -> StyleConfig:
+    """The ``train style`` config of a preset (``STYLE_PRESETS``) with fields set by flag name.
+
+    >>> cfg = style_config("yelp", data="data/yelp", adv_steps=300, word_drop=0.1)
+    """
+    if preset not in STYLE_PRESETS:
+        raise ValueError(f"unknown preset {preset!r} (choose from {', '.join(STYLE_PRESETS)})")
+    return with_overrides(STYLE_PRESETS[preset], **overrides)
