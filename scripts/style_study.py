@@ -1,0 +1,186 @@
+"""Style-transfer study: variants x seeds from one autoencoder, at one adversarial budget.
+
+Every run starts from the same autoencoder run (``textgan train style --init-from AE``) and gets
+the same ``--adv-steps`` (which also sets the beta schedule), ``--adv-eval-every`` and learning
+rate; variants differ only in their own flags. Each finished run is scored once more with
+``textgan eval style`` (greedy, evaluator classifier, perplexity under ``--lm``) into
+``RUN/eval.json``. Accuracy swings between evaluations of one run, so the summary also gives
+the mean of each run's last ``--last`` periodic evaluations.
+
+Outputs in ``--out``: ``s<seed>/<variant>/`` run dirs, ``results.jsonl`` (one line per finished
+run), ``summary.md`` (mean ± std over seeds). Finished runs are skipped and interrupted ones
+resumed, so the study can be rerun to continue. With ``--deadline S`` no run starts after S
+seconds and running ones get SIGTERM (they checkpoint and can be resumed).
+
+Usage (the README's Yelp study):
+  python scripts/style_study.py --ae runs/yelp-ae-wd --data ../shared/data/yelp \\
+      --classifier runs/yelp-clf --lm runs/yelp-lm --variants ppo,wgan-gp --seeds 1,2 \\
+      --adv-steps 200 --parallel 2 --deadline 6000 --out runs/style-study
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+VARIANTS: dict[str, list[str]] = {
+    "ppo": ["--loss", "ppo"],
+    "wgan-gp": ["--loss", "wgan-gp"],
+    "ppo-no-clip": ["--loss", "ppo", "--no-clip"],
+    "ppo-no-reweight": ["--loss", "ppo", "--no-reweight"],
+    "ppo-cycle": ["--loss", "ppo", "--cycle-weight", "1"],
+}
+KEYS = ("accuracy", "bleu_src", "bleu_ref", "bleu_ref_multi", "ppl", "gm")
+PERIODIC = ("accuracy", "bleu_src", "bleu_ref", "gm")
+
+
+def textgan(*args: str) -> list[str]:
+    return [sys.executable, "-m", "textgan", *args]
+
+
+def finished(run: Path) -> bool:
+    return (run / "eval.json").is_file()
+
+
+def commands(a: argparse.Namespace, run: Path, flags: list[str], seed: str) -> list[list[str]]:
+    if (run / "checkpoints" / "last.pt").is_file():
+        train = textgan("train", "style", "--resume", "--run-dir", str(run), "--no-progress")
+    else:
+        train = textgan(
+            "train", "style", "--preset", a.preset, "--data", a.data, "--init-from", a.ae,
+            "--eval-classifier", a.classifier, "--adv-steps", str(a.adv_steps),
+            "--adv-eval-every", str(a.adv_eval_every), "--adv-lr", str(a.adv_lr), "--seed", seed,
+            "--run-dir", str(run), "--no-progress", *flags,
+        )  # fmt: skip
+    score = textgan("eval", "style", "--run", str(run), "--data", a.data, "--classifier", a.classifier, "--json")
+    if a.lm:
+        score += ["--lm", a.lm]
+    return [train, score]
+
+
+def launch(cmds: list[list[str]], run: Path, env: dict[str, str]) -> subprocess.Popen:
+    """Run the commands one after the other in a child shell; eval.json is written last."""
+    run.parent.mkdir(parents=True, exist_ok=True)
+    log = open(run.parent / f"{run.name}.log", "a", encoding="utf-8")  # noqa: SIM115 - owned by the child
+    script = " && ".join(" ".join(_quote(x) for x in c) for c in cmds[:-1])
+    script += " && " + " ".join(_quote(x) for x in cmds[-1]) + f" > {_quote(str(run / 'eval.json.tmp'))}"
+    script += f" && mv {_quote(str(run / 'eval.json.tmp'))} {_quote(str(run / 'eval.json'))}"
+    return subprocess.Popen(
+        ["bash", "-c", script], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
+
+
+def _quote(s: str) -> str:
+    import shlex
+
+    return shlex.quote(s)
+
+
+def summarize(a: argparse.Namespace, jobs: list[tuple[str, str, Path]]) -> None:
+    rows: dict[str, list[dict[str, float]]] = {}
+    with open(Path(a.out) / "results.jsonl", "w", encoding="utf-8") as out:
+        for seed, name, run in jobs:
+            if not finished(run):
+                continue
+            final = json.loads((run / "eval.json").read_text())
+            recs = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+            adv = [r for r in recs if r.get("phase") == "adv"][-a.last :]
+            last = {}
+            for k in PERIODIC:
+                vals = [r[k] for r in adv if isinstance(r.get(k), (int, float)) and r[k] == r[k]]
+                last[f"last_{k}"] = statistics.mean(vals) if vals else None
+            row = {"variant": name, "seed": int(seed), **{k: final.get(k) for k in KEYS}, **last}
+            out.write(json.dumps(row) + "\n")
+            rows.setdefault(name, []).append(row)
+
+    def cell(vals: list[float | None], digits: int = 1) -> str:
+        vals = [v for v in vals if isinstance(v, (int, float)) and v == v]  # no None, no NaN
+        if not vals:
+            return "-"
+        if len(vals) == 1:
+            return f"{vals[0]:.{digits}f}"
+        return f"{statistics.mean(vals):.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
+
+    cols = [*KEYS, *(f"last_{k}" for k in PERIODIC)]
+    lines = [
+        f"Style study: {a.adv_steps} adversarial iterations from {a.ae}, adv-lr {a.adv_lr}; mean ± std over seeds "
+        f"(final greedy evaluation; last_*: mean of the last {a.last} periodic evaluations).",
+        "",
+        "| variant | seeds | " + " | ".join(cols) + " |",
+        "|---|---|" + "---|" * len(cols),
+    ]
+    for name, rs in rows.items():
+        seeds = ",".join(str(r["seed"]) for r in rs)
+        lines.append(f"| {name} | {seeds} | " + " | ".join(cell([r.get(c) for r in rs]) for c in cols) + " |")
+    (Path(a.out) / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines), flush=True)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--ae", required=True, help="autoencoder style run to start every variant from")
+    p.add_argument("--data", required=True)
+    p.add_argument("--classifier", required=True, help="evaluator classifier run")
+    p.add_argument("--lm", default="", help="LM run for the perplexity of the transfers")
+    p.add_argument("--preset", default="yelp")
+    p.add_argument("--variants", default="ppo,wgan-gp", help=f"comma-separated, from {', '.join(VARIANTS)}")
+    p.add_argument("--define", action="append", default=[], help="NAME=FLAGS: a variant of your own")
+    p.add_argument("--seeds", default="1,2")
+    p.add_argument("--adv-steps", type=int, default=200)
+    p.add_argument("--adv-eval-every", type=int, default=50)
+    p.add_argument("--adv-lr", type=float, default=5e-4)
+    p.add_argument("--last", type=int, default=3, help="periodic evaluations averaged in last_* columns")
+    p.add_argument("--parallel", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    p.add_argument("--deadline", type=float, default=0.0, help="seconds; no run starts after it, running ones stop")
+    p.add_argument("--summary-only", action="store_true")
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    variants = dict(VARIANTS)
+    for spec in a.define:
+        name, _, flags = spec.partition("=")
+        variants[name] = flags.split()
+    names = a.variants.split(",")
+    unknown = [n for n in names if n not in variants]
+    if unknown:
+        print(f"error: unknown variants {unknown} (known: {', '.join(variants)})", file=sys.stderr)
+        return 2
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(s, n, out / f"s{s}" / n) for s in a.seeds.split(",") for n in names]
+    if a.summary_only:
+        summarize(a, jobs)
+        return 0
+    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads)}
+    start, pending, running = time.time(), [j for j in jobs if not finished(j[2])], {}
+    stopping = False
+    while pending or running:
+        if a.deadline and time.time() - start > a.deadline and not stopping:
+            stopping = True
+            print(f"deadline: stopping {len(running)} runs, {len(pending)} not started", flush=True)
+            for proc in running.values():
+                os.killpg(proc.pid, signal.SIGTERM)
+            pending = []
+        while pending and len(running) < a.parallel and not stopping:
+            seed, name, run = pending.pop(0)
+            print(f"start s{seed}/{name}", flush=True)
+            running[(seed, name, run)] = launch(commands(a, run, variants[name], seed), run, env)
+        for job, proc in list(running.items()):
+            if proc.poll() is not None:
+                del running[job]
+                print(f"{'done' if proc.returncode == 0 else f'exit {proc.returncode}'} s{job[0]}/{job[1]}", flush=True)
+                summarize(a, jobs)
+        time.sleep(5)
+    summarize(a, jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
