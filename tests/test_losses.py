@@ -261,3 +261,15 @@ def test_token_level_equals_sequence_level_for_one_token_sentences() -> None:
     seq, _ = L.clipped_generator_loss(log_r, adv, clip_rule="ppo")
     tok, _ = L.clipped_generator_loss(log_r, adv, clip_rule="ppo", token_rows=torch.arange(3))
     torch.testing.assert_close(seq, tok)
+
+
+def test_lazy_gradient_penalty_weight_schedule() -> None:
+    from textgan.config import AdvConfig
+    from textgan.train.common import penalty_weight
+
+    every = [penalty_weight(AdvConfig(gp_weight=5.0), i) for i in range(4)]
+    assert every == [5.0] * 4
+    lazy = [penalty_weight(AdvConfig(gp_weight=5.0, gp_every=4), i) for i in range(8)]
+    assert lazy == [20.0, 0, 0, 0, 20.0, 0, 0, 0]  # same total weight, a quarter of the penalties
+    assert penalty_weight(AdvConfig(loss="rsgan"), 0) == 0.0
+    assert penalty_weight(AdvConfig(gp_weight=0.0), 0) == 0.0

@@ -182,6 +182,12 @@ class AdvConfig:
         default=5, metadata=_help("generator updates per iteration (ppo: against one frozen theta_old)")
     )
     gp_weight: float = field(default=5.0, metadata=_help("gradient-penalty weight (ppo, wgan-gp)"))
+    gp_every: int = field(
+        default=1,
+        metadata=_help(
+            "lazy gradient penalty: apply it (times k) on every k-th critic update only, as StyleGAN2 does (1: always)"
+        ),
+    )
     beta_max: float = field(default=100.0, metadata=_help("final Gumbel-softmax inverse temperature"))
     beta_schedule: Literal["exp", "lin", "none"] = field(
         default="exp", metadata=_help("beta annealing from 1 to --beta-max: exp, lin, or none (constant beta_max)")
@@ -213,6 +219,7 @@ class AdvConfig:
         _check(self.n_critic >= 1, "--n-critic", "must be >= 1")
         _check(self.g_steps >= 1, "--g-steps", "must be >= 1")
         _check(self.gp_weight >= 0, "--gp-weight", "must be >= 0")
+        _check(self.gp_every >= 1, "--gp-every", "must be >= 1")
         _check(self.beta_max >= 1, "--beta-max", "must be >= 1")
         _check(self.adv_lr > 0, "--adv-lr", "must be > 0")
         _check(self.critic_lr >= 0, "--critic-lr", "must be >= 0")

@@ -46,13 +46,16 @@ class StopAfter:
         self.wrapped = wrapped
 
 
-@pytest.mark.parametrize("stop_at", [5, 12, 17])  # mid-epoch MLE, second epoch, adversarial phase
-def test_interrupt_and_resume_equals_continuous_run(tmp_path, monkeypatch, stop_at) -> None:
+@pytest.mark.parametrize(
+    ("stop_at", "adv"),
+    [(5, {}), (12, {}), (17, {}), (17, {"gp_every": 3})],  # mid-epoch MLE, second epoch, adversarial phase
+)
+def test_interrupt_and_resume_equals_continuous_run(tmp_path, monkeypatch, stop_at, adv) -> None:
     continuous = tmp_path / "continuous"
-    LMTrainer(smoke_cfg(continuous, adv_steps=3)).run()
+    LMTrainer(smoke_cfg(continuous, adv_steps=3, **adv)).run()
 
     run = tmp_path / "interrupted"
-    trainer = LMTrainer(smoke_cfg(run, adv_steps=3))
+    trainer = LMTrainer(smoke_cfg(run, adv_steps=3, **adv))
     stopper = StopAfter(trainer, stop_at)
     monkeypatch.setattr(C, "optimizer_step", stopper.wrapped)
     with pytest.raises(TrainingInterrupted, match="--resume --run-dir"):
@@ -60,7 +63,7 @@ def test_interrupt_and_resume_equals_continuous_run(tmp_path, monkeypatch, stop_
     monkeypatch.undo()
     ckpt = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
     assert ckpt["step"] >= stop_at - 1
-    LMTrainer(smoke_cfg(run, adv_steps=3), resume=True).run()
+    LMTrainer(smoke_cfg(run, adv_steps=3, **adv), resume=True).run()
 
     assert records(run) == records(continuous)
     a = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)["models"]

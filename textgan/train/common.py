@@ -461,6 +461,15 @@ def truncate_metrics(path: Path, step: int) -> None:
     atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in keep).encode("utf-8"))
 
 
+def penalty_weight(adv: Any, critic_updates: int) -> float:
+    """Weight of the gradient penalty at critic update number ``critic_updates`` (0-based):
+    ``gp_weight`` every update, or ``gp_weight * k`` on every k-th one with ``--gp-every k``
+    (0 in between, where the penalty is not computed at all)."""
+    if adv.loss not in ("ppo", "wgan-gp") or adv.gp_weight <= 0:
+        return 0.0
+    return adv.gp_weight * adv.gp_every if critic_updates % adv.gp_every == 0 else 0.0
+
+
 def optimizer_step(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor, grad_clip: float, what: str, step: int
 ) -> float:

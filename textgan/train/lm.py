@@ -125,6 +125,7 @@ class LMTrainer:
         self.epoch = 0
         self.adv_step = 0
         self.critic_warmed = False
+        self.critic_updates = 0
         # Position inside the current MLE epoch and the running adversarial averages, so that a
         # run stopped between two steps resumes exactly where it was.
         self.mle: dict[str, Any] = {"order": None, "batch": 0, "loss_sum": 0.0, "tokens": 0, "seconds": 0.0}
@@ -151,6 +152,7 @@ class LMTrainer:
         state = ckpt[C.KEY_STATE]
         self.adv_step = int(state.get("adv_step", 0))
         self.critic_warmed = bool(state.get("critic_warmed", False))
+        self.critic_updates = int(state.get("critic_updates", 0))
         self.mle.update(state.get("mle", {}))
         self.adv_sums = dict(state.get("adv_sums", {}))
         self.adv_count = int(state.get("adv_count", 0))
@@ -170,6 +172,7 @@ class LMTrainer:
             {
                 "adv_step": self.adv_step,
                 "critic_warmed": self.critic_warmed,
+                "critic_updates": self.critic_updates,
                 "mle": dict(self.mle),
                 "adv_sums": dict(self.adv_sums),
                 "adv_count": self.adv_count,
@@ -289,12 +292,14 @@ class LMTrainer:
             loss, stats = L.critic_loss(f_real, f_fake, reweight=adv.reweight)
         else:
             loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
-        if adv.loss in ("ppo", "wgan-gp") and adv.gp_weight > 0:
+        gp_weight = C.penalty_weight(adv, self.critic_updates)
+        if gp_weight > 0:
             real_rows = torch.nn.functional.one_hot(real, self.critic.vocab_size).to(fake.dtype)
             alpha = torch.rand(real.shape[0], device=self.device)
             gp, gp_stats = L.gradient_penalty(lambda x: self.critic(soft=x), real_rows, fake, alpha)
-            loss = loss + adv.gp_weight * gp
+            loss = loss + gp_weight * gp
             stats.update(gp_stats)
+        self.critic_updates += 1
         C.optimizer_step(self.critic, self.optimizers["critic"], loss, tc.grad_clip, "critic", self.step)
         return {"critic_loss": loss.item(), **{k: float(v) for k, v in stats.items()}}
 

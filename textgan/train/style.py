@@ -119,7 +119,7 @@ class StyleTrainer:
                 self.discriminators.parameters(), lr=adv.critic_learning_rate
             )
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
-        self.step = self.ae_step = self.adv_step = 0
+        self.step = self.ae_step = self.adv_step = self.critic_updates = 0
         self.stop_requested = False
         self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE)
         self._evaluator: tuple[TextCNN, Vocab] | None = None
@@ -141,6 +141,7 @@ class StyleTrainer:
         self.step = int(ckpt[C.KEY_STEP])
         self.ae_step = int(ckpt[C.KEY_STATE]["ae_step"])
         self.adv_step = int(ckpt[C.KEY_STATE]["adv_step"])
+        self.critic_updates = int(ckpt[C.KEY_STATE].get("critic_updates", 0))
 
     def checkpoint(self) -> None:
         """Write ``checkpoints/last.pt`` and the exported model and classifier."""
@@ -153,7 +154,7 @@ class StyleTrainer:
             self.models,
             self.optimizers,
             C.rng_state(self.data_rng),
-            {"ae_step": self.ae_step, "adv_step": self.adv_step},
+            {"ae_step": self.ae_step, "adv_step": self.adv_step, "critic_updates": self.critic_updates},
         )
         C.export_safetensors(self.model, self.run_dir / MODEL_WEIGHTS)
         C.export_safetensors(self.classifier, self.run_dir / CLASSIFIER_WEIGHTS)
@@ -252,13 +253,15 @@ class StyleTrainer:
             loss, stats = L.critic_loss(f_real, f_fake, reweight=adv.reweight)
         else:
             loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
-        if adv.loss in ("ppo", "wgan-gp") and adv.gp_weight > 0:
+        gp_weight = C.penalty_weight(adv, self.critic_updates)
+        if gp_weight > 0:
             rows = F.one_hot(real, critic.vocab_size).to(fake.dtype)
             gp, gp_stats = L.gradient_penalty(
                 lambda x: critic(soft=x), rows, fake, torch.rand(real.shape[0], device=self.device)
             )
-            loss = loss + adv.gp_weight * gp
+            loss = loss + gp_weight * gp
             stats.update(gp_stats)
+        self.critic_updates += 1
         C.optimizer_step(self.critics, self.optimizers["critics"], loss, self.cfg.train.grad_clip, "critic", self.step)
         return {"critic_loss": loss.item(), **{k: float(v) for k, v in stats.items()}}
 
