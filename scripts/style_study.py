@@ -110,7 +110,8 @@ def summarize(a: argparse.Namespace, jobs: list[tuple[str, str, Path]]) -> None:
 
     cols = [*KEYS, *(f"last_{k}" for k in PERIODIC)]
     lines = [
-        f"Style study: {a.adv_steps} adversarial iterations from {a.ae}, adv-lr {a.adv_lr}; mean ± std over seeds "
+        f"Style study: {a.adv_steps} adversarial iterations from {a.ae}, adv-lr {a.adv_lr}"
+        f"{', common flags ' + a.common if a.common else ''}; mean ± std over seeds "
         f"(final greedy evaluation; last_*: mean of the last {a.last} periodic evaluations).",
         "",
         "| variant | seeds | " + " | ".join(cols) + " |",
@@ -132,6 +133,7 @@ def main() -> int:
     p.add_argument("--preset", default="yelp")
     p.add_argument("--variants", default="ppo,wgan-gp", help=f"comma-separated, from {', '.join(VARIANTS)}")
     p.add_argument("--define", action="append", default=[], help="NAME=FLAGS: a variant of your own")
+    p.add_argument("--common", default="", help="flags given to every variant (e.g. '--word-drop 0.15')")
     p.add_argument("--seeds", default="1,2")
     p.add_argument("--adv-steps", type=int, default=200)
     p.add_argument("--adv-eval-every", type=int, default=50)
@@ -171,7 +173,8 @@ def main() -> int:
         while pending and len(running) < a.parallel and not stopping:
             seed, name, run = pending.pop(0)
             print(f"start s{seed}/{name}", flush=True)
-            running[(seed, name, run)] = launch(commands(a, run, variants[name], seed), run, env)
+            flags = [*a.common.split(), *variants[name]]
+            running[(seed, name, run)] = launch(commands(a, run, flags, seed), run, env)
         for job, proc in list(running.items()):
             if proc.poll() is not None:
                 del running[job]
