@@ -72,3 +72,16 @@ def test_config_overrides_by_flag_name() -> None:
 def test_load_refuses_a_classifier_run_and_a_missing_dir(tmp_path) -> None:
     with pytest.raises(textgan.runs.UserError, match="not found"):
         textgan.load(tmp_path / "none")
+
+
+def test_run_loading_sits_below_metrics_and_train() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, textgan.runs; "
+        "bad = sorted(m for m in sys.modules if m.startswith(('textgan.train', 'textgan.metrics', 'textgan.cli'))); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
