@@ -29,15 +29,44 @@ REFERENCE_S_PER_EPOCH = {1: 210.0, 2: 125.0}  # TextGAN-PyTorch RelGAN, COCO, ba
 REFERENCE_S_PER_ADV_ITER = {1: 83.3, 2: 57.7}
 
 
+def gemm_peak(threads: int, dtype: torch.dtype = torch.float32, n: int = 2048, device: str = "cpu") -> float:
+    """This machine's matmul throughput in GFLOP/s: the best of several ``n x n`` products."""
+    torch.set_num_threads(threads)
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    a @ b
+    best = float("inf")
+    for _ in range(5):
+        _sync(device)
+        t0 = time.perf_counter()
+        a @ b
+        _sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def iteration_flops(trainer, beta: float) -> float:
+    """Matmul/conv FLOPs of one adversarial iteration (forward and backward), counted by
+    ``torch.utils.flop_counter`` (elementwise work is not counted)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        for fake in trainer._fake_rows(beta, trainer.cfg.adv.n_critic):
+            trainer.critic_step(beta, fake)
+        trainer.generator_phase(beta)
+    return float(counter.get_total_flops())
+
+
 def _sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
 
 def bench_adversarial(
-    data: str, generator: str, iters: int, device: str = "cpu", loss: str = "ppo"
-) -> tuple[float, float, float]:
-    """Seconds per adversarial iteration (5 critic + 1 generator step), per critic step, per extra G step."""
+    data: str, generator: str, iters: int, device: str = "cpu", loss: str = "ppo", g_steps: int = 1
+) -> tuple[float, float, float, float]:
+    """Seconds per adversarial iteration (5 critic steps + a ``g_steps`` generator phase), per critic
+    step, per extra G step, and the iteration's matmul FLOPs."""
     import dataclasses
     import logging
     import tempfile
@@ -54,12 +83,13 @@ def bench_adversarial(
             progress=False,
             data=dataclasses.replace(preset.data, data=data),
             model=dataclasses.replace(preset.model, generator=generator),
-            adv=dataclasses.replace(preset.adv, g_steps=1, adv_steps=1000, loss=loss),
+            adv=dataclasses.replace(preset.adv, g_steps=g_steps, adv_steps=1000, loss=loss),
         )
         trainer = LMTrainer(cfg)
         beta = 10.0
         trainer.critic_step(beta)
         trainer.generator_phase(beta)  # warm-up
+        flops = iteration_flops(trainer, beta)
         _sync(device)
         t0 = time.perf_counter()
         for _ in range(iters):
@@ -73,19 +103,16 @@ def bench_adversarial(
             trainer.critic_step(beta)
         _sync(device)
         per_critic = (time.perf_counter() - t0) / iters
-        trainer.cfg = dataclasses.replace(cfg, adv=dataclasses.replace(cfg.adv, g_steps=3))
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            trainer.generator_phase(beta)
-        _sync(device)
-        per_g3 = (time.perf_counter() - t0) / iters
+        per_g = {}
+        for k in (1, 3):
+            trainer.cfg = dataclasses.replace(cfg, adv=dataclasses.replace(cfg.adv, g_steps=k))
+            t0 = time.perf_counter()
+            for _ in range(iters):
+                trainer.generator_phase(beta)
+            _sync(device)
+            per_g[k] = (time.perf_counter() - t0) / iters
         trainer.cfg = cfg
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            trainer.generator_phase(beta)
-        _sync(device)
-        per_g1 = (time.perf_counter() - t0) / iters
-        return per_iter, per_critic, (per_g3 - per_g1) / 2
+        return per_iter, per_critic, (per_g[3] - per_g[1]) / 2, flops
 
 
 def main() -> int:
@@ -151,21 +178,32 @@ def main() -> int:
             f"{threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} {ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}"
         )
     if a.adv_iters > 0:
-        print("\nadversarial iteration (5 critic steps + 1 generator step, batch 64, coco sizes)")
+        thread_counts = [int(t) for t in a.threads.split(",")]
+        peaks = {t: (gemm_peak(t, torch.float32, device=a.device), gemm_peak(t, torch.bfloat16, device=a.device))
+                 for t in thread_counts}  # fmt: skip
+        print("\nmatmul peak of this machine (2048 x 2048, best of 5): " + ", ".join(
+            f"{t} thread(s) fp32 {p32:.0f} / bf16 {p16:.0f} GFLOP/s" for t, (p32, p16) in peaks.items()
+        ))  # fmt: skip
+        print("\nadversarial iteration (5 critic steps + a generator phase of K steps, batch 64, coco sizes)")
         print(
-            f"{'loss':>6} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} "
-            f"{'s/extra G step':>14}"
+            f"{'loss':>6} {'K':>2} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} "
+            f"{'s/extra G step':>14} {'GFLOP/iter':>10} {'GFLOP/s':>8} {'of fp32 peak':>12}"
         )
-        for loss in ("rsgan", "ppo"):  # rsgan: RelGAN's loss (no gradient penalty), as the reference ran
-            for threads in [int(t) for t in a.threads.split(",")]:
+        # rsgan: RelGAN's loss (no gradient penalty) with K = 1, as the reference ran; ppo at K = 1 and
+        # at its default K = 5. The reference column is TextGAN-PyTorch's rsgan iteration throughout.
+        for loss, k in (("rsgan", 1), ("ppo", 1), ("ppo", PRESETS["coco"].adv.g_steps)):
+            for threads in thread_counts:
                 torch.set_num_threads(threads)
                 torch.manual_seed(0)
-                per_iter, per_critic, per_g = bench_adversarial(a.data, a.generator, a.adv_iters, a.device, loss)
+                per_iter, per_critic, per_g, flops = bench_adversarial(
+                    a.data, a.generator, a.adv_iters, a.device, loss, k
+                )
                 ref = REFERENCE_S_PER_ADV_ITER.get(threads) if a.device == "cpu" else None
                 speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
+                rate = flops / per_iter / 1e9
                 print(
-                    f"{loss:>6} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} {per_critic:13.3f} "
-                    f"{per_g:14.3f}"
+                    f"{loss:>6} {k:>2} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} "
+                    f"{per_critic:13.3f} {per_g:14.3f} {flops / 1e9:10.0f} {rate:8.1f} {rate / peaks[threads][0]:11.0%}"
                 )
     return 0
 
