@@ -109,3 +109,22 @@ def test_drop_words_keeps_order_eos_and_one_word() -> None:
             assert all(t == 0 for t in row[len(words) + (2 in src) :])
     almost_all = drop_words(ids, 0.99, torch.Generator().manual_seed(0))
     assert almost_all.tolist() == [[5, 2, 0, 0, 0, 0], [9, 2, 0, 0, 0, 0], [4, 0, 0, 0, 0, 0]]
+
+
+def test_greedy_decoding_that_drops_finished_rows_gives_the_same_ids() -> None:
+    torch.manual_seed(0)
+    model = StyleTransferModel(StyleModelConfig(st_embed_dim=8, st_hidden_dim=16, st_style_dim=4), 30, 9).eval()
+    with torch.no_grad():
+        model.out_bias[EOS_ID] = 1.5  # many rows finish early, at different steps
+    for seed in range(5):
+        g = torch.Generator().manual_seed(seed)
+        src = torch.randint(4, 30, (33, 9), generator=g)
+        src[:, 6:] = PAD_ID
+        src[torch.arange(33), torch.randint(1, 6, (33,), generator=g)] = EOS_ID
+        src = src.masked_fill(~alive_mask(src), PAD_ID)
+        style = torch.randint(0, 2, (33,), generator=g)
+        enc = model.encode(src)
+        fast, _ = model.sample_ids(enc, style, greedy=True)
+        full, _, _ = model._decode(enc, style, None, False, True, None)
+        assert torch.equal(fast, full)
+        assert (fast == EOS_ID).any()

@@ -171,6 +171,8 @@ class StyleTransferModel(nn.Module):
         Returns:
             LongTensor (B, T) ids (``<pad>`` after ``<eos>``) and, with ``keep_noise``, the noise (B, T, V).
         """
+        if greedy:
+            return self._greedy(enc, style), None
         ids, noise, _ = self._decode(enc, style, generator, keep_noise, greedy, None)
         return ids, noise
 
@@ -229,6 +231,26 @@ class StyleTransferModel(nn.Module):
             if bool(done.all()):
                 break
         return ids, noise, soft
+
+    def _greedy(self, enc: Encoded, style: torch.Tensor) -> torch.Tensor:
+        """Greedy decoding where finished sentences leave the batch: each step runs the decoder
+        and the V-way output layer on the unfinished rows only (the same ids as ``_decode``)."""
+        b, device = style.shape[0], style.device
+        h, ctx = self._start(enc, style)
+        tok = torch.full((b,), BOS_ID, dtype=torch.long, device=device)
+        ids = torch.full((b, self.max_len), PAD_ID, dtype=torch.long, device=device)
+        rows = torch.arange(b, device=device)  # the batch rows still decoding
+        for t in range(self.max_len):
+            feats, h, ctx = self._step(tok, h, ctx, enc)
+            tok = self.logits_of(feats).argmax(dim=-1)
+            ids[rows, t] = tok
+            going = tok != EOS_ID
+            if not bool(going.all()):
+                if not bool(going.any()):
+                    break
+                rows, tok, h, ctx = rows[going], tok[going], h[going], ctx[going]
+                enc = Encoded(enc.states[going], enc.z[going], enc.mask[going])
+        return ids
 
     def relax(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor, noise: torch.Tensor, beta: float) -> Sample:
         """Differentiable soft rows of given tokens and noise, teacher-forced (see ``Generator.relax``).
