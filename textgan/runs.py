@@ -179,8 +179,9 @@ def transfer_tokens(
 ) -> list[list[str]]:
     """Transfer token lists to target styles (0 or 1), in input order, batched; greedy or beam search.
 
-    A sentence longer than the model's ``max_len`` is cut into pieces (``data.text.chunks``: at
-    sentence ends, else commas) that are transferred one by one and joined, so no word is lost.
+    Each input is transferred sentence by sentence (the models learn from single sentences), and a
+    sentence that does not fit the model (``max_len - 1`` tokens, leaving room for ``<eos>``) in
+    pieces cut at commas (``data.text.chunks``); the pieces are joined, so no word is lost.
     Empty inputs give empty outputs. Where the decoder emits ``<unk>``, the source piece's
     out-of-vocabulary words are copied through in order (dropped when none are left).
     """
@@ -192,7 +193,7 @@ def transfer_tokens(
     pieces, owner = [], []  # every piece of every sentence, and the sentence it belongs to
     for i, toks in enumerate(sentences):
         if toks:
-            for piece in chunks(toks, model.max_len):
+            for piece in chunks(toks, max(1, model.max_len - 1)):
                 pieces.append(piece)
                 owner.append(i)
     outputs: list[list[str]] = [[] for _ in sentences]
@@ -294,10 +295,11 @@ class StyleRun:
             targets = [1 - p for p in pred]
         else:
             targets = [target] * len(toks)
-        long = sum(len(t) > self.model.max_len for t in toks)
+        long = sum(len(t) >= self.model.max_len for t in toks)
         if long:
             log.info(
-                "%d input(s) longer than the model's %d tokens: transferred in pieces and joined",
+                "%d input(s) of %d tokens or more: transferred sentence by sentence (and in pieces at commas "
+                "where a sentence is that long), then joined",
                 long,
                 self.model.max_len,
             )

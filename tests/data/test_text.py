@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from textgan.data.text import TextNormalizer, chunks, detokenize, normalize, sentence_case
+from textgan.data.text import TextNormalizer, chunks, detokenize, normalize, sentence_case, sentences
 
 CASES = [
     # raw input, the model's tokens, the detokenised sentence-cased text
@@ -63,7 +63,8 @@ def test_sentence_case() -> None:
 def test_chunks_cut_at_sentence_ends_then_commas_and_keep_every_token() -> None:
     toks = "a b c . d e f , g h i j k".split()
     assert chunks(toks, 4) == [["a", "b", "c", "."], ["d", "e", "f", ","], ["g", "h", "i", "j"], ["k"]]
-    assert chunks(toks, 100) == [toks]
+    assert chunks(toks, 100) == [["a", "b", "c", "."], "d e f , g h i j k".split()]
+    assert chunks("wow ! ! so good".split(), 9) == [["wow", "!", "!"], ["so", "good"]]
     assert chunks([], 3) == [[]]
 
 
@@ -72,3 +73,8 @@ def test_chunks_property(toks, limit) -> None:
     parts = chunks(toks, limit)
     assert [t for p in parts for t in p] == toks
     assert all(len(p) <= limit for p in parts)
+
+
+def test_sentences_split_after_sentence_ends() -> None:
+    assert sentences("hi . you ?".split()) == [["hi", "."], ["you", "?"]]
+    assert sentences("no end".split()) == [["no", "end"]]

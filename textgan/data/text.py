@@ -100,27 +100,30 @@ def detokenize(tokens: Sequence[str]) -> str:
     return _ELLIPSIS.sub(r"\1 ", text).strip()
 
 
-def chunks(tokens: Sequence[str], limit: int) -> list[list[str]]:
-    """Split a token list longer than ``limit`` into pieces of at most ``limit`` tokens.
+def sentences(tokens: Sequence[str]) -> list[list[str]]:
+    """Split a token list after each sentence end (``. ! ? ...``; a run of them stays together)."""
+    out: list[list[str]] = [[]]
+    for i, tok in enumerate(tokens):
+        out[-1].append(tok)
+        if tok in SENTENCE_END and (i + 1 == len(tokens) or tokens[i + 1] not in SENTENCE_END):
+            out.append([])
+    return [s for s in out if s] or [[]]
 
-    Cuts fall after sentence ends (``. ! ?``) where possible, else after the last comma or
-    semicolon that fits, else at ``limit``; no token is lost and the order is kept.
-    """
+
+def chunks(tokens: Sequence[str], limit: int) -> list[list[str]]:
+    """Pieces of a token list that the model can take: its sentences, and a sentence longer than
+    ``limit`` tokens cut after the last comma / semicolon / colon that fits, else at ``limit``.
+    No token is lost and the order is kept."""
     if limit < 1:
         raise ValueError("limit must be >= 1")
-    rest, out = list(tokens), []
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = 0
-        for marks in (SENTENCE_END, {",", ";", ":", "--"}):
-            ends = [i + 1 for i, t in enumerate(window) if t in marks]
-            if ends:
-                cut = ends[-1]
-                break
-        cut = cut or limit
-        out.append(rest[:cut])
-        rest = rest[cut:]
-    if rest or not out:
+    out = []
+    for rest in sentences(tokens):
+        while len(rest) > limit:
+            window = rest[:limit]
+            ends = [i + 1 for i, t in enumerate(window) if t in {",", ";", ":", "--"}]
+            cut = ends[-1] if ends else limit
+            out.append(rest[:cut])
+            rest = rest[cut:]
         out.append(rest)
     return out
 
