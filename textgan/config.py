@@ -132,6 +132,7 @@ RATIOS = ("exact", "discriminator")
 CLIP_RULES = ("paper", "ppo")
 ADVANTAGES = ("raw", "centered", "normalized")
 RATIO_LEVELS = ("sequence", "token")
+NORMALIZERS = ("nltk", "space")  # text normalisation of the style task (data/text.py)
 
 
 @dataclass(frozen=True)
@@ -386,7 +387,7 @@ class StyleDataConfig:
     )
 
     def __post_init__(self) -> None:
-        _check(self.normalize in ("nltk", "space"), "--normalize", "must be nltk or space")
+        _check(self.normalize in NORMALIZERS, "--normalize", f"must be one of {', '.join(NORMALIZERS)}")
         _check(self.max_len >= 0, "--max-len", "must be >= 0")
         _check(self.min_freq >= 1, "--min-freq", "must be >= 1")
         _check(self.max_train_sentences >= 0, "--max-train-sentences", "must be >= 0")

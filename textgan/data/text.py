@@ -30,6 +30,8 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
+from textgan.config import NORMALIZERS
+
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"'})
 # PTB quote tokens already in the text stand for themselves; the tokenizer would re-guess them.
 _PTB_QUOTE = re.compile(r"(?<!\S)(``|'')(?!\S)")
@@ -126,9 +128,6 @@ def chunks(tokens: Sequence[str], limit: int) -> list[list[str]]:
             rest = rest[cut:]
         out.append(rest)
     return out
-
-
-NORMALIZERS = ("nltk", "space")
 
 
 class TextNormalizer:
