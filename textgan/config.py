@@ -471,6 +471,13 @@ class StyleTrainConfig:
     style_weight: float = field(default=1.0, metadata=_help("weight of the style classifier term on transfers"))
     adv_weight: float = field(default=0.1, metadata=_help("weight of the adversarial (critic) term on transfers"))
     cycle_weight: float = field(default=0.0, metadata=_help("weight of back-transfer reconstruction (0: off)"))
+    anchor_weight: float = field(
+        default=0.0,
+        metadata=_help(
+            "trust-region anchor: weight of KL(decoder || decoder at the start of the adversarial phase) "
+            "per token of the transfers, which keeps the decoder's language near the autoencoder's (0: off)"
+        ),
+    )
     word_drop: float = field(
         default=0.0,
         metadata=_help(
@@ -487,7 +494,7 @@ class StyleTrainConfig:
         _check(self.ae_steps >= 0, "--ae-steps", "must be >= 0")
         _check(self.ae_lr > 0, "--ae-lr", "must be > 0")
         _check(self.grad_clip >= 0, "--grad-clip", "must be >= 0")
-        for name in ("style_weight", "adv_weight", "cycle_weight"):
+        for name in ("style_weight", "adv_weight", "cycle_weight", "anchor_weight"):
             _check(getattr(self, name) >= 0, "--" + name.replace("_", "-"), "must be >= 0")
         _check(self.eval_sentences >= 0, "--eval-sentences", "must be >= 0")
         _check(0 <= self.word_drop < 1, "--word-drop", "must be in [0, 1)")

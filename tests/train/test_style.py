@@ -331,3 +331,44 @@ def test_word_drop_denoising_runs(tmp_path) -> None:
     assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), "--word-drop", "0.3"]) == 0
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())
     assert cfg["train"]["word_drop"] == 0.3 and cfg["data"]["normalize"] == "nltk"
+
+
+def test_anchor_kl_is_the_kl_to_the_starting_decoder(tmp_path) -> None:
+    import torch.nn.functional as F
+
+    from textgan.models.generators import alive_mask
+
+    cfg = STYLE_PRESETS["smoke"]
+    cfg = dataclasses.replace(
+        cfg,
+        data=dataclasses.replace(cfg.data, data=str(STYLE)),
+        run_dir=str(tmp_path / "r"),
+        progress=False,
+        train=dataclasses.replace(cfg.train, anchor_weight=1.0),
+    )
+    trainer = StyleTrainer(cfg)
+    trainer.pretrain()
+    trainer.anchor.load_state_dict(trainer.model.state_dict())
+    src, styles = trainer._batch(0)
+    tgt = 1 - styles
+    enc = trainer.model.encode(src)
+    ids, noise = trainer.model.sample_ids(enc, tgt, keep_noise=True)
+    cur = trainer.model.relax(enc, tgt, ids, noise, 2.0)
+    assert abs(trainer._anchor_kl(src, tgt, cur).item()) < 1e-6  # same weights: no divergence
+    with torch.no_grad():
+        for p in trainer.model.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    enc = trainer.model.encode(src)
+    cur = trainer.model.relax(enc, tgt, ids, noise, 2.0)
+    kl = trainer._anchor_kl(src, tgt, cur)
+    alive = alive_mask(ids)
+    p = F.log_softmax(cur.logits[alive], -1)
+    q = F.log_softmax(trainer.anchor._alive_logits(trainer.anchor.encode(src), tgt, ids, alive), -1)
+    expected = (p.exp() * (p - q)).sum(-1).mean()
+    torch.testing.assert_close(kl, expected)
+    kl.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.model.parameters())
+    assert all(p.grad is None for p in trainer.anchor.parameters())
+    trainer.adversarial()  # the phase resets the anchor to the decoder it starts from, and logs the term
+    records = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert "anchor_kl" in records[-1]

@@ -27,6 +27,7 @@ from textgan.data.vocab import Vocab
 from textgan.metrics.style import style_metrics
 from textgan.models.classifiers import TextCNN
 from textgan.models.critics import CNNCritic
+from textgan.models.generators import alive_mask
 from textgan.models.gumbel import beta_at
 from textgan.models.style import Encoded, StyleTransferModel, drop_words
 from textgan.runs import (  # noqa: F401 - load_style_run and transfer_sentences re-exported
@@ -112,6 +113,10 @@ class StyleTrainer:
             "classifier": torch.optim.Adam(self.classifier.parameters(), lr=cfg.train.ae_lr),
             "critics": torch.optim.Adam(self.critics.parameters(), lr=adv.critic_learning_rate),
         }
+        self.anchor: StyleTransferModel | None = None
+        if cfg.train.anchor_weight > 0:  # the decoder as the adversarial phase starts (set there), frozen
+            self.anchor = StyleTransferModel(cfg.model, v, t).to(self.device).requires_grad_(False)
+            self.models["anchor"] = self.anchor
         if adv.loss == "ppo" and adv.ratio == "discriminator":
             self.discriminators = torch.nn.ModuleList(CNNCritic(cfg.critic, v, t) for _ in range(2)).to(self.device)
             self.models["discriminators"] = self.discriminators
@@ -218,6 +223,8 @@ class StyleTrainer:
         adv = self.cfg.adv
         if self.adv_step >= adv.adv_steps:
             return
+        if self.anchor is not None and self.adv_step == 0:
+            self.anchor.load_state_dict(self.model.state_dict())
         bar = C.progress_bar(adv.adv_steps, "adversarial", "it", self.cfg.progress, initial=self.adv_step)
         while self.adv_step < adv.adv_steps:
             beta = beta_at(self.adv_step, adv.adv_steps, adv.beta_max, adv.beta_schedule)
@@ -311,6 +318,10 @@ class StyleTrainer:
                 rec_enc = self._noisy_encoding(src) if tc.word_drop > 0 else enc
                 rec_loss = self.model.reconstruction_loss(src, src_styles, enc=rec_enc)
                 loss = rec_loss + tc.style_weight * cls_loss + tc.adv_weight * adv_loss
+                if self.anchor is not None:
+                    kl = self._anchor_kl(src, tgt_styles, cur)
+                    loss = loss + tc.anchor_weight * kl
+                    out["anchor_kl"] = kl.item()
                 if tc.cycle_weight > 0:
                     back = self.model(self.model.encode(soft=cur.soft), src_styles, src)
                     cyc = F.cross_entropy(back.reshape(-1, back.shape[-1]), src.reshape(-1), ignore_index=0)
@@ -330,6 +341,16 @@ class StyleTrainer:
             critic.requires_grad_(True)
             self.classifier.requires_grad_(True)
         return out
+
+    def _anchor_kl(self, src: torch.Tensor, tgt_styles: torch.Tensor, cur: Any) -> torch.Tensor:
+        """Mean over the transfers' alive tokens of KL(p_theta || p_anchor) of the next-token
+        distributions, teacher-forced on the transfer ``cur.ids`` (differentiable in theta)."""
+        assert self.anchor is not None
+        alive = alive_mask(cur.ids)
+        with torch.no_grad():
+            ref = self.anchor._alive_logits(self.anchor.encode(src), tgt_styles, cur.ids, alive)
+        logp = F.log_softmax(cur.logits[alive], dim=-1)  # (N, V)
+        return F.kl_div(F.log_softmax(ref, dim=-1), logp, log_target=True, reduction="batchmean")
 
     # -- evaluation -----------------------------------------------------------------------------------
     def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
