@@ -179,9 +179,10 @@ def transfer_tokens(
 ) -> list[list[str]]:
     """Transfer token lists to target styles (0 or 1), in input order, batched; greedy or beam search.
 
-    Each input is transferred sentence by sentence (the models learn from single sentences), and a
-    sentence that does not fit the model (``max_len - 1`` tokens, leaving room for ``<eos>``) in
-    pieces cut at commas (``data.text.chunks``); the pieces are joined, so no word is lost.
+    An input that does not fit the model (``max_len - 1`` tokens, leaving room for ``<eos>``) is
+    transferred sentence by sentence, and a sentence that still does not fit in pieces cut at
+    commas (``data.text.chunks``); the pieces are joined, so no word is lost. Inputs that fit are
+    transferred whole (the evaluation protocol).
     Empty inputs give empty outputs. Where the decoder emits ``<unk>``, the source piece's
     out-of-vocabulary words are copied through in order (dropped when none are left).
     """

@@ -63,8 +63,8 @@ def test_sentence_case() -> None:
 def test_chunks_cut_at_sentence_ends_then_commas_and_keep_every_token() -> None:
     toks = "a b c . d e f , g h i j k".split()
     assert chunks(toks, 4) == [["a", "b", "c", "."], ["d", "e", "f", ","], ["g", "h", "i", "j"], ["k"]]
-    assert chunks(toks, 100) == [["a", "b", "c", "."], "d e f , g h i j k".split()]
-    assert chunks("wow ! ! so good".split(), 9) == [["wow", "!", "!"], ["so", "good"]]
+    assert chunks(toks, 100) == [toks]  # what fits stays whole
+    assert chunks("wow ! ! so good".split(), 4) == [["wow", "!", "!"], ["so", "good"]]
     assert chunks([], 3) == [[]]
 
 

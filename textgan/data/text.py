@@ -113,11 +113,13 @@ def sentences(tokens: Sequence[str]) -> list[list[str]]:
 
 
 def chunks(tokens: Sequence[str], limit: int) -> list[list[str]]:
-    """Pieces of a token list that the model can take: its sentences, and a sentence longer than
-    ``limit`` tokens cut after the last comma / semicolon / colon that fits, else at ``limit``.
-    No token is lost and the order is kept."""
+    """Pieces of a token list that the model can take: the list itself when it has at most
+    ``limit`` tokens; else its sentences, a sentence longer than ``limit`` cut after the last
+    comma / semicolon / colon that fits, else at ``limit``. No token is lost and the order is kept."""
     if limit < 1:
         raise ValueError("limit must be >= 1")
+    if len(tokens) <= limit:
+        return [list(tokens)]
     out = []
     for rest in sentences(tokens):
         while len(rest) > limit:
