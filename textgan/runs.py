@@ -24,6 +24,7 @@ import torch
 from textgan.config import FORMAT_VERSION, ClassifierConfig, LMConfig, StyleConfig
 from textgan.data.style import DEFAULT_STYLE_NAMES, FLIP
 from textgan.data.text import TextNormalizer, chunks
+from textgan.data.text import sentences as split_sentences
 from textgan.data.vocab import UNK, UNK_ID, Tokenizer, Vocab
 from textgan.models.classifiers import TextCNN
 from textgan.models.generators import Generator, build_generator, generate_ids
@@ -176,13 +177,15 @@ def transfer_tokens(
     targets: Sequence[int],
     beam: int = 1,
     batch_size: int = 256,
+    by_sentence: bool = False,
 ) -> list[list[str]]:
     """Transfer token lists to target styles (0 or 1), in input order, batched; greedy or beam search.
 
     An input that does not fit the model (``max_len - 1`` tokens, leaving room for ``<eos>``) is
     transferred sentence by sentence, and a sentence that still does not fit in pieces cut at
     commas (``data.text.chunks``); the pieces are joined, so no word is lost. Inputs that fit are
-    transferred whole (the evaluation protocol).
+    transferred whole (the evaluation protocol), unless ``by_sentence``: then every input goes
+    sentence by sentence, as the models learn from single sentences (``StyleRun.transfer``).
     Empty inputs give empty outputs. Where the decoder emits ``<unk>``, the source piece's
     out-of-vocabulary words are copied through in order (dropped when none are left).
     """
@@ -194,7 +197,8 @@ def transfer_tokens(
     pieces, owner = [], []  # every piece of every sentence, and the sentence it belongs to
     for i, toks in enumerate(sentences):
         if toks:
-            for piece in chunks(toks, max(1, model.max_len - 1)):
+            whole = split_sentences(toks) if by_sentence else [toks]
+            for piece in (p for sent in whole for p in chunks(sent, max(1, model.max_len - 1))):
                 pieces.append(piece)
                 owner.append(i)
     outputs: list[list[str]] = [[] for _ in sentences]
@@ -273,12 +277,13 @@ class StyleRun:
         toks = [" ".join(self.normalizer.tokenize(s)) for s in sentences]
         return [self.style_names[p] for p in predict_styles(self.classifier, self.vocab, toks)]
 
-    def transfer(self, sentences: Sequence[str], to: str = FLIP, beam: int = 1, raw_output: bool = False) -> list[str]:
+    def transfer(self, texts: Sequence[str], to: str = FLIP, beam: int = 1, raw_output: bool = False) -> list[str]:
         """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
         classifier's reading of each sentence).
 
         Args:
-            sentences: one sentence (or a few) per string; empty strings give empty strings.
+            texts: one sentence (or a few, transferred one by one) per string; empty strings give
+                empty strings.
             to: target style name or ``flip``.
             beam: beam size (1: greedy).
             raw_output: return the model's tokens joined by spaces instead of detokenised,
@@ -290,21 +295,20 @@ class StyleRun:
         if beam < 1:
             raise UserError("--beam: must be >= 1")
         target = self.target_style(to)
-        toks = [self.normalizer.tokenize(s) for s in sentences]
+        toks = [self.normalizer.tokenize(s) for s in texts]
         if target is None:
             pred = predict_styles(self.classifier, self.vocab, [" ".join(t) for t in toks])
             targets = [1 - p for p in pred]
         else:
             targets = [target] * len(toks)
-        long = sum(len(t) >= self.model.max_len for t in toks)
+        long = sum(len(p) >= self.model.max_len for t in toks for p in split_sentences(t))
         if long:
             log.info(
-                "%d input(s) of %d tokens or more: transferred sentence by sentence (and in pieces at commas "
-                "where a sentence is that long), then joined",
+                "%d sentence(s) of %d tokens or more: transferred in pieces cut at commas, then joined",
                 long,
                 self.model.max_len,
             )
-        out = transfer_tokens(self.model, self.vocab, toks, targets, beam)
+        out = transfer_tokens(self.model, self.vocab, toks, targets, beam, by_sentence=True)
         return [" ".join(t) if raw_output else self.normalizer.detokenize(t) for t in out]
 
 
