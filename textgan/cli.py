@@ -250,7 +250,6 @@ def cmd_transfer(argv: list[str]) -> int:
         lines = sys.stdin.read().splitlines()
     run = load(a.run_dir, a.device, task="style")
     assert isinstance(run, StyleRun)
-    run.target_style(a.to)  # an unknown name fails before any work
     outputs = run.transfer(lines, to=a.to, beam=a.beam, raw_output=a.raw_output)
     text = "".join(o + "\n" for o in outputs)
     if a.output:

@@ -70,7 +70,8 @@ def lock_run_dir(run_dir: Path) -> None:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         return
-    unlock_run_dir(run_dir)  # this process may lock a dir again (a resume in the same process)
+    if str(run_dir.resolve()) in _LOCKS:  # held by this process already (a resume in the same process)
+        return
     f = open(run_dir / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the run's life
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -147,7 +148,7 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
             if not is_skeleton(run_dir):
                 raise UserError(f"--run-dir {run_dir}: directory exists and is not empty (use --resume to continue it)")
             if any(run_dir.iterdir()):
-                lock_run_dir(run_dir)
+                lock_run_dir(run_dir)  # before clearing: another process may be starting there
                 log.warning("--run-dir %s: reusing the files of a run stopped before its first checkpoint", run_dir)
                 _clear_skeleton(run_dir)
     except UserError:
@@ -155,8 +156,7 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
         raise
     (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
     (run_dir / SAMPLES_DIR).mkdir(exist_ok=True)
-    if str(run_dir.resolve()) not in _LOCKS:
-        lock_run_dir(run_dir)
+    lock_run_dir(run_dir)
 
 
 @contextmanager

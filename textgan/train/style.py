@@ -285,6 +285,7 @@ class StyleTrainer:
                 enc = self.model.encode(src)
                 ids, noise = self.model.sample_ids(enc, tgt_styles, keep_noise=True)
                 old = self.model.relax(enc, tgt_styles, ids, noise, beta)
+                anchor_logp = self._anchor_logp(src, tgt_styles, ids) if self.anchor is not None else None
             old_d = None
             for _ in range(adv.g_steps):
                 enc = self.model.encode(src)
@@ -319,7 +320,7 @@ class StyleTrainer:
                 rec_loss = self.model.reconstruction_loss(src, src_styles, enc=rec_enc)
                 loss = rec_loss + tc.style_weight * cls_loss + tc.adv_weight * adv_loss
                 if self.anchor is not None:
-                    kl = self._anchor_kl(src, tgt_styles, cur)
+                    kl = self._anchor_kl(src, tgt_styles, cur, anchor_logp)
                     loss = loss + tc.anchor_weight * kl
                     out["anchor_kl"] = kl.item()
                 if tc.cycle_weight > 0:
@@ -342,15 +343,24 @@ class StyleTrainer:
             self.classifier.requires_grad_(True)
         return out
 
-    def _anchor_kl(self, src: torch.Tensor, tgt_styles: torch.Tensor, cur: Any) -> torch.Tensor:
-        """Mean over the transfers' alive tokens of KL(p_theta || p_anchor) of the next-token
-        distributions, teacher-forced on the transfer ``cur.ids`` (differentiable in theta)."""
+    @torch.no_grad()
+    def _anchor_logp(self, src: torch.Tensor, tgt_styles: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """The anchor's next-token log-probabilities (N, V) at the alive positions of transfers ids
+        (B, T), teacher-forced; fixed for a generator phase, whose transfers are fixed."""
         assert self.anchor is not None
-        alive = alive_mask(cur.ids)
-        with torch.no_grad():
-            ref = self.anchor._alive_logits(self.anchor.encode(src), tgt_styles, cur.ids, alive)
-        logp = F.log_softmax(cur.logits[alive], dim=-1)  # (N, V)
-        return F.kl_div(F.log_softmax(ref, dim=-1), logp, log_target=True, reduction="batchmean")
+        ref = self.anchor._alive_logits(self.anchor.encode(src), tgt_styles, ids, alive_mask(ids))
+        return F.log_softmax(ref, dim=-1)
+
+    def _anchor_kl(
+        self, src: torch.Tensor, tgt_styles: torch.Tensor, cur: Any, anchor_logp: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Mean over the transfers' alive tokens of KL(p_theta || p_anchor) of the next-token
+        distributions, teacher-forced on the transfer ``cur.ids`` (differentiable in theta);
+        ``anchor_logp`` is ``_anchor_logp`` of the same transfers, computed here when not given."""
+        if anchor_logp is None:
+            anchor_logp = self._anchor_logp(src, tgt_styles, cur.ids)
+        logp = F.log_softmax(cur.logits[alive_mask(cur.ids)], dim=-1)  # (N, V)
+        return F.kl_div(anchor_logp, logp, log_target=True, reduction="batchmean")
 
     # -- evaluation -----------------------------------------------------------------------------------
     def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
