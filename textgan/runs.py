@@ -183,7 +183,7 @@ def transfer_tokens(
 ) -> list[list[str]]:
     """Transfer token lists to target styles (0 or 1), in input order, batched; greedy or beam search.
 
-    An input that does not fit the model (``max_len - 1`` tokens, leaving room for ``<eos>``) is
+    An input that does not fit the model (more than ``max_len`` tokens, the training cap) is
     transferred sentence by sentence, and a sentence that still does not fit in pieces cut at
     commas (``data.text.chunks``); the pieces are joined, so no word is lost. Inputs that fit are
     transferred whole (the evaluation protocol), unless ``by_sentence``: then every input goes
@@ -200,7 +200,7 @@ def transfer_tokens(
     for i, toks in enumerate(sentences):
         if toks:
             for sent in split_sentences(toks) if by_sentence else [toks]:
-                parts = chunks(sent, max(1, model.max_len - 1))
+                parts = chunks(sent, model.max_len)  # max_len tokens fit, without <eos>, as in training
                 cut += len(parts) > 1
                 pieces += parts
                 owner += [i] * len(parts)
