@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -113,8 +114,8 @@ def cmd_train_lm(argv: list[str]) -> int:
             raise UserError(f"--resume: {cfg_path}: {exc}") from None
     cfg = _parse_config(LMConfig, default, rest, "textgan train lm")
     record = train_lm(cfg, resume=known.resume)
-    shown = {k: v for k, v in record.items() if isinstance(v, (int, float))}
-    print(json.dumps(shown))
+    if _main_process():
+        print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float))}))
     return 0
 
 
@@ -154,8 +155,14 @@ def cmd_train_style(argv: list[str]) -> int:
             raise UserError(f"--resume: {exc}") from None
     cfg = _parse_config(StyleConfig, default, rest, "textgan train style")
     record = train_style(cfg, resume=known.resume)
-    print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float)) or v is None}))
+    if _main_process():
+        print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float)) or v is None}))
     return 0
+
+
+def _main_process() -> bool:
+    """Not a torchrun worker other than rank 0 (those print nothing on stdout)."""
+    return os.environ.get("RANK", "0") in ("", "0")
 
 
 def cmd_eval_style(argv: list[str]) -> int:
@@ -518,8 +525,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from textgan.train.lm import TrainingInterrupted
 
         if isinstance(exc, TrainingInterrupted):
-            print(str(exc), file=sys.stderr)
+            if _main_process():
+                print(str(exc), file=sys.stderr)
             return 130
+        from textgan.distributed import collective_failure
+
+        problem = None if debug else collective_failure(exc)
+        if problem:
+            return _die(problem)
         raise
 
 

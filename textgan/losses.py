@@ -17,21 +17,30 @@ from textgan.config import ADVANTAGES, CLIP_RULES
 Stats = dict[str, torch.Tensor]
 
 
-def reweighting_weights(fake_scores: torch.Tensor) -> torch.Tensor:
+def reweighting_weights(fake_scores: torch.Tensor, batch_scores: torch.Tensor | None = None) -> torch.Tensor:
     """Sample-reweighting importance weights ``w = B * softmax(f(x))`` (PAPER.md, "Critic step").
 
     Args:
         fake_scores: (B,) critic scores of generated samples.
+        batch_scores: (N,) scores of the whole batch that ``fake_scores`` is a part of (under
+            torchrun, every rank's scores): the softmax and ``B = N`` are over it. Default: ``fake_scores``.
 
     Returns:
-        (B,) weights, ``>= 0`` with mean 1, detached (computed without gradient).
+        (B,) weights, ``>= 0`` with mean 1 over the whole batch, detached (computed without gradient).
     """
     with torch.no_grad():
-        return fake_scores.shape[0] * torch.softmax(fake_scores.detach().float(), dim=0).to(fake_scores.dtype)
+        f = fake_scores.detach().float()
+        if batch_scores is None:
+            return (f.shape[0] * torch.softmax(f, dim=0)).to(fake_scores.dtype)
+        every = batch_scores.detach().float()
+        return (every.shape[0] * torch.exp(f - torch.logsumexp(every, dim=0))).to(fake_scores.dtype)
 
 
 def critic_loss(
-    real_scores: torch.Tensor, fake_scores: torch.Tensor, reweight: bool = True
+    real_scores: torch.Tensor,
+    fake_scores: torch.Tensor,
+    reweight: bool = True,
+    batch_scores: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, Stats]:
     """Wasserstein critic loss, with sample reweighting by default (PAPER.md, "Critic step").
 
@@ -42,11 +51,12 @@ def critic_loss(
         real_scores: (B,) scores of real text.
         fake_scores: (B,) scores of generated text.
         reweight: use the importance weights.
+        batch_scores: (N,) fake scores of the global batch (see :func:`reweighting_weights`).
 
     Returns:
         Scalar loss (mean reduction) and stats ``critic_gap``, ``max_weight``.
     """
-    weights = reweighting_weights(fake_scores) if reweight else torch.ones_like(fake_scores)
+    weights = reweighting_weights(fake_scores, batch_scores) if reweight else torch.ones_like(fake_scores)
     loss = (weights * fake_scores).mean() - real_scores.mean()
     gap = (real_scores.mean() - fake_scores.mean()).detach()
     return loss, {"critic_gap": gap, "max_weight": weights.max().detach()}
@@ -108,7 +118,7 @@ def log_ratio_exact(log_prob: torch.Tensor, old_log_prob: torch.Tensor) -> torch
     return log_prob - old_log_prob.detach()
 
 
-def shape_advantage(scores: torch.Tensor, mode: str = "raw") -> torch.Tensor:
+def shape_advantage(scores: torch.Tensor, mode: str = "raw", batch_scores: torch.Tensor | None = None) -> torch.Tensor:
     """The advantage ``A`` of the clipped surrogate from the critic's scores (PAPER.md, "Generator step").
 
     ``raw``: ``A = f(x)``; ``centered``: ``f(x) - mean(f)``; ``normalized``:
@@ -121,6 +131,8 @@ def shape_advantage(scores: torch.Tensor, mode: str = "raw") -> torch.Tensor:
     Args:
         scores: (B,) critic scores of the samples (may carry gradient).
         mode: ``raw``, ``centered`` or ``normalized``.
+        batch_scores: (N,) scores of the global batch (under torchrun) for the mean and std;
+            default ``scores``.
 
     Returns:
         (B,) advantages, differentiable wherever ``scores`` is.
@@ -129,9 +141,9 @@ def shape_advantage(scores: torch.Tensor, mode: str = "raw") -> torch.Tensor:
         return scores
     if mode not in ADVANTAGES:
         raise ValueError(f"--advantage: unknown mode {mode!r} (choose from {', '.join(ADVANTAGES)})")
-    base = scores.detach()
+    base = scores.detach() if batch_scores is None else batch_scores.detach()
     centred = scores - base.mean()
-    if mode == "centered" or scores.numel() < 2:
+    if mode == "centered" or base.numel() < 2:
         return centred
     return centred / (base.std() + 1e-8)
 

@@ -130,7 +130,11 @@ def test_non_finite_loss_stops_with_a_message_and_keeps_the_checkpoint(tmp_path,
     before = (run / "checkpoints" / "last.pt").read_bytes()
     import textgan.train.lm as lm
 
-    monkeypatch.setattr(lm, "mle_loss", lambda gen, ids: gen(ids).sum() * float("nan"))
+    def nan_step(self, ids):
+        loss = self.g.token_log_probs(ids)[0].sum() * float("nan")
+        return loss, float("nan"), 0
+
+    monkeypatch.setattr(lm.LMTrainer, "_mle_step", nan_step)
     assert main(["train", "lm", "--resume", "--run-dir", str(run), "--mle-epochs", "4"]) == 2
     err = capsys.readouterr().err
     assert "non-finite MLE loss" in err and "step" in err

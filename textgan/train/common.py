@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from textgan import distributed as D
 from textgan import losses as L
 from textgan.config import FORMAT_VERSION
 from textgan.runs import (  # noqa: F401 - re-exported: the trainers read and write run files through common
@@ -512,7 +513,8 @@ def clipped_ratio_loss(
             (the exact ratio); ``old`` is unused when ``log_ratio`` is given.
         log_ratio: (B,) a ratio from elsewhere (the discriminator's), else the exact one.
     """
-    advantage = L.shape_advantage(scores, adv.advantage)
+    batch_scores = D.gather(scores) if D.world_size() > 1 and adv.advantage != "raw" else None
+    advantage = L.shape_advantage(scores, adv.advantage, batch_scores)
     token_rows = None
     if log_ratio is None:
         if adv.ratio_level == "token":
@@ -520,4 +522,21 @@ def clipped_ratio_loss(
             token_rows = cur.token_rows
         else:
             log_ratio = L.log_ratio_exact(cur.log_prob, old.log_prob)
-    return L.clipped_generator_loss(log_ratio, advantage, adv.clip_eps, adv.clip, adv.clip_rule, token_rows)
+    loss, stats = L.clipped_generator_loss(log_ratio, advantage, adv.clip_eps, adv.clip, adv.clip_rule, token_rows)
+    return loss, D.reduce_stats(stats)
+
+
+def critic_objective(
+    adv: Any, real_scores: torch.Tensor, fake_scores: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The critic loss of both tasks (without the penalty): the reweighted Wasserstein loss for
+    ``ppo`` (weights over the global batch under torchrun), else the baseline's."""
+    if adv.loss == "ppo":
+        batch = D.gather(fake_scores) if D.world_size() > 1 and adv.reweight else None
+        return L.critic_loss(real_scores, fake_scores, reweight=adv.reweight, batch_scores=batch)
+    return L.baseline_critic_loss(adv.loss, real_scores, fake_scores)
+
+
+def stop_now(trainer: Any) -> bool:
+    """Whether to stop after this step: a signal reached this process or (under torchrun) any rank."""
+    return D.any_rank(trainer.stop_requested)

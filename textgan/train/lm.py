@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 import torch
 
+from textgan import distributed as D
 from textgan import losses as L
 from textgan.config import LMConfig, to_dict
 from textgan.data.corpus import Corpus, load_corpus
@@ -22,12 +24,12 @@ from textgan.data.vocab import Vocab
 from textgan.metrics.ngrams import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
 from textgan.models.critics import CNNCritic
-from textgan.models.generators import Generator, alive_mask, build_generator, generate_ids
+from textgan.models.generators import Generator, build_generator, generate_ids
 from textgan.models.gumbel import beta_at
 from textgan.runs import TASK_LM, load_lm_run  # noqa: F401 - load_lm_run re-exported
 from textgan.train import common as C
 from textgan.train.common import TrainingInterrupted
-from textgan.utils import UserError, resolve_device, seed_everything
+from textgan.utils import UserError, seed_everything
 
 log = logging.getLogger(__name__)
 TASK = TASK_LM
@@ -84,12 +86,27 @@ class LMTrainer:
     """
 
     def __init__(self, cfg: LMConfig, resume: bool = False) -> None:
+        self.dist = D.setup(cfg.device)
+        self.device = self.dist.device
+        if not self.dist.is_main:  # rank 0 alone shows progress and writes files
+            cfg = dataclasses.replace(cfg, progress=False)
         self.cfg = cfg
-        self.run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir()
-        self.device = resolve_device(cfg.device)
-        C.prepare_run_dir(self.run_dir, resume)
+        self.run_dir = Path(cfg.run_dir) if cfg.run_dir else D.from_main(default_run_dir())
+        self.local_batch = D.local_batch_size(cfg.train.batch_size)
+        with D.main_first():  # rank 0 makes the run dir; the others then read its files
+            self._setup(cfg, resume)
+        self.g = D.replicate(self.generator, ("token_log_probs", "relax", "sample"), self.device)
+        if cfg.adv.adv_steps > 0:
+            self.c = D.replicate(self.critic, ("__call__",), self.device)
+            if hasattr(self, "discriminator"):
+                self.d = D.replicate(self.discriminator, ("__call__",), self.device)
+
+    def _setup(self, cfg: LMConfig, resume: bool) -> None:
+        main = self.dist.is_main
+        if main:
+            C.prepare_run_dir(self.run_dir, resume)
         seed_everything(cfg.seed)
-        vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume else None
+        vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume or not main else None
         self.init_state = None
         if cfg.init_from and not resume:
             cfg, vocab, self.init_state = _init_from(cfg)
@@ -97,7 +114,7 @@ class LMTrainer:
         try:
             self.corpus = load_corpus(cfg.data, self.run_dir, vocab)
         except BaseException:
-            if not resume:  # leave no half-made run dir behind for a bad --data
+            if not resume and main:  # leave no half-made run dir behind for a bad --data
                 C.remove_if_only_skeleton(self.run_dir)
             raise
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
@@ -136,7 +153,7 @@ class LMTrainer:
         self.started = time.time()
         if resume:
             self._restore()
-        else:
+        elif main:
             meta = {
                 "task": TASK,
                 "vocab_size": len(self.corpus.vocab),
@@ -144,6 +161,8 @@ class LMTrainer:
                 "banned_ids": self.corpus.banned_ids,
             }
             C.write_run_files(self.run_dir, to_dict(cfg), self.corpus.vocab, meta)
+        if self.dist.enabled:  # each rank its own sampling stream (same weights, different samples)
+            torch.manual_seed(cfg.seed + 1_000_003 * self.dist.rank + self.step)
 
     # -- state -----------------------------------------------------------------
     def _restore(self) -> None:
@@ -159,7 +178,9 @@ class LMTrainer:
         log.info("resumed %s at epoch %d, step %d", self.run_dir, self.epoch, self.step)
 
     def checkpoint(self) -> None:
-        """Write ``checkpoints/last.pt`` and ``generator.safetensors``."""
+        """Write ``checkpoints/last.pt`` and ``generator.safetensors`` (rank 0 only)."""
+        if not self.dist.is_main:
+            return
         C.save_checkpoint(
             self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT,
             TASK,
@@ -182,7 +203,9 @@ class LMTrainer:
 
     # -- evaluation ------------------------------------------------------------------
     def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Score the generator, write samples and one metrics record."""
+        """Score the generator, write samples and one metrics record (rank 0 only; {} elsewhere)."""
+        if not self.dist.is_main:
+            return {}
         t0 = time.time()
         metrics, texts = evaluate_generator(
             self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1)
@@ -227,18 +250,20 @@ class LMTrainer:
             t0 = time.time()
             while st["batch"] < n_batches:
                 idx = st["order"][st["batch"] * tc.batch_size : (st["batch"] + 1) * tc.batch_size]
-                batch = self.corpus.train[idx].to(self.device)
-                loss = mle_loss(self.generator, batch)
+                st["batch"] += 1
+                if idx.numel() < self.dist.world:  # a last batch too small to give every rank a row
+                    continue
+                batch = self.corpus.train[D.shard(idx)].to(self.device)
+                loss, mean_nll, tokens = self._mle_step(batch)
                 C.optimizer_step(self.generator, self.g_opt, loss, tc.grad_clip, "MLE", self.step)
                 self.step += 1
-                st["batch"] += 1
-                st["loss_sum"] += loss.item()
-                st["tokens"] += int(alive_mask(batch).sum())
+                st["loss_sum"] += mean_nll
+                st["tokens"] += tokens
                 bar.update(1)
                 bar.set_postfix(
-                    loss=f"{loss.item():.3f}", tok_s=f"{st['tokens'] / (st['seconds'] + time.time() - t0):.0f}"
+                    loss=f"{mean_nll:.3f}", tok_s=f"{st['tokens'] / (st['seconds'] + time.time() - t0):.0f}"
                 )
-                if self.stop_requested:
+                if C.stop_now(self):
                     st["seconds"] += time.time() - t0
                     self._stop()
             st["seconds"] += time.time() - t0
@@ -253,6 +278,18 @@ class LMTrainer:
             self.checkpoint()
         bar.close()
 
+    def _mle_step(self, batch: torch.Tensor) -> tuple[torch.Tensor, float, int]:
+        """This rank's MLE loss on its shard ``batch`` (B/W, T), the global batch's mean NLL per
+        token and its token count. Under torchrun the loss is weighted by the rank's share of
+        the global tokens, so that DDP's gradient average is the gradient of the global mean."""
+        token_logp, _ = self.g.token_log_probs(batch)
+        nll_sum = -token_logp.sum()
+        if not self.dist.enabled:
+            return nll_sum / token_logp.numel(), nll_sum.item() / token_logp.numel(), token_logp.numel()
+        local = torch.stack([torch.tensor(float(token_logp.numel()), device=nll_sum.device), nll_sum.detach()])
+        n_all, nll_all = D.all_sum(local).tolist()
+        return nll_sum * (self.dist.world / n_all), nll_all / n_all, int(n_all)
+
     def _stop(self) -> None:
         """Write a checkpoint after the current step and leave (SIGINT/SIGTERM)."""
         self.checkpoint()
@@ -262,10 +299,11 @@ class LMTrainer:
         )
 
     def _real_batch(self) -> torch.Tensor:
-        """A real batch drawn with replacement from the training split (B, T)."""
+        """A real batch drawn with replacement from the training split (B, T); this rank's share
+        of it under torchrun (all ranks draw the same global batch)."""
         n = self.corpus.train.shape[0]
         idx = torch.randint(n, (self.cfg.train.batch_size,), generator=self.data_rng)
-        return self.corpus.train[idx].to(self.device)
+        return self.corpus.train[D.shard(idx)].to(self.device)
 
     def _fake_rows(self, beta: float, n_batches: int = 1) -> list[torch.Tensor]:
         """Soft rows (B, T, V) of ``n_batches`` fresh generator batches, without gradient.
@@ -273,7 +311,7 @@ class LMTrainer:
         The generator is fixed during the critic updates, so their fake batches are
         drawn in one batched pass (same distribution, far less per-step overhead).
         """
-        b = self.cfg.train.batch_size
+        b = self.local_batch
         _, soft = self.generator.sample_soft(n_batches * b, beta=beta)
         return list(soft.split(b))
 
@@ -287,26 +325,24 @@ class LMTrainer:
         adv, tc = self.cfg.adv, self.cfg.train
         real = self._real_batch()
         fake = self._fake_rows(beta)[0] if fake is None else fake
-        f_real, f_fake = self.critic(ids=real), self.critic(soft=fake)
-        if adv.loss == "ppo":
-            loss, stats = L.critic_loss(f_real, f_fake, reweight=adv.reweight)
-        else:
-            loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
+        f_real, f_fake = self.c(ids=real), self.c(soft=fake)
+        loss, stats = C.critic_objective(adv, f_real, f_fake)
         gp_weight = C.penalty_weight(adv, self.critic_updates)
         if gp_weight > 0:
             real_rows = torch.nn.functional.one_hot(real, self.critic.vocab_size).to(fake.dtype)
             alpha = torch.rand(real.shape[0], device=self.device)
-            gp, gp_stats = L.gradient_penalty(lambda x: self.critic(soft=x), real_rows, fake, alpha)
+            gp, gp_stats = L.gradient_penalty(lambda x: self.c(soft=x), real_rows, fake, alpha)
             loss = loss + gp_weight * gp
             stats.update(gp_stats)
         self.critic_updates += 1
         C.optimizer_step(self.critic, self.optimizers["critic"], loss, tc.grad_clip, "critic", self.step)
-        return {"critic_loss": loss.item(), **{k: float(v) for k, v in stats.items()}}
+        stats = D.reduce_stats({"critic_loss": loss.detach(), **stats})
+        return {k: float(v) for k, v in stats.items()}
 
     def discriminator_step(self, fake_rows: torch.Tensor) -> dict[str, float]:
         """One update of the density-ratio discriminator D on real text vs ``fake_rows``."""
         real = self._real_batch()
-        loss, stats = L.discriminator_bce(self.discriminator(ids=real), self.discriminator(soft=fake_rows.detach()))
+        loss, stats = L.discriminator_bce(self.d(ids=real), self.d(soft=fake_rows.detach()))
         C.optimizer_step(
             self.discriminator,
             self.optimizers["discriminator"],
@@ -315,7 +351,7 @@ class LMTrainer:
             "discriminator",
             self.step,
         )
-        return {"d_loss": loss.item(), **{k: float(v) for k, v in stats.items()}}
+        return {k: float(v) for k, v in D.reduce_stats({"d_loss": loss.detach(), **stats}).items()}
 
     def generator_phase(self, beta: float) -> dict[str, float]:
         """``g_steps`` generator updates.
@@ -333,11 +369,11 @@ class LMTrainer:
         try:
             if adv.loss == "ppo":
                 with torch.no_grad():
-                    ids, noise = gen.sample_ids(tc.batch_size, keep_noise=True)
+                    ids, noise = gen.sample_ids(self.local_batch, keep_noise=True)
                     old = gen.relax(ids, noise, beta)
                 old_d_logits = None
                 for _ in range(adv.g_steps):
-                    cur = gen.relax(ids, noise, beta)
+                    cur = self.g.relax(ids, noise, beta)
                     log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
                     if adv.ratio == "discriminator":
                         out.update(self.discriminator_step(cur.soft))
@@ -352,7 +388,7 @@ class LMTrainer:
                     out.update({"g_loss": loss.item(), **{k: float(v) for k, v in stats.items()}})
             else:
                 for _ in range(adv.g_steps):
-                    fake = gen.sample(tc.batch_size, beta=beta)
+                    fake = self.g.sample(self.local_batch, beta=beta)
                     f_fake = self.critic(soft=fake.soft)
                     f_real = self.critic(ids=self._real_batch()) if adv.loss == "rsgan" else f_fake.detach()
                     loss, _ = L.generator_loss(adv.loss, f_real, f_fake)
@@ -420,7 +456,7 @@ class LMTrainer:
                 self.evaluate("adv", extra)
                 self.checkpoint()
                 t0 = time.time()
-            elif self.stop_requested:
+            elif C.stop_now(self):
                 self._stop()
         bar.close()
 
@@ -441,6 +477,9 @@ class LMTrainer:
         if self.cfg.adv.adv_steps > 0:
             self.adversarial()
         self.checkpoint()
+        D.barrier()  # the others wait for rank 0's last evaluation and checkpoint
+        if not self.dist.is_main:
+            return {}
         records = C.read_metrics(self.run_dir / C.METRICS_FILE)
         line = adversarial_summary(records)
         if line:
@@ -529,5 +568,9 @@ def adversarial_summary(records: list[dict[str, Any]]) -> str | None:
 
 
 def train_lm(cfg: LMConfig, resume: bool = False) -> dict[str, Any]:
-    """Train a text GAN generator as configured; returns the final metrics record."""
-    return LMTrainer(cfg, resume).run()
+    """Train a text GAN generator as configured; returns the final metrics record ({} on the
+    ranks other than 0 under torchrun)."""
+    try:
+        return LMTrainer(cfg, resume).run()
+    finally:
+        D.teardown()

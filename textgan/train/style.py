@@ -12,6 +12,7 @@ from the decoder's teacher-forced log-probs, or D's logits) or a baseline genera
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from textgan import distributed as D
 from textgan import losses as L
 from textgan.config import StyleConfig, to_dict
 from textgan.data.style import StyleCorpus, load_style_corpus
@@ -40,7 +42,7 @@ from textgan.runs import (  # noqa: F401 - load_style_run and transfer_sentences
     transfer_sentences,
 )
 from textgan.train import common as C
-from textgan.utils import UserError, resolve_device, seed_everything
+from textgan.utils import UserError, seed_everything
 
 log = logging.getLogger(__name__)
 TASK = TASK_STYLE
@@ -61,10 +63,26 @@ class StyleTrainer:
             raise UserError("--data: a style directory is required (train.0, train.1, dev.*, test.*)")
         if cfg.adv.critic_warmup:
             raise UserError("--critic-warmup: only the language-model task (textgan train lm) has it so far")
+        self.dist = D.setup(cfg.device)
+        self.device = self.dist.device
+        if not self.dist.is_main:  # rank 0 alone shows progress and writes files
+            cfg = dataclasses.replace(cfg, progress=False)
         self.cfg = cfg
-        self.run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / time.strftime("style-%Y%m%d-%H%M%S")
-        self.device = resolve_device(cfg.device)
-        vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume else None
+        default_dir = Path("runs") / time.strftime("style-%Y%m%d-%H%M%S")
+        self.run_dir = Path(cfg.run_dir) if cfg.run_dir else D.from_main(default_dir)
+        self.local_batch = D.local_batch_size(cfg.train.batch_size)
+        with D.main_first():  # rank 0 makes the run dir; the others then read its files
+            self._setup(cfg, resume)
+        dev = self.device
+        self.m = D.replicate(self.model, ("__call__", "encode", "relax", "reconstruction_loss"), dev)
+        self.clf = D.replicate(self.classifier, ("__call__",), dev)
+        self.c = [D.replicate(critic, ("__call__",), dev) for critic in self.critics]
+        if hasattr(self, "discriminators"):
+            self.d = [D.replicate(disc, ("__call__",), dev) for disc in self.discriminators]
+
+    def _setup(self, cfg: StyleConfig, resume: bool) -> None:
+        main = self.dist.is_main
+        vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume or not main else None
         init_state = None
         if cfg.init_from and not resume:
             cfg, vocab, init_state = _init_from(cfg)
@@ -79,7 +97,8 @@ class StyleTrainer:
             max_train_sentences=d.max_train_sentences,
             vocab=vocab,
         )
-        C.prepare_run_dir(self.run_dir, resume)
+        if main:
+            C.prepare_run_dir(self.run_dir, resume)
         seed_everything(cfg.seed)
         v, t = len(self.corpus.vocab), self.corpus.max_len
         self.model = StyleTransferModel(cfg.model, v, t).to(self.device)
@@ -97,7 +116,8 @@ class StyleTrainer:
                 except RuntimeError as err:  # shapes that do not match
                     problem = " ".join(str(err).split())[:160]
                 if problem:
-                    C.remove_if_only_skeleton(self.run_dir)
+                    if main:
+                        C.remove_if_only_skeleton(self.run_dir)
                     raise UserError(
                         f"--init-from {cfg.init_from}: {key} weights do not fit this textgan's model ({problem})"
                     )
@@ -132,13 +152,15 @@ class StyleTrainer:
         self.by_style = [train.ids[train.labels == s] for s in (0, 1)]
         if resume:
             self._restore()
-        else:
+        elif main:
             C.write_run_files(
                 self.run_dir,
                 to_dict(cfg),
                 self.corpus.vocab,
                 {"task": TASK, "vocab_size": v, "max_len": t, "styles": list(self.corpus.style_names)},
             )
+        if self.dist.enabled:  # each rank its own sampling stream (same weights, different samples)
+            torch.manual_seed(cfg.seed + 1_000_003 * self.dist.rank + self.step)
 
     # -- state -----------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -149,7 +171,9 @@ class StyleTrainer:
         self.critic_updates = int(ckpt[C.KEY_STATE].get("critic_updates", 0))
 
     def checkpoint(self) -> None:
-        """Write ``checkpoints/last.pt`` and the exported model and classifier."""
+        """Write ``checkpoints/last.pt`` and the exported model and classifier (rank 0 only)."""
+        if not self.dist.is_main:
+            return
         C.save_checkpoint(
             self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT,
             TASK,
@@ -173,27 +197,28 @@ class StyleTrainer:
 
     # -- batches ------------------------------------------------------------------------------
     def _batch(self, style: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """A random training batch (with replacement): ids (B, T) and styles (B,)."""
+        """A random training batch (with replacement): ids (B, T) and styles (B,); this rank's
+        share of it under torchrun (every rank draws the same global batch)."""
         b = self.cfg.train.batch_size
         if style is None:
             train = self.corpus.splits["train"]
-            idx = torch.randint(train.ids.shape[0], (b,), generator=self.data_rng)
+            idx = D.shard(torch.randint(train.ids.shape[0], (b,), generator=self.data_rng))
             return train.ids[idx].to(self.device), train.labels[idx].to(self.device)
         pool = self.by_style[style]
-        idx = torch.randint(pool.shape[0], (b,), generator=self.data_rng)
-        return pool[idx].to(self.device), torch.full((b,), style, dtype=torch.long, device=self.device)
+        idx = D.shard(torch.randint(pool.shape[0], (b,), generator=self.data_rng))
+        return pool[idx].to(self.device), torch.full((idx.numel(),), style, dtype=torch.long, device=self.device)
 
     def _noisy_encoding(self, ids: torch.Tensor) -> Encoded:
         """Encoding of ids (B, T) with ``--word-drop`` applied (the plain encoding when it is 0)."""
-        return self.model.encode(drop_words(ids, self.cfg.train.word_drop, self.data_rng))
+        return self.m.encode(drop_words(ids, self.cfg.train.word_drop, self.data_rng))
 
     def _classifier_step(self) -> float:
         ids, labels = self._batch()
-        loss = F.cross_entropy(self.classifier(ids=ids), labels)
+        loss = F.cross_entropy(self.clf(ids=ids), labels)
         C.optimizer_step(
             self.classifier, self.optimizers["classifier"], loss, self.cfg.train.grad_clip, "classifier", self.step
         )
-        return loss.item()
+        return float(D.reduce_stats({"clf_loss": loss.detach()})["clf_loss"])
 
     # -- phases ---------------------------------------------------------------------------------
     def pretrain(self) -> None:
@@ -204,7 +229,7 @@ class StyleTrainer:
         bar = C.progress_bar(tc.ae_steps, "autoencoder", "step", self.cfg.progress, initial=self.ae_step)
         while self.ae_step < tc.ae_steps:
             ids, styles = self._batch()
-            loss = self.model.reconstruction_loss(ids, styles, enc=self._noisy_encoding(ids))
+            loss = self.m.reconstruction_loss(ids, styles, enc=self._noisy_encoding(ids))
             C.optimizer_step(self.model, self.optimizers["model_ae"], loss, tc.grad_clip, "reconstruction", self.step)
             clf = self._classifier_step()
             self.ae_step += 1
@@ -214,7 +239,7 @@ class StyleTrainer:
             if self.ae_step == tc.ae_steps:
                 self.evaluate("ae", {"rec_loss": loss.item()})
                 self.checkpoint()
-            elif self.stop_requested:
+            elif C.stop_now(self):
                 self._stop()
         bar.close()
 
@@ -244,22 +269,19 @@ class StyleTrainer:
             if self.adv_step % adv.adv_eval_every == 0 or self.adv_step == adv.adv_steps:
                 self.evaluate("adv", {"beta": beta, **stats})
                 self.checkpoint()
-            elif self.stop_requested:
+            elif C.stop_now(self):
                 self._stop()
         bar.close()
 
     def _critic_step(self, src: torch.Tensor, tgt_styles: torch.Tensor, target: int, beta: float) -> dict[str, float]:
         adv = self.cfg.adv
-        critic = self.critics[target]
+        critic = self.c[target]
         with torch.no_grad():
             enc = self.model.encode(src)
             _, _, fake = self.model.sample_soft(enc, tgt_styles, beta)
         real, _ = self._batch(target)
         f_real, f_fake = critic(ids=real), critic(soft=fake)
-        if adv.loss == "ppo":
-            loss, stats = L.critic_loss(f_real, f_fake, reweight=adv.reweight)
-        else:
-            loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
+        loss, stats = C.critic_objective(adv, f_real, f_fake)
         gp_weight = C.penalty_weight(adv, self.critic_updates)
         if gp_weight > 0:
             rows = F.one_hot(real, critic.vocab_size).to(fake.dtype)
@@ -270,7 +292,7 @@ class StyleTrainer:
             stats.update(gp_stats)
         self.critic_updates += 1
         C.optimizer_step(self.critics, self.optimizers["critics"], loss, self.cfg.train.grad_clip, "critic", self.step)
-        return {"critic_loss": loss.item(), **{k: float(v) for k, v in stats.items()}}
+        return {k: float(v) for k, v in D.reduce_stats({"critic_loss": loss.detach(), **stats}).items()}
 
     def _generator_phase(
         self, src: torch.Tensor, src_styles: torch.Tensor, tgt_styles: torch.Tensor, target: int, beta: float
@@ -288,15 +310,17 @@ class StyleTrainer:
                 anchor_logp = self._anchor_logp(src, tgt_styles, ids) if self.anchor is not None else None
             old_d = None
             for _ in range(adv.g_steps):
-                enc = self.model.encode(src)
-                cur = self.model.relax(enc, tgt_styles, ids, noise, beta)
+                enc = self.m.encode(src)
+                cur = self.m.relax(enc, tgt_styles, ids, noise, beta)
                 advantage = critic(soft=cur.soft)
                 if adv.loss == "ppo":
                     log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
                     if adv.ratio == "discriminator":
                         disc = self.discriminators[target]
                         real, _ = self._batch(target)
-                        d_loss, _ = L.discriminator_bce(disc(ids=real), disc(soft=cur.soft.detach()))
+                        d_loss, _ = L.discriminator_bce(
+                            self.d[target](ids=real), self.d[target](soft=cur.soft.detach())
+                        )
                         C.optimizer_step(
                             self.discriminators,
                             self.optimizers["discriminators"],
@@ -317,27 +341,21 @@ class StyleTrainer:
                     adv_loss, stats = L.generator_loss(adv.loss, real_scores, advantage)
                 cls_loss = F.cross_entropy(self.classifier(soft=cur.soft), tgt_styles)
                 rec_enc = self._noisy_encoding(src) if tc.word_drop > 0 else enc
-                rec_loss = self.model.reconstruction_loss(src, src_styles, enc=rec_enc)
+                rec_loss = self.m.reconstruction_loss(src, src_styles, enc=rec_enc)
                 loss = rec_loss + tc.style_weight * cls_loss + tc.adv_weight * adv_loss
                 if self.anchor is not None:
                     kl = self._anchor_kl(src, tgt_styles, cur, anchor_logp)
                     loss = loss + tc.anchor_weight * kl
                     out["anchor_kl"] = kl.item()
                 if tc.cycle_weight > 0:
-                    back = self.model(self.model.encode(soft=cur.soft), src_styles, src)
+                    back = self.m(self.m.encode(soft=cur.soft), src_styles, src)
                     cyc = F.cross_entropy(back.reshape(-1, back.shape[-1]), src.reshape(-1), ignore_index=0)
                     loss = loss + tc.cycle_weight * cyc
                     out["cycle_loss"] = cyc.item()
                 C.optimizer_step(self.model, self.optimizers["model_adv"], loss, tc.grad_clip, "generator", self.step)
-                out.update(
-                    {
-                        "g_loss": loss.item(),
-                        "adv_loss": adv_loss.item(),
-                        "style_loss": cls_loss.item(),
-                        "rec_loss": rec_loss.item(),
-                        **{k: float(v) for k, v in stats.items()},
-                    }
-                )
+                logged = {"g_loss": loss, "adv_loss": adv_loss, "style_loss": cls_loss, "rec_loss": rec_loss}
+                logged = {k: v.detach() for k, v in logged.items()}
+                out.update({k: float(v) for k, v in D.reduce_stats({**logged, **stats}).items()})
         finally:
             critic.requires_grad_(True)
             self.classifier.requires_grad_(True)
@@ -364,7 +382,10 @@ class StyleTrainer:
 
     # -- evaluation -----------------------------------------------------------------------------------
     def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Transfer the test split (greedy), score it, write transfers and one metrics record."""
+        """Transfer the test split (greedy), score it, write transfers and one metrics record
+        (rank 0 only; {} elsewhere)."""
+        if not self.dist.is_main:
+            return {}
         t0 = time.time()
         test = self.corpus.splits["test"]
         n = self.cfg.train.eval_sentences
@@ -418,18 +439,24 @@ class StyleTrainer:
             self.pretrain()
             self.adversarial()
             self.checkpoint()
+        D.barrier()  # the others wait for rank 0's last evaluation and checkpoint
+        if not self.dist.is_main:
+            return {}
         records = C.read_metrics(self.run_dir / C.METRICS_FILE)
         return records[-1] if records else {}
 
 
 def train_style(cfg: StyleConfig, resume: bool = False) -> dict[str, Any]:
-    """Train a style-transfer model; returns the final metrics record."""
-    return StyleTrainer(cfg, resume).run()
+    """Train a style-transfer model; returns the final metrics record ({} on the ranks other
+    than 0 under torchrun)."""
+    try:
+        return StyleTrainer(cfg, resume).run()
+    finally:
+        D.teardown()
 
 
 def _init_from(cfg: StyleConfig) -> tuple[StyleConfig, Vocab, dict[str, dict[str, torch.Tensor]]]:
     """Model and classifier weights, sizes and vocabulary of a trained style run; no AE phase."""
-    import dataclasses
 
     from safetensors.torch import load_file
 
