@@ -123,6 +123,8 @@ def cmd_train_classifier(argv: list[str]) -> int:
     from textgan.config import CLASSIFIER_PRESETS, ClassifierConfig
     from textgan.train.classifier import train_classifier
 
+    if not _main_process() or int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+        raise UserError("train classifier: the evaluator classifier trains in one process; start it without torchrun")
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--preset", default="yelp")
     known, rest = pre.parse_known_args(argv)

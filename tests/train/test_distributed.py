@@ -167,3 +167,11 @@ def test_sigterm_to_one_rank_checkpoints_once_and_stops_every_rank(tmp_path, cap
     assert main(resumed) == 0
     capsys.readouterr()
     assert records(run)[-1]["epoch"] == epoch + 1
+
+
+def test_the_evaluator_classifier_refuses_torchrun_with_one_line(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert main(["train", "classifier", "--data", "data/tiny-style"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "without torchrun" in err[0]
