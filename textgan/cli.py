@@ -22,6 +22,10 @@ from typing import Any
 from textgan.utils import UserError, setup_logging
 
 log = logging.getLogger("textgan.cli")
+RERANK_HELP = (
+    "with --beam K: rank the K final hypotheses by length-normalised log-probability + W * log p(target "
+    "style) under the run's own classifier (0: off)"
+)
 
 USAGE = """usage: textgan <command> [options]
 
@@ -171,7 +175,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     from textgan.data.style import load_style_corpus
     from textgan.metrics.nll import nll_gen
     from textgan.metrics.style import style_metrics
-    from textgan.runs import load_classifier, load_style_run, transfer_sentences
+    from textgan.runs import check_beam, load_classifier, load_style_run, transfer_sentences
     from textgan.train.common import atomic_write_bytes
     from textgan.train.style import _accuracy
 
@@ -185,11 +189,13 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--classifier", required=True, help="evaluator classifier run dir (textgan train classifier)")
     p.add_argument("--lm", default=None, help="LM run dir (textgan train lm on the training text) for perplexity")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
+    p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help=RERANK_HELP)
     p.add_argument("--out", default=None, help="transfers file (default: RUN/transfers.tsv)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     a = _parse(p, argv)
-    model, _, vocab, cfg = load_style_run(a.run, a.device)
+    check_beam(a.beam, a.style_rerank)
+    model, own_classifier, vocab, cfg = load_style_run(a.run, a.device)
     evaluator, ev_vocab, _ = load_classifier(a.classifier, a.device)
     corpus = load_style_corpus(
         a.data, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab
@@ -199,7 +205,8 @@ def cmd_eval_style(argv: list[str]) -> int:
     labels = test.labels.tolist()
     targets = [1 - s for s in labels]
     refs = corpus.references[0] + corpus.references[1]
-    outputs = transfer_sentences(model, vocab, corpus.tokenizer, sources, targets, a.beam)
+    rerank = (own_classifier, a.style_rerank) if a.style_rerank else None
+    outputs = transfer_sentences(model, vocab, corpus.tokenizer, sources, targets, a.beam, rerank=rerank)
     ppl = None
     if a.lm:
         import math
@@ -220,7 +227,7 @@ def cmd_eval_style(argv: list[str]) -> int:
 
 
 def cmd_transfer(argv: list[str]) -> int:
-    from textgan.runs import StyleRun, load
+    from textgan.runs import StyleRun, check_beam, load
 
     p = argparse.ArgumentParser(
         prog="textgan transfer",
@@ -238,11 +245,11 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--input", default=None, help="input file, one sentence per line")
     p.add_argument("--output", default=None, help="output file (default: stdout)")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
+    p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help=RERANK_HELP)
     p.add_argument("--raw-output", action="store_true", help="write the model's tokens, space-separated")
     p.add_argument("--device", default="cpu")
     a = _parse(p, argv, intermixed=True)
-    if a.beam < 1:
-        raise UserError("--beam: must be >= 1")
+    check_beam(a.beam, a.style_rerank)
     if a.sentences:
         lines = list(a.sentences)
     elif a.input:
@@ -259,7 +266,7 @@ def cmd_transfer(argv: list[str]) -> int:
         lines = sys.stdin.read().splitlines()
     run = load(a.run_dir, a.device, task="style")
     assert isinstance(run, StyleRun)
-    outputs = run.transfer(lines, to=a.to, beam=a.beam, raw_output=a.raw_output)
+    outputs = run.transfer(lines, to=a.to, beam=a.beam, raw_output=a.raw_output, style_rerank=a.style_rerank)
     text = "".join(o + "\n" for o in outputs)
     if a.output:
         from textgan.train.common import atomic_write_bytes

@@ -180,8 +180,12 @@ def transfer_tokens(
     beam: int = 1,
     batch_size: int = 256,
     by_sentence: bool = False,
+    rerank: tuple[TextCNN, float] | None = None,
 ) -> list[list[str]]:
     """Transfer token lists to target styles (0 or 1), in input order, batched; greedy or beam search.
+
+    ``rerank=(classifier, w)`` (beam > 1): each input's final beam is ranked by the length-normalised
+    log-probability plus ``w * log p_classifier(target style | hypothesis)``.
 
     An input that does not fit the model (more than ``max_len`` tokens, the training cap) is
     transferred sentence by sentence, and a sentence that still does not fit in pieces cut at
@@ -217,7 +221,10 @@ def transfer_tokens(
         src, _ = vocab.encode_batch(toks, model.max_len)
         style = torch.tensor([targets[i] for i in rows], device=device)
         enc = model.encode(src.to(device))
-        ids = model.beam_search(enc, style, beam) if beam > 1 else model.sample_ids(enc, style, greedy=True)[0]
+        if beam > 1:
+            ids = model.beam_search(enc, style, beam, _style_rescorer(*rerank) if rerank else None)
+        else:
+            ids = model.sample_ids(enc, style, greedy=True)[0]
         for row, i, src_toks in zip(ids.tolist(), rows, toks, strict=True):
             oov = [w for w in src_toks if vocab.stoi.get(w, UNK_ID) == UNK_ID]
             for w in vocab.decode(row):
@@ -229,6 +236,16 @@ def transfer_tokens(
     return outputs
 
 
+def _style_rescorer(classifier: TextCNN, weight: float) -> Any:
+    """``w * log p(style | ids)`` under ``classifier``, for ``beam_search(rescore=...)``."""
+
+    def rescore(ids: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        logp = torch.log_softmax(classifier(ids=ids).float(), dim=-1)
+        return weight * logp.gather(1, style[:, None])[:, 0]
+
+    return rescore
+
+
 def transfer_sentences(
     model: StyleTransferModel,
     vocab: Vocab,
@@ -237,10 +254,12 @@ def transfer_sentences(
     targets: Sequence[int],
     beam: int = 1,
     batch_size: int = 256,
+    rerank: tuple[TextCNN, float] | None = None,
 ) -> list[str]:
     """``transfer_tokens`` on texts read by ``tokenizer``; outputs as space-joined model tokens."""
     toks = [tokenizer.tokenize(s) for s in sentences]
-    return [" ".join(t) for t in transfer_tokens(model, vocab, toks, targets, beam, batch_size)]
+    out = transfer_tokens(model, vocab, toks, targets, beam, batch_size, rerank=rerank)
+    return [" ".join(t) for t in out]
 
 
 def _style_names(meta: dict[str, Any]) -> tuple[str, str]:
@@ -286,7 +305,9 @@ class StyleRun:
         toks = [" ".join(self.normalizer.tokenize(s)) for s in sentences]
         return [self.style_names[p] for p in predict_styles(self.classifier, self.vocab, toks)]
 
-    def transfer(self, texts: Sequence[str], to: str = FLIP, beam: int = 1, raw_output: bool = False) -> list[str]:
+    def transfer(
+        self, texts: Sequence[str], to: str = FLIP, beam: int = 1, raw_output: bool = False, style_rerank: float = 0.0
+    ) -> list[str]:
         """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
         classifier's reading of each sentence).
 
@@ -297,12 +318,13 @@ class StyleRun:
             beam: beam size (1: greedy).
             raw_output: return the model's tokens joined by spaces instead of detokenised,
                 sentence-cased text.
+            style_rerank: with ``beam > 1``, rank each beam's hypotheses by their length-normalised
+                log-probability plus this weight times the run's classifier log p(target style).
 
         Returns:
             One string per input, in order.
         """
-        if beam < 1:
-            raise UserError("--beam: must be >= 1")
+        check_beam(beam, style_rerank)
         target = self.target_style(to)
         toks = [self.normalizer.tokenize(s) for s in texts]
         if target is None:
@@ -310,8 +332,19 @@ class StyleRun:
             targets = [1 - p for p in pred]
         else:
             targets = [target] * len(toks)
-        out = transfer_tokens(self.model, self.vocab, toks, targets, beam, by_sentence=True)
+        rerank = (self.classifier, style_rerank) if style_rerank else None
+        out = transfer_tokens(self.model, self.vocab, toks, targets, beam, by_sentence=True, rerank=rerank)
         return [" ".join(t) if raw_output else self.normalizer.detokenize(t) for t in out]
+
+
+def check_beam(beam: int, style_rerank: float = 0.0) -> None:
+    """Raises UserError for a beam below 1, or a style rerank without a beam to rank."""
+    if beam < 1:
+        raise UserError("--beam: must be >= 1")
+    if style_rerank < 0:
+        raise UserError("--style-rerank: must be >= 0")
+    if style_rerank and beam < 2:
+        raise UserError("--style-rerank: needs a beam to rank (--beam 2 or more)")
 
 
 def style_normalizer(cfg: StyleConfig, vocab: Vocab) -> TextNormalizer:

@@ -66,6 +66,23 @@ def test_beam_search_returns_valid_sequences(beam: int) -> None:
         assert torch.equal(out, model.sample_ids(enc, style, greedy=True)[0])
 
 
+def test_beam_rescore_changes_which_hypothesis_wins() -> None:
+    model = tiny()
+    enc, style = model.encode(source()), torch.tensor([0, 1, 0])
+    plain = model.beam_search(enc, style, 4)
+    seen: list[torch.Tensor] = []
+
+    def avoid_plain(ids: torch.Tensor, st: torch.Tensor) -> torch.Tensor:
+        seen.append(st)
+        same = (ids.view(3, 4, -1) == plain[:, None]).all(-1).view(-1)  # (B*k,) the plain winner
+        return -1000.0 * same.float()
+
+    out = model.beam_search(enc, style, 4, rescore=avoid_plain)
+    assert torch.equal(seen[0], style.repeat_interleave(4))  # each hypothesis with its input's style
+    assert not (out == plain).all(-1).any()  # every input now takes another of its 4 hypotheses
+    assert torch.equal(model.beam_search(enc, style, 4, rescore=lambda ids, st: torch.zeros(len(ids))), plain)
+
+
 def test_reconstruction_loss_decreases() -> None:
     torch.manual_seed(0)
     model = tiny()

@@ -140,6 +140,9 @@ def test_transfer_cli(trained, capsys, tmp_path, monkeypatch) -> None:
     out = tmp_path / "out.txt"
     assert main(["transfer", str(run), "--input", str(inp), "--output", str(out), "--beam", "3"]) == 0
     assert len(out.read_text().split("\n")) == 4
+    rerank = ["--beam", "3", "--style-rerank", "2", "--to", "positive"]
+    assert main(["transfer", str(run), "--input", str(inp), "--output", str(out), *rerank]) == 0
+    assert len(out.read_text().split("\n")) == 4
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("nice place .\nbad place .\n"))
@@ -155,6 +158,9 @@ def test_transfer_and_train_bad_input(trained, capsys, tmp_path) -> None:
     assert main(["transfer", str(tmp_path), "x"]) == 2
     assert main(["transfer", str(run), "--input", str(tmp_path / "none.txt")]) == 2
     assert main(["transfer", str(run), "x", "--to", "happy"]) == 2
+    capsys.readouterr()
+    assert main(["transfer", str(run), "x", "--style-rerank", "1"]) == 2  # nothing to rank without a beam
+    assert "--beam 2 or more" in capsys.readouterr().err
     assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), "--clip-eps", "0"]) == 2
     assert main(["train", "style", "--preset", "nope", "--data", str(STYLE)]) == 2
     assert main(["train", "style", "--data", str(tmp_path / "none"), "--run-dir", str(tmp_path / "r2")]) == 2

@@ -17,6 +17,7 @@ hard tokens ``argmax(o + g)`` and soft rows ``softmax(beta (o + g))``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -266,10 +267,18 @@ class StyleTransferModel(nn.Module):
         return Sample(ids, soft, full, noise, log_prob, token_logp, rows)
 
     @torch.no_grad()
-    def beam_search(self, enc: Encoded, style: torch.Tensor, beam: int) -> torch.Tensor:
+    def beam_search(
+        self,
+        enc: Encoded,
+        style: torch.Tensor,
+        beam: int,
+        rescore: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         """Beam-search decoding: LongTensor (B, T), the best finished hypothesis per input.
 
-        Scores are summed log-probabilities normalised by length (``<eos>`` included).
+        Scores are summed log-probabilities normalised by length (``<eos>`` included). With
+        ``rescore``, the final ``k`` hypotheses of each input are ranked by that score plus
+        ``rescore(ids (B*k, T), style (B*k,))`` (B*k,), e.g. a weighted style log-probability.
         """
         b, device, v = style.shape[0], style.device, self.vocab_size
         k = max(1, beam)
@@ -299,6 +308,9 @@ class StyleTransferModel(nn.Module):
             done = done | (tok == EOS_ID)
             if bool(done.all()):
                 break
-        norm = (scores.view(-1) / lengths.clamp(min=1)).view(b, k)
+        norm = scores.view(-1) / lengths.clamp(min=1)
+        if rescore is not None:
+            norm = norm + rescore(seqs, style.repeat_interleave(k))
+        norm = norm.view(b, k)
         best = norm.argmax(dim=1) + torch.arange(b, device=device) * k
         return seqs[best]
