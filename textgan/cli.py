@@ -190,6 +190,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--lm", default=None, help="LM run dir (textgan train lm on the training text) for perplexity")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help=RERANK_HELP)
+    p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
     p.add_argument("--out", default=None, help="transfers file (default: RUN/transfers.tsv)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -206,7 +207,9 @@ def cmd_eval_style(argv: list[str]) -> int:
     targets = [1 - s for s in labels]
     refs = corpus.references[0] + corpus.references[1]
     rerank = (own_classifier, a.style_rerank) if a.style_rerank else None
-    outputs = transfer_sentences(model, vocab, corpus.tokenizer, sources, targets, a.beam, rerank=rerank)
+    outputs = transfer_sentences(
+        model, vocab, corpus.tokenizer, sources, targets, a.beam, rerank=rerank, no_repeat=a.no_repeat
+    )
     ppl = None
     if a.lm:
         import math
@@ -246,6 +249,7 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--output", default=None, help="output file (default: stdout)")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help=RERANK_HELP)
+    p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
     p.add_argument("--raw-output", action="store_true", help="write the model's tokens, space-separated")
     p.add_argument("--device", default="cpu")
     a = _parse(p, argv, intermixed=True)
@@ -266,7 +270,9 @@ def cmd_transfer(argv: list[str]) -> int:
         lines = sys.stdin.read().splitlines()
     run = load(a.run_dir, a.device, task="style")
     assert isinstance(run, StyleRun)
-    outputs = run.transfer(lines, to=a.to, beam=a.beam, raw_output=a.raw_output, style_rerank=a.style_rerank)
+    outputs = run.transfer(
+        lines, to=a.to, beam=a.beam, raw_output=a.raw_output, style_rerank=a.style_rerank, no_repeat=a.no_repeat
+    )
     text = "".join(o + "\n" for o in outputs)
     if a.output:
         from textgan.train.common import atomic_write_bytes

@@ -181,8 +181,10 @@ def transfer_tokens(
     batch_size: int = 256,
     by_sentence: bool = False,
     rerank: tuple[TextCNN, float] | None = None,
+    no_repeat: bool = False,
 ) -> list[list[str]]:
-    """Transfer token lists to target styles (0 or 1), in input order, batched; greedy or beam search.
+    """Transfer token lists to target styles (0 or 1), in input order, batched; greedy or beam search
+    (``no_repeat``: a word never follows itself).
 
     ``rerank=(classifier, w)`` (beam > 1): each input's final beam is ranked by the length-normalised
     log-probability plus ``w * log p_classifier(target style | hypothesis)``.
@@ -222,9 +224,9 @@ def transfer_tokens(
         style = torch.tensor([targets[i] for i in rows], device=device)
         enc = model.encode(src.to(device))
         if beam > 1:
-            ids = model.beam_search(enc, style, beam, _style_rescorer(*rerank) if rerank else None)
+            ids = model.beam_search(enc, style, beam, _style_rescorer(*rerank) if rerank else None, no_repeat)
         else:
-            ids = model.sample_ids(enc, style, greedy=True)[0]
+            ids = model.sample_ids(enc, style, greedy=True, no_repeat=no_repeat)[0]
         for row, i, src_toks in zip(ids.tolist(), rows, toks, strict=True):
             oov = [w for w in src_toks if vocab.stoi.get(w, UNK_ID) == UNK_ID]
             for w in vocab.decode(row):
@@ -255,10 +257,11 @@ def transfer_sentences(
     beam: int = 1,
     batch_size: int = 256,
     rerank: tuple[TextCNN, float] | None = None,
+    no_repeat: bool = False,
 ) -> list[str]:
     """``transfer_tokens`` on texts read by ``tokenizer``; outputs as space-joined model tokens."""
     toks = [tokenizer.tokenize(s) for s in sentences]
-    out = transfer_tokens(model, vocab, toks, targets, beam, batch_size, rerank=rerank)
+    out = transfer_tokens(model, vocab, toks, targets, beam, batch_size, rerank=rerank, no_repeat=no_repeat)
     return [" ".join(t) for t in out]
 
 
@@ -306,7 +309,13 @@ class StyleRun:
         return [self.style_names[p] for p in predict_styles(self.classifier, self.vocab, toks)]
 
     def transfer(
-        self, texts: Sequence[str], to: str = FLIP, beam: int = 1, raw_output: bool = False, style_rerank: float = 0.0
+        self,
+        texts: Sequence[str],
+        to: str = FLIP,
+        beam: int = 1,
+        raw_output: bool = False,
+        style_rerank: float = 0.0,
+        no_repeat: bool = False,
     ) -> list[str]:
         """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
         classifier's reading of each sentence).
@@ -320,6 +329,7 @@ class StyleRun:
                 sentence-cased text.
             style_rerank: with ``beam > 1``, rank each beam's hypotheses by their length-normalised
                 log-probability plus this weight times the run's classifier log p(target style).
+            no_repeat: never write a word twice in a row.
 
         Returns:
             One string per input, in order.
@@ -333,7 +343,9 @@ class StyleRun:
         else:
             targets = [target] * len(toks)
         rerank = (self.classifier, style_rerank) if style_rerank else None
-        out = transfer_tokens(self.model, self.vocab, toks, targets, beam, by_sentence=True, rerank=rerank)
+        out = transfer_tokens(
+            self.model, self.vocab, toks, targets, beam, by_sentence=True, rerank=rerank, no_repeat=no_repeat
+        )
         return [" ".join(t) if raw_output else self.normalizer.detokenize(t) for t in out]
 
 

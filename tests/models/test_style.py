@@ -83,6 +83,35 @@ def test_beam_rescore_changes_which_hypothesis_wins() -> None:
     assert torch.equal(model.beam_search(enc, style, 4, rescore=lambda ids, st: torch.zeros(len(ids))), plain)
 
 
+@pytest.mark.parametrize("beam", [1, 3])
+def test_no_repeat_never_writes_a_token_twice_in_a_row(beam: int) -> None:
+    torch.manual_seed(0)
+    model = tiny()
+    with torch.no_grad():  # a decoder that wants to repeat: one token dominates every step
+        model.logits_of = (
+            lambda feats: (
+                F.one_hot(  # type: ignore[method-assign]
+                    torch.full(feats.shape[:1], 5), model.vocab_size
+                ).float()
+                * 10
+                + torch.randn(feats.shape[0], model.vocab_size)
+            )
+        )
+    enc, style = model.encode(source()), torch.tensor([0, 1, 0])
+
+    def decode(no_repeat: bool) -> torch.Tensor:
+        if beam == 1:
+            return model.sample_ids(enc, style, greedy=True, no_repeat=no_repeat)[0]
+        return model.beam_search(enc, style, beam, no_repeat=no_repeat)
+
+    def repeats(ids: torch.Tensor) -> int:
+        alive = alive_mask(ids)
+        return int(((ids[:, 1:] == ids[:, :-1]) & alive[:, 1:]).sum())
+
+    assert repeats(decode(False)) > 0
+    assert repeats(decode(True)) == 0
+
+
 def test_reconstruction_loss_decreases() -> None:
     torch.manual_seed(0)
     model = tiny()

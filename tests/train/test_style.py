@@ -140,7 +140,7 @@ def test_transfer_cli(trained, capsys, tmp_path, monkeypatch) -> None:
     out = tmp_path / "out.txt"
     assert main(["transfer", str(run), "--input", str(inp), "--output", str(out), "--beam", "3"]) == 0
     assert len(out.read_text().split("\n")) == 4
-    rerank = ["--beam", "3", "--style-rerank", "2", "--to", "positive"]
+    rerank = ["--beam", "3", "--style-rerank", "2", "--no-repeat", "--to", "positive"]
     assert main(["transfer", str(run), "--input", str(inp), "--output", str(out), *rerank]) == 0
     assert len(out.read_text().split("\n")) == 4
     import io

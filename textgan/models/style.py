@@ -166,14 +166,18 @@ class StyleTransferModel(nn.Module):
         generator: torch.Generator | None = None,
         keep_noise: bool = False,
         greedy: bool = False,
+        no_repeat: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Free-running decoding (no autograd): Gumbel-max samples, or greedy with ``greedy``.
+        """Free-running decoding (no autograd): Gumbel-max samples, or greedy with ``greedy``
+        (``no_repeat``: never the previous token again, as in "excellent excellent").
 
         Returns:
             LongTensor (B, T) ids (``<pad>`` after ``<eos>``) and, with ``keep_noise``, the noise (B, T, V).
         """
         if greedy:
-            return self._greedy(enc, style), None
+            return self._greedy(enc, style, no_repeat), None
+        if no_repeat:
+            raise ValueError("no_repeat: greedy decoding and beam search only")
         ids, noise, _ = self._decode(enc, style, generator, keep_noise, greedy, None)
         return ids, noise
 
@@ -233,9 +237,10 @@ class StyleTransferModel(nn.Module):
                 break
         return ids, noise, soft
 
-    def _greedy(self, enc: Encoded, style: torch.Tensor) -> torch.Tensor:
+    def _greedy(self, enc: Encoded, style: torch.Tensor, no_repeat: bool = False) -> torch.Tensor:
         """Greedy decoding where finished sentences leave the batch: each step runs the decoder
-        and the V-way output layer on the unfinished rows only (the same ids as ``_decode``)."""
+        and the V-way output layer on the unfinished rows only (the same ids as ``_decode``);
+        ``no_repeat`` bans each row's previous token."""
         b, device = style.shape[0], style.device
         h, ctx = self._start(enc, style)
         tok = torch.full((b,), BOS_ID, dtype=torch.long, device=device)
@@ -243,7 +248,10 @@ class StyleTransferModel(nn.Module):
         rows = torch.arange(b, device=device)  # the batch rows still decoding
         for t in range(self.max_len):
             feats, h, ctx = self._step(tok, h, ctx, enc)
-            tok = self.logits_of(feats).argmax(dim=-1)
+            logits = self.logits_of(feats)
+            if no_repeat and t > 0:
+                logits.scatter_(1, tok[:, None], float("-inf"))
+            tok = logits.argmax(dim=-1)
             ids[rows, t] = tok
             going = tok != EOS_ID
             if not bool(going.all()):
@@ -273,12 +281,14 @@ class StyleTransferModel(nn.Module):
         style: torch.Tensor,
         beam: int,
         rescore: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        no_repeat: bool = False,
     ) -> torch.Tensor:
         """Beam-search decoding: LongTensor (B, T), the best finished hypothesis per input.
 
         Scores are summed log-probabilities normalised by length (``<eos>`` included). With
         ``rescore``, the final ``k`` hypotheses of each input are ranked by that score plus
         ``rescore(ids (B*k, T), style (B*k,))`` (B*k,), e.g. a weighted style log-probability.
+        ``no_repeat`` bans each hypothesis's previous token.
         """
         b, device, v = style.shape[0], style.device, self.vocab_size
         k = max(1, beam)
@@ -294,6 +304,9 @@ class StyleTransferModel(nn.Module):
         for t in range(self.max_len):
             feats, h, ctx = self._step(tok, h, ctx, enc_k)
             logp = F.log_softmax(self.logits_of(feats), dim=-1)  # (B*k, V)
+            if no_repeat and t > 0:
+                live = (~done).nonzero().squeeze(1)
+                logp[live, tok[live]] = float("-inf")
             # Finished hypotheses only extend with <pad> at no cost.
             logp.masked_fill_(done[:, None], float("-inf"))
             logp[done, PAD_ID] = 0.0
