@@ -22,6 +22,7 @@ from textgan.config import PRESETS, DataConfig
 from textgan.data import load_corpus
 from textgan.models.generators import alive_mask, build_generator
 from textgan.train.lm import mle_loss
+from textgan.utils import autocast
 
 REFERENCE_S_PER_EPOCH = {1: 210.0, 2: 125.0}  # TextGAN-PyTorch RelGAN, COCO, batch 64 (1.30 / 0.78 s a batch)
 # TextGAN-PyTorch `rsgan` adversarial iteration (5 critic steps + 1 generator step), RelGAN's COCO sizes,
@@ -57,13 +58,42 @@ def iteration_flops(trainer, beta: float) -> float:
     return float(counter.get_total_flops())
 
 
+def bench_eval(gen, corpus, amp) -> tuple[float, float, float, float]:
+    """Seconds of the periodic evaluation's parts (NLL_gen on the test split, 1,000 samples,
+    BLEU + self-BLEU) and the NLL_gen value."""
+    from textgan.metrics.ngrams import bleu, self_bleu
+    from textgan.metrics.nll import nll_gen
+    from textgan.models.generators import generate_ids
+
+    gen.eval()
+    t0 = time.perf_counter()
+    with amp:
+        nll = nll_gen(gen, corpus.test)
+    t1 = time.perf_counter()
+    with amp:
+        ids = generate_ids(gen, 1000, torch.Generator(device=gen.banned.device).manual_seed(0))
+    t2 = time.perf_counter()
+    words = [t.split() for t in corpus.detokenize(ids)]
+    bleu(words, corpus.test_words, (2, 3, 4, 5))
+    self_bleu(words, (2, 3, 4, 5))
+    t3 = time.perf_counter()
+    gen.train()
+    return t1 - t0, t2 - t1, t3 - t2, nll
+
+
 def _sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
 
 def bench_adversarial(
-    data: str, generator: str, iters: int, device: str = "cpu", loss: str = "ppo", g_steps: int = 1
+    data: str,
+    generator: str,
+    iters: int,
+    device: str = "cpu",
+    loss: str = "ppo",
+    g_steps: int = 1,
+    precision: str = "fp32",
 ) -> tuple[float, float, float, float]:
     """Seconds per adversarial iteration (5 critic steps + a ``g_steps`` generator phase), per critic
     step, per extra G step, and the iteration's matmul FLOPs."""
@@ -81,6 +111,7 @@ def bench_adversarial(
             run_dir=str(Path(tmp) / "run"),
             device=device,
             progress=False,
+            precision=precision,
             data=dataclasses.replace(preset.data, data=data),
             model=dataclasses.replace(preset.model, generator=generator),
             adv=dataclasses.replace(preset.adv, g_steps=g_steps, adv_steps=1000, loss=loss),
@@ -123,6 +154,8 @@ def main() -> int:
     p.add_argument("--threads", default="1,2")
     p.add_argument("--adv-iters", type=int, default=3, help="timed adversarial iterations per thread count (0: skip)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (on CUDA the thread loop is moot)")
+    p.add_argument("--precisions", default="fp32,bf16", help="--precision values to time (comma-separated)")
+    p.add_argument("--eval", action=argparse.BooleanOptionalAction, default=True, help="time the periodic evaluation")
     a = p.parse_args()
     if not Path(a.data, "train.txt").is_file():
         print(f"skip: no COCO data at {a.data}")
@@ -135,10 +168,14 @@ def main() -> int:
         f"COCO train: {corpus.train.shape[0]} sentences, vocab {len(corpus.vocab)}, max_len {corpus.max_len}, "
         f"{n_batches} batches of {preset.train.batch_size}; generator {a.generator} (coco preset sizes); device {a.device}"
     )
+    precisions = a.precisions.split(",")
     print(
-        f"{'threads':>7} {'s/batch':>8} {'tokens/s':>9} {'s/epoch':>8} {'ref s/epoch':>11} {'speed-up':>8} {'sample sent/s':>13}"
+        f"{'prec':>4} {'threads':>7} {'s/batch':>8} {'tokens/s':>9} {'s/epoch':>8} {'ref s/epoch':>11} {'speed-up':>8} "
+        f"{'sample sent/s':>13}"
     )
-    for threads in [int(t) for t in a.threads.split(",")]:
+    evals: list[tuple] = []
+    for precision, threads in [(pr, int(t)) for pr in precisions for t in a.threads.split(",")]:
+        amp = autocast(precision, torch.device(a.device))
         torch.set_num_threads(threads)
         torch.manual_seed(0)
         model_cfg = preset.model.__class__(**{**preset.model.__dict__, "generator": a.generator})
@@ -149,7 +186,8 @@ def main() -> int:
         batches = list(corpus.batches(preset.train.batch_size, rng))
         batches = [b.to(a.device) for b in batches]
         for batch in batches[:2]:  # warm-up
-            loss = mle_loss(gen, batch)
+            with amp:
+                loss = mle_loss(gen, batch)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -157,7 +195,8 @@ def main() -> int:
         tokens = sum(int(alive_mask(b).sum()) for b in timed)
         t0 = time.perf_counter()
         for batch in timed:
-            loss = mle_loss(gen, batch)
+            with amp:
+                loss = mle_loss(gen, batch)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(gen.parameters(), preset.train.grad_clip)
@@ -169,14 +208,27 @@ def main() -> int:
         t0 = time.perf_counter()
         n_sample = 0
         while time.perf_counter() - t0 < 3.0:
-            gen.sample_ids(256, generator=sample_rng)
+            with amp:
+                gen.sample_ids(256, generator=sample_rng)
             n_sample += 256
         sps = n_sample / (time.perf_counter() - t0)
         ref = REFERENCE_S_PER_EPOCH.get(threads) if a.device == "cpu" else None
         speed = f"{ref / epoch:7.1f}x" if ref else "      -"
         print(
-            f"{threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} {ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}"
+            f"{precision:>4} {threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} "
+            f"{ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}"
         )
+        if a.eval:
+            evals.append((precision, threads, *bench_eval(gen, corpus, amp)))
+    if a.eval:
+        print("\nperiodic evaluation (coco preset: NLL_gen on the whole test split, 1,000 samples, BLEU-2..5 and")
+        print("self-BLEU-2..5; a barely trained generator, whose samples run longer than a trained one's)")
+        print(
+            f"{'prec':>4} {'threads':>7} {'NLL_gen s':>9} {'sample s':>8} {'BLEU s':>6} {'total s':>7} {'NLL_gen':>8}"
+        )
+        for precision, threads, t_nll, t_sample, t_bleu, nll in evals:
+            total = t_nll + t_sample + t_bleu
+            print(f"{precision:>4} {threads:>7} {t_nll:9.2f} {t_sample:8.2f} {t_bleu:6.2f} {total:7.2f} {nll:8.4f}")
     if a.adv_iters > 0:
         thread_counts = [int(t) for t in a.threads.split(",")]
         peaks = {t: (gemm_peak(t, torch.float32, device=a.device), gemm_peak(t, torch.bfloat16, device=a.device))
@@ -186,23 +238,25 @@ def main() -> int:
         ))  # fmt: skip
         print("\nadversarial iteration (5 critic steps + a generator phase of K steps, batch 64, coco sizes)")
         print(
-            f"{'loss':>6} {'K':>2} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} "
+            f"{'loss':>6} {'K':>2} {'prec':>4} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} "
             f"{'s/extra G step':>14} {'GFLOP/iter':>10} {'GFLOP/s':>8} {'of fp32 peak':>12}"
         )
         # rsgan: RelGAN's loss (no gradient penalty) with K = 1, as the reference ran; ppo at K = 1 and
         # at its default K = 5. The reference column is TextGAN-PyTorch's rsgan iteration throughout.
-        for loss, k in (("rsgan", 1), ("ppo", 1), ("ppo", PRESETS["coco"].adv.g_steps)):
+        runs = [(lo, k, pr) for lo, k in (("rsgan", 1), ("ppo", 1), ("ppo", PRESETS["coco"].adv.g_steps))
+                for pr in precisions]  # fmt: skip
+        for loss, k, precision in runs:
             for threads in thread_counts:
                 torch.set_num_threads(threads)
                 torch.manual_seed(0)
                 per_iter, per_critic, per_g, flops = bench_adversarial(
-                    a.data, a.generator, a.adv_iters, a.device, loss, k
+                    a.data, a.generator, a.adv_iters, a.device, loss, k, precision
                 )
                 ref = REFERENCE_S_PER_ADV_ITER.get(threads) if a.device == "cpu" else None
                 speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
                 rate = flops / per_iter / 1e9
                 print(
-                    f"{loss:>6} {k:>2} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} "
+                    f"{loss:>6} {k:>2} {precision:>4} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} "
                     f"{per_critic:13.3f} {per_g:14.3f} {flops / 1e9:10.0f} {rate:8.1f} {rate / peaks[threads][0]:11.0%}"
                 )
     return 0

@@ -130,6 +130,10 @@ class CriticConfig:
 LOSSES = ("ppo", "wgan-gp", "rsgan", "standard", "hinge")
 RATIOS = ("exact", "discriminator")
 CLIP_RULES = ("paper", "ppo")
+PRECISION_HELP = (
+    "fp32, or bf16: forward passes under bfloat16 autocast (training and evaluation; CPUs with AVX-512 "
+    "BF16 or AMX, and CUDA); weights, optimiser state, losses and checkpoints stay fp32"
+)
 ADVANTAGES = ("raw", "centered", "normalized")
 RATIO_LEVELS = ("sequence", "token")
 NORMALIZERS = ("nltk", "space")  # text normalisation of the style task (data/text.py)
@@ -267,6 +271,7 @@ class LMConfig:
     run_dir: str = field(default="", metadata=_help("output directory (default: runs/lm-<time>)"))
     seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
+    precision: Literal["fp32", "bf16"] = field(default="fp32", metadata=_help(PRECISION_HELP))
     progress: bool = field(default=True, metadata=_help("show progress bars (only on a terminal)"))
 
 
@@ -527,6 +532,7 @@ class StyleConfig:
     run_dir: str = field(default="", metadata=_help("output directory (default: runs/style-<time>)"))
     seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
+    precision: Literal["fp32", "bf16"] = field(default="fp32", metadata=_help(PRECISION_HELP))
     progress: bool = field(default=True, metadata=_help("show progress bars (only on a terminal)"))
 
 

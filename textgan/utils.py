@@ -6,6 +6,7 @@ import logging
 import os
 import random
 import sys
+from typing import Any
 
 import torch
 
@@ -67,3 +68,10 @@ def setup_logging(debug: bool = False) -> None:
 def progress_enabled(requested: bool) -> bool:
     """Progress bars only when asked for and stderr is a terminal."""
     return requested and sys.stderr.isatty() and not os.environ.get("TEXTGAN_NO_PROGRESS")
+
+
+def autocast(precision: str, device: torch.device) -> Any:
+    """The forward-pass context of ``--precision``: bfloat16 autocast for ``bf16``, else a no-op."""
+    if precision not in ("fp32", "bf16"):
+        raise UserError(f"--precision: unknown precision {precision!r} (choose from fp32, bf16)")
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")

@@ -104,8 +104,8 @@ class Generator(nn.Module):
         return self._features(torch.cat([bos, ids[:, :-1]], dim=1))  # inputs (B, T)
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
-        """Masked logits (..., V) of features (..., F)."""
-        return self._mask(self._head(features))
+        """Masked logits (..., V) of features (..., F), fp32 (also under ``--precision bf16``)."""
+        return self._mask(self._head(features).float())
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """Teacher-forced logits for MLE.
@@ -223,6 +223,7 @@ class Generator(nn.Module):
             soft[:, :, PAD_ID] = 1.0
         for t in range(self.max_len):
             logits, state = self._step(tok, state, t)  # (B, V)
+            logits = logits.float()  # softmax / Gumbel in fp32 under --precision bf16 too
             logits = self._mask(logits)
             if temperature != 1.0:
                 logits = logits / temperature

@@ -120,8 +120,10 @@ class StyleTransferModel(nn.Module):
         return torch.tanh(self.combine(torch.cat([h, ctx], dim=-1))), h, ctx
 
     def logits_of(self, feats: torch.Tensor) -> torch.Tensor:
-        """Masked logits (..., V) of attentional vectors (..., E) (tied output embedding)."""
-        return F.linear(feats, self.embed.weight, self.out_bias).masked_fill_(self.banned, BANNED_LOGIT)
+        """Masked logits (..., V) of attentional vectors (..., E) (tied output embedding); fp32, also
+        under ``--precision bf16`` (the matmul in bf16, the softmaxes after it in fp32)."""
+        logits = F.linear(feats, self.embed.weight, self.out_bias).float()
+        return logits.masked_fill_(self.banned, BANNED_LOGIT)
 
     def features(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Teacher-forced attentional vectors (B, T, E) before each target token of ids (B, T)."""

@@ -29,7 +29,7 @@ from textgan.models.gumbel import beta_at
 from textgan.runs import TASK_LM, load_lm_run  # noqa: F401 - load_lm_run re-exported
 from textgan.train import common as C
 from textgan.train.common import TrainingInterrupted
-from textgan.utils import UserError, seed_everything
+from textgan.utils import UserError, autocast, seed_everything
 
 log = logging.getLogger(__name__)
 TASK = TASK_LM
@@ -93,6 +93,7 @@ class LMTrainer:
         self.cfg = cfg
         self.run_dir = Path(cfg.run_dir) if cfg.run_dir else D.from_main(default_run_dir())
         self.local_batch = D.local_batch_size(cfg.train.batch_size)
+        self.amp = lambda: autocast(cfg.precision, self.device)  # the forward passes' --precision
         with D.main_first():  # rank 0 makes the run dir; the others then read its files
             self._setup(cfg, resume)
         self.g = D.replicate(self.generator, ("token_log_probs", "relax", "sample"), self.device)
@@ -207,9 +208,10 @@ class LMTrainer:
         if not self.dist.is_main:
             return {}
         t0 = time.time()
-        metrics, texts = evaluate_generator(
-            self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1)
-        )
+        with self.amp():
+            metrics, texts = evaluate_generator(
+                self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1)
+            )
         record = {
             "step": self.step,
             "phase": phase,
@@ -254,7 +256,8 @@ class LMTrainer:
                 if idx.numel() < self.dist.world:  # a last batch too small to give every rank a row
                     continue
                 batch = self.corpus.train[D.shard(idx)].to(self.device)
-                loss, mean_nll, tokens = self._mle_step(batch)
+                with self.amp():
+                    loss, mean_nll, tokens = self._mle_step(batch)
                 C.optimizer_step(self.generator, self.g_opt, loss, tc.grad_clip, "MLE", self.step)
                 self.step += 1
                 st["loss_sum"] += mean_nll
@@ -312,7 +315,9 @@ class LMTrainer:
         drawn in one batched pass (same distribution, far less per-step overhead).
         """
         b = self.local_batch
-        _, soft = self.generator.sample_soft(n_batches * b, beta=beta)
+        with self.amp():
+            _, soft = self.generator.sample_soft(n_batches * b, beta=beta)
+        soft = soft.float()
         return list(soft.split(b))
 
     def critic_step(self, beta: float, fake: torch.Tensor | None = None) -> dict[str, float]:
@@ -325,15 +330,16 @@ class LMTrainer:
         adv, tc = self.cfg.adv, self.cfg.train
         real = self._real_batch()
         fake = self._fake_rows(beta)[0] if fake is None else fake
-        f_real, f_fake = self.c(ids=real), self.c(soft=fake)
-        loss, stats = C.critic_objective(adv, f_real, f_fake)
-        gp_weight = C.penalty_weight(adv, self.critic_updates)
-        if gp_weight > 0:
-            real_rows = torch.nn.functional.one_hot(real, self.critic.vocab_size).to(fake.dtype)
-            alpha = torch.rand(real.shape[0], device=self.device)
-            gp, gp_stats = L.gradient_penalty(lambda x: self.c(soft=x), real_rows, fake, alpha)
-            loss = loss + gp_weight * gp
-            stats.update(gp_stats)
+        with self.amp():
+            f_real, f_fake = self.c(ids=real).float(), self.c(soft=fake).float()
+            loss, stats = C.critic_objective(adv, f_real, f_fake)
+            gp_weight = C.penalty_weight(adv, self.critic_updates)
+            if gp_weight > 0:
+                real_rows = torch.nn.functional.one_hot(real, self.critic.vocab_size).to(fake.dtype)
+                alpha = torch.rand(real.shape[0], device=self.device)
+                gp, gp_stats = L.gradient_penalty(lambda x: self.c(soft=x).float(), real_rows, fake, alpha)
+                loss = loss + gp_weight * gp
+                stats.update(gp_stats)
         self.critic_updates += 1
         C.optimizer_step(self.critic, self.optimizers["critic"], loss, tc.grad_clip, "critic", self.step)
         stats = D.reduce_stats({"critic_loss": loss.detach(), **stats})
@@ -342,7 +348,8 @@ class LMTrainer:
     def discriminator_step(self, fake_rows: torch.Tensor) -> dict[str, float]:
         """One update of the density-ratio discriminator D on real text vs ``fake_rows``."""
         real = self._real_batch()
-        loss, stats = L.discriminator_bce(self.d(ids=real), self.d(soft=fake_rows.detach()))
+        with self.amp():
+            loss, stats = L.discriminator_bce(self.d(ids=real).float(), self.d(soft=fake_rows.detach()).float())
         C.optimizer_step(
             self.discriminator,
             self.optimizers["discriminator"],
@@ -368,30 +375,37 @@ class LMTrainer:
         out: dict[str, float] = {}
         try:
             if adv.loss == "ppo":
-                with torch.no_grad():
+                with torch.no_grad(), self.amp():
                     ids, noise = gen.sample_ids(self.local_batch, keep_noise=True)
                     old = gen.relax(ids, noise, beta)
                 old_d_logits = None
                 for _ in range(adv.g_steps):
-                    cur = self.g.relax(ids, noise, beta)
+                    with self.amp():
+                        cur = self.g.relax(ids, noise, beta)
                     log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
                     if adv.ratio == "discriminator":
                         out.update(self.discriminator_step(cur.soft))
                         self.discriminator.requires_grad_(False)
-                        if old_d_logits is None:
-                            with torch.no_grad():
-                                old_d_logits = self.discriminator(soft=old.soft)
-                        log_r = L.log_ratio_from_discriminator(self.discriminator(soft=cur.soft), old_d_logits)
+                        with self.amp():
+                            if old_d_logits is None:
+                                with torch.no_grad():
+                                    old_d_logits = self.discriminator(soft=old.soft).float()
+                            log_r = L.log_ratio_from_discriminator(
+                                self.discriminator(soft=cur.soft).float(), old_d_logits
+                            )
                         self.discriminator.requires_grad_(True)
-                    loss, stats = C.clipped_ratio_loss(adv, self.critic(soft=cur.soft), cur, old, log_r)
+                    with self.amp():
+                        scores = self.critic(soft=cur.soft).float()
+                        loss, stats = C.clipped_ratio_loss(adv, scores, cur, old, log_r)
                     C.optimizer_step(gen, opt, loss, tc.grad_clip, "generator", self.step)
                     out.update({"g_loss": loss.item(), **{k: float(v) for k, v in stats.items()}})
             else:
                 for _ in range(adv.g_steps):
-                    fake = self.g.sample(self.local_batch, beta=beta)
-                    f_fake = self.critic(soft=fake.soft)
-                    f_real = self.critic(ids=self._real_batch()) if adv.loss == "rsgan" else f_fake.detach()
-                    loss, _ = L.generator_loss(adv.loss, f_real, f_fake)
+                    with self.amp():
+                        fake = self.g.sample(self.local_batch, beta=beta)
+                        f_fake = self.critic(soft=fake.soft).float()
+                        real = self.critic(ids=self._real_batch()).float() if adv.loss == "rsgan" else None
+                        loss, _ = L.generator_loss(adv.loss, f_fake.detach() if real is None else real, f_fake)
                     C.optimizer_step(gen, opt, loss, tc.grad_clip, "generator", self.step)
                     out["g_loss"] = loss.item()
         finally:

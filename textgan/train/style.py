@@ -42,7 +42,7 @@ from textgan.runs import (  # noqa: F401 - load_style_run and transfer_sentences
     transfer_sentences,
 )
 from textgan.train import common as C
-from textgan.utils import UserError, seed_everything
+from textgan.utils import UserError, autocast, seed_everything
 
 log = logging.getLogger(__name__)
 TASK = TASK_STYLE
@@ -71,6 +71,7 @@ class StyleTrainer:
         default_dir = Path("runs") / time.strftime("style-%Y%m%d-%H%M%S")
         self.run_dir = Path(cfg.run_dir) if cfg.run_dir else D.from_main(default_dir)
         self.local_batch = D.local_batch_size(cfg.train.batch_size)
+        self.amp = lambda: autocast(cfg.precision, self.device)  # the forward passes' --precision
         with D.main_first():  # rank 0 makes the run dir; the others then read its files
             self._setup(cfg, resume)
         dev = self.device
@@ -214,7 +215,8 @@ class StyleTrainer:
 
     def _classifier_step(self) -> float:
         ids, labels = self._batch()
-        loss = F.cross_entropy(self.clf(ids=ids), labels)
+        with self.amp():
+            loss = F.cross_entropy(self.clf(ids=ids).float(), labels)
         C.optimizer_step(
             self.classifier, self.optimizers["classifier"], loss, self.cfg.train.grad_clip, "classifier", self.step
         )
@@ -229,7 +231,8 @@ class StyleTrainer:
         bar = C.progress_bar(tc.ae_steps, "autoencoder", "step", self.cfg.progress, initial=self.ae_step)
         while self.ae_step < tc.ae_steps:
             ids, styles = self._batch()
-            loss = self.m.reconstruction_loss(ids, styles, enc=self._noisy_encoding(ids))
+            with self.amp():
+                loss = self.m.reconstruction_loss(ids, styles, enc=self._noisy_encoding(ids)).float()
             C.optimizer_step(self.model, self.optimizers["model_ae"], loss, tc.grad_clip, "reconstruction", self.step)
             clf = self._classifier_step()
             self.ae_step += 1
@@ -276,20 +279,22 @@ class StyleTrainer:
     def _critic_step(self, src: torch.Tensor, tgt_styles: torch.Tensor, target: int, beta: float) -> dict[str, float]:
         adv = self.cfg.adv
         critic = self.c[target]
-        with torch.no_grad():
+        with torch.no_grad(), self.amp():
             enc = self.model.encode(src)
             _, _, fake = self.model.sample_soft(enc, tgt_styles, beta)
+        fake = fake.float()
         real, _ = self._batch(target)
-        f_real, f_fake = critic(ids=real), critic(soft=fake)
-        loss, stats = C.critic_objective(adv, f_real, f_fake)
-        gp_weight = C.penalty_weight(adv, self.critic_updates)
-        if gp_weight > 0:
-            rows = F.one_hot(real, critic.vocab_size).to(fake.dtype)
-            gp, gp_stats = L.gradient_penalty(
-                lambda x: critic(soft=x), rows, fake, torch.rand(real.shape[0], device=self.device)
-            )
-            loss = loss + gp_weight * gp
-            stats.update(gp_stats)
+        with self.amp():
+            f_real, f_fake = critic(ids=real).float(), critic(soft=fake).float()
+            loss, stats = C.critic_objective(adv, f_real, f_fake)
+            gp_weight = C.penalty_weight(adv, self.critic_updates)
+            if gp_weight > 0:
+                rows = F.one_hot(real, critic.vocab_size).to(fake.dtype)
+                gp, gp_stats = L.gradient_penalty(
+                    lambda x: critic(soft=x).float(), rows, fake, torch.rand(real.shape[0], device=self.device)
+                )
+                loss = loss + gp_weight * gp
+                stats.update(gp_stats)
         self.critic_updates += 1
         C.optimizer_step(self.critics, self.optimizers["critics"], loss, self.cfg.train.grad_clip, "critic", self.step)
         return {k: float(v) for k, v in D.reduce_stats({"critic_loss": loss.detach(), **stats}).items()}
@@ -303,55 +308,58 @@ class StyleTrainer:
         self.classifier.requires_grad_(False)
         out: dict[str, float] = {}
         try:
-            with torch.no_grad():  # y ~ p_theta_old(. | x, target), kept with its noise for the whole phase
+            with torch.no_grad(), self.amp():  # y ~ p_theta_old(. | x, target), kept with its noise for the phase
                 enc = self.model.encode(src)
                 ids, noise = self.model.sample_ids(enc, tgt_styles, keep_noise=True)
                 old = self.model.relax(enc, tgt_styles, ids, noise, beta)
                 anchor_logp = self._anchor_logp(src, tgt_styles, ids) if self.anchor is not None else None
             old_d = None
             for _ in range(adv.g_steps):
-                enc = self.m.encode(src)
-                cur = self.m.relax(enc, tgt_styles, ids, noise, beta)
-                advantage = critic(soft=cur.soft)
-                if adv.loss == "ppo":
-                    log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
-                    if adv.ratio == "discriminator":
-                        disc = self.discriminators[target]
-                        real, _ = self._batch(target)
-                        d_loss, _ = L.discriminator_bce(
-                            self.d[target](ids=real), self.d[target](soft=cur.soft.detach())
+                with self.amp():  # the forward pass; the update below in fp32
+                    enc = self.m.encode(src)
+                    cur = self.m.relax(enc, tgt_styles, ids, noise, beta)
+                    advantage = critic(soft=cur.soft).float()
+                    if adv.loss == "ppo":
+                        log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
+                        if adv.ratio == "discriminator":
+                            disc = self.discriminators[target]
+                            real, _ = self._batch(target)
+                            d_loss, _ = L.discriminator_bce(
+                                self.d[target](ids=real).float(), self.d[target](soft=cur.soft.detach()).float()
+                            )
+                            C.optimizer_step(
+                                self.discriminators,
+                                self.optimizers["discriminators"],
+                                d_loss,
+                                tc.grad_clip,
+                                "discriminator",
+                                self.step,
+                            )
+                            disc.requires_grad_(False)
+                            if old_d is None:
+                                with torch.no_grad():
+                                    old_d = disc(soft=old.soft).float()
+                            log_r = L.log_ratio_from_discriminator(disc(soft=cur.soft).float(), old_d)
+                            disc.requires_grad_(True)
+                        adv_loss, stats = C.clipped_ratio_loss(adv, advantage, cur, old, log_r)
+                    else:
+                        real_scores = (
+                            critic(ids=self._batch(target)[0]).float() if adv.loss == "rsgan" else advantage.detach()
                         )
-                        C.optimizer_step(
-                            self.discriminators,
-                            self.optimizers["discriminators"],
-                            d_loss,
-                            tc.grad_clip,
-                            "discriminator",
-                            self.step,
-                        )
-                        disc.requires_grad_(False)
-                        if old_d is None:
-                            with torch.no_grad():
-                                old_d = disc(soft=old.soft)
-                        log_r = L.log_ratio_from_discriminator(disc(soft=cur.soft), old_d)
-                        disc.requires_grad_(True)
-                    adv_loss, stats = C.clipped_ratio_loss(adv, advantage, cur, old, log_r)
-                else:
-                    real_scores = critic(ids=self._batch(target)[0]) if adv.loss == "rsgan" else advantage.detach()
-                    adv_loss, stats = L.generator_loss(adv.loss, real_scores, advantage)
-                cls_loss = F.cross_entropy(self.classifier(soft=cur.soft), tgt_styles)
-                rec_enc = self._noisy_encoding(src) if tc.word_drop > 0 else enc
-                rec_loss = self.m.reconstruction_loss(src, src_styles, enc=rec_enc)
-                loss = rec_loss + tc.style_weight * cls_loss + tc.adv_weight * adv_loss
-                if self.anchor is not None:
-                    kl = self._anchor_kl(src, tgt_styles, cur, anchor_logp)
-                    loss = loss + tc.anchor_weight * kl
-                    out["anchor_kl"] = kl.item()
-                if tc.cycle_weight > 0:
-                    back = self.m(self.m.encode(soft=cur.soft), src_styles, src)
-                    cyc = F.cross_entropy(back.reshape(-1, back.shape[-1]), src.reshape(-1), ignore_index=0)
-                    loss = loss + tc.cycle_weight * cyc
-                    out["cycle_loss"] = cyc.item()
+                        adv_loss, stats = L.generator_loss(adv.loss, real_scores, advantage)
+                    cls_loss = F.cross_entropy(self.classifier(soft=cur.soft).float(), tgt_styles)
+                    rec_enc = self._noisy_encoding(src) if tc.word_drop > 0 else enc
+                    rec_loss = self.m.reconstruction_loss(src, src_styles, enc=rec_enc)
+                    loss = rec_loss + tc.style_weight * cls_loss + tc.adv_weight * adv_loss
+                    if self.anchor is not None:
+                        kl = self._anchor_kl(src, tgt_styles, cur, anchor_logp)
+                        loss = loss + tc.anchor_weight * kl
+                        out["anchor_kl"] = kl.item()
+                    if tc.cycle_weight > 0:
+                        back = self.m(self.m.encode(soft=cur.soft), src_styles, src)
+                        cyc = F.cross_entropy(back.reshape(-1, back.shape[-1]), src.reshape(-1), ignore_index=0)
+                        loss = loss + tc.cycle_weight * cyc
+                        out["cycle_loss"] = cyc.item()
                 C.optimizer_step(self.model, self.optimizers["model_adv"], loss, tc.grad_clip, "generator", self.step)
                 logged = {"g_loss": loss, "adv_loss": adv_loss, "style_loss": cls_loss, "rec_loss": rec_loss}
                 logged = {k: v.detach() for k, v in logged.items()}
@@ -396,7 +404,8 @@ class StyleTrainer:
             sources += lines
             targets += [1 - s] * len(lines)
             refs += self.corpus.references[s][: len(lines)]
-        outputs = transfer_sentences(self.model, self.corpus.vocab, self.corpus.tokenizer, sources, targets)
+        with self.amp():
+            outputs = transfer_sentences(self.model, self.corpus.vocab, self.corpus.tokenizer, sources, targets)
         clf_acc = _accuracy(self.classifier, self.corpus.vocab, outputs, targets)
         accuracy = clf_acc
         if self.cfg.eval_classifier:
