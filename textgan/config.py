@@ -131,8 +131,8 @@ LOSSES = ("ppo", "wgan-gp", "rsgan", "standard", "hinge")
 RATIOS = ("exact", "discriminator")
 CLIP_RULES = ("paper", "ppo")
 PRECISION_HELP = (
-    "fp32, or bf16: forward passes under bfloat16 autocast (training and evaluation; CPUs with AVX-512 "
-    "BF16 or AMX, and CUDA); weights, optimiser state, losses and checkpoints stay fp32"
+    "fp32, or bf16: training's forward passes under bfloat16 autocast (CPUs with AVX-512 BF16 or AMX, and "
+    "CUDA); weights, optimiser state, losses, checkpoints and every evaluation stay fp32"
 )
 ADVANTAGES = ("raw", "centered", "normalized")
 RATIO_LEVELS = ("sequence", "token")

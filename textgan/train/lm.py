@@ -208,10 +208,10 @@ class LMTrainer:
         if not self.dist.is_main:
             return {}
         t0 = time.time()
-        with self.amp():
-            metrics, texts = evaluate_generator(
-                self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1)
-            )
+        # in fp32 whatever --precision: reported numbers do not depend on it
+        metrics, texts = evaluate_generator(
+            self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1)
+        )
         record = {
             "step": self.step,
             "phase": phase,

@@ -404,8 +404,8 @@ class StyleTrainer:
             sources += lines
             targets += [1 - s] * len(lines)
             refs += self.corpus.references[s][: len(lines)]
-        with self.amp():
-            outputs = transfer_sentences(self.model, self.corpus.vocab, self.corpus.tokenizer, sources, targets)
+        # in fp32 whatever --precision: reported numbers do not depend on it
+        outputs = transfer_sentences(self.model, self.corpus.vocab, self.corpus.tokenizer, sources, targets)
         clf_acc = _accuracy(self.classifier, self.corpus.vocab, outputs, targets)
         accuracy = clf_acc
         if self.cfg.eval_classifier:
