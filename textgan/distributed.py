@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import inspect
 import logging
 import os
 from collections.abc import Iterator
@@ -95,8 +96,8 @@ def setup(device: str) -> Context:
     if not dist.is_initialized():
         backend = "nccl" if dev.type == "cuda" else "gloo"
         kwargs: dict[str, Any] = {"backend": backend, "timeout": datetime.timedelta(seconds=timeout)}
-        if dev.type == "cuda":
-            kwargs["device_id"] = dev
+        if dev.type == "cuda" and "device_id" in inspect.signature(dist.init_process_group).parameters:
+            kwargs["device_id"] = dev  # binds NCCL to this rank's GPU up front (torch >= 2.3)
         dist.init_process_group(**kwargs)
     if rank_ != 0:  # one process speaks: rank 0 logs, the others only warn
         logging.getLogger("textgan").setLevel(logging.WARNING)
@@ -267,8 +268,6 @@ class Replicated:
 
         self.module = module
         self._methods = frozenset(methods)
-        import inspect
-
         # textgan's buffers are constants (masks, ids): no buffer broadcast before each forward
         params = inspect.signature(DistributedDataParallel).parameters
         no_sync = {"forward_sync_buffers": False} if "forward_sync_buffers" in params else {"broadcast_buffers": False}
