@@ -49,7 +49,26 @@ def finished(run: Path) -> bool:
     return (run / "eval.json").is_file()
 
 
-def commands(a: argparse.Namespace, run: Path, flags: list[str], seed: str) -> list[list[str]]:
+def score_command(a: argparse.Namespace, run: Path, flags: list[str] = (), name: str = "") -> list[str]:
+    """``textgan eval style`` of a run (greedy, or with decoding ``flags`` into ``transfers-NAME.tsv``)."""
+    cmd = textgan("eval", "style", "--run", str(run), "--data", a.data, "--classifier", a.classifier, "--json")
+    if a.lm:
+        cmd += ["--lm", a.lm]
+    if name:
+        cmd += [*flags, "--out", str(run / f"transfers-{name}.tsv")]
+    return cmd
+
+
+def decode_evals(a: argparse.Namespace, run: Path) -> list[tuple[list[str], Path]]:
+    """The ``--decode`` scorings of a run still missing: (command, its JSON output file)."""
+    return [
+        (score_command(a, run, flags, name), run / f"eval-{name}.json")
+        for name, flags in a.decodes.items()
+        if not (run / f"eval-{name}.json").is_file()
+    ]
+
+
+def commands(a: argparse.Namespace, run: Path, flags: list[str], seed: str) -> list[tuple[list[str], Path | None]]:
     if (run / "checkpoints" / "last.pt").is_file():
         train = textgan("train", "style", "--resume", "--run-dir", str(run), "--no-progress")
     else:
@@ -59,19 +78,27 @@ def commands(a: argparse.Namespace, run: Path, flags: list[str], seed: str) -> l
             "--adv-eval-every", str(a.adv_eval_every), "--adv-lr", str(a.adv_lr), "--seed", seed,
             "--run-dir", str(run), "--no-progress", *flags,
         )  # fmt: skip
-    score = textgan("eval", "style", "--run", str(run), "--data", a.data, "--classifier", a.classifier, "--json")
-    if a.lm:
-        score += ["--lm", a.lm]
-    return [train, score]
+    # eval.json last: it marks the run finished
+    return [(train, None), *decode_evals(a, run), (score_command(a, run), run / "eval.json")]
 
 
-def launch(cmds: list[list[str]], run: Path, env: dict[str, str]) -> subprocess.Popen:
+def shell(cmds: list[tuple[list[str], Path | None]]) -> str:
+    """One shell line running the commands in turn, each JSON output written atomically."""
+    parts = []
+    for cmd, out in cmds:
+        line = " ".join(_quote(x) for x in cmd)
+        if out is not None:
+            tmp = _quote(str(out) + ".tmp")
+            line += f" > {tmp} && mv {tmp} {_quote(str(out))}"
+        parts.append(line)
+    return " && ".join(parts)
+
+
+def launch(cmds: list[tuple[list[str], Path | None]], run: Path, env: dict[str, str]) -> subprocess.Popen:
     """Run the commands one after the other in a child shell; eval.json is written last."""
     run.parent.mkdir(parents=True, exist_ok=True)
     log = open(run.parent / f"{run.name}.log", "a", encoding="utf-8")  # noqa: SIM115 - owned by the child
-    script = " && ".join(" ".join(_quote(x) for x in c) for c in cmds[:-1])
-    script += " && " + " ".join(_quote(x) for x in cmds[-1]) + f" > {_quote(str(run / 'eval.json.tmp'))}"
-    script += f" && mv {_quote(str(run / 'eval.json.tmp'))} {_quote(str(run / 'eval.json'))}"
+    script = shell(cmds)
     return subprocess.Popen(
         ["bash", "-c", script], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
     )
@@ -99,6 +126,13 @@ def summarize(a: argparse.Namespace, jobs: list[tuple[str, str, Path]]) -> None:
             row = {"variant": name, "seed": int(seed), **{k: final.get(k) for k in KEYS}, **last}
             out.write(json.dumps(row) + "\n")
             rows.setdefault(name, []).append(row)
+            for dname in a.decodes:  # the same model with another decoding (no periodic evaluations)
+                path = run / f"eval-{dname}.json"
+                if path.is_file():
+                    scored = json.loads(path.read_text())
+                    drow = {"variant": f"{name}+{dname}", "seed": int(seed), **{k: scored.get(k) for k in KEYS}}
+                    out.write(json.dumps(drow) + "\n")
+                    rows.setdefault(drow["variant"], []).append(drow)
 
     def cell(vals: list[float | None], digits: int = 1) -> str:
         vals = [v for v in vals if isinstance(v, (int, float)) and v == v]  # no None, no NaN
@@ -142,6 +176,13 @@ def main() -> int:
     p.add_argument("--parallel", type=int, default=2)
     p.add_argument("--threads", type=int, default=1, help="torch threads per run")
     p.add_argument("--deadline", type=float, default=0.0, help="seconds; no run starts after it, running ones stop")
+    p.add_argument(
+        "--decode",
+        action="append",
+        default=[],
+        help="NAME=FLAGS: also score every run with `textgan eval style FLAGS` (e.g. 'b4=--beam 4 --style-rerank "
+        "0.5'), reported as VARIANT+NAME; finished runs without it are scored when the study (or --summary-only) runs",
+    )
     p.add_argument("--summary-only", action="store_true")
     p.add_argument("--out", required=True)
     a = p.parse_args()
@@ -149,6 +190,10 @@ def main() -> int:
     for spec in a.define:
         name, _, flags = spec.partition("=")
         variants[name] = flags.split()
+    a.decodes = {}
+    for spec in a.decode:
+        name, _, flags = spec.partition("=")
+        a.decodes[name] = flags.split()
     names = a.variants.split(",")
     unknown = [n for n in names if n not in variants]
     if unknown:
@@ -157,10 +202,15 @@ def main() -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(s, n, out / f"s{s}" / n) for s in a.seeds.split(",") for n in names]
+    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads)}
+    for _, _, run in jobs:  # finished runs not yet scored with every --decode
+        if finished(run):
+            for cmd, target in decode_evals(a, run):
+                print(f"score {run} -> {target.name}", flush=True)
+                subprocess.run(["bash", "-c", shell([(cmd, target)])], env=env, check=False)
     if a.summary_only:
         summarize(a, jobs)
         return 0
-    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads)}
     start, pending, running = time.time(), [j for j in jobs if not finished(j[2])], {}
     stopping = False
     while pending or running:
