@@ -125,9 +125,10 @@ def cmd_train_lm(argv: list[str]) -> int:
 
 def cmd_train_classifier(argv: list[str]) -> int:
     from textgan.config import CLASSIFIER_PRESETS, ClassifierConfig
+    from textgan.distributed import env_world_size
     from textgan.train.classifier import train_classifier
 
-    if not _main_process() or int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+    if env_world_size() > 1:
         raise UserError("train classifier: the evaluator classifier trains in one process; start it without torchrun")
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--preset", default="yelp")

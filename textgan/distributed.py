@@ -56,6 +56,11 @@ class Context:
         return self.world > 1
 
 
+def env_world_size() -> int:
+    """``WORLD_SIZE`` that torchrun set for this process (1 when not launched by it)."""
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
 def world_size() -> int:
     """Processes in the job (1 when not distributed)."""
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
@@ -79,7 +84,7 @@ def setup(device: str) -> Context:
     Raises:
         UserError: a malformed environment or an unusable device.
     """
-    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    world = env_world_size()
     if world <= 1:
         return Context(device=resolve_device(device))
     try:
@@ -195,11 +200,11 @@ def main_first() -> Iterator[None]:
         try:
             yield
         except BaseException as err:
-            _broadcast_text(f"rank 0 stopped: {err}")
+            from_main(f"rank 0 stopped: {err}")
             raise
-        _broadcast_text("")
+        from_main("")
     else:
-        problem = _broadcast_text(None)
+        problem = from_main(None)
         if problem:
             raise UserError(problem)
         yield
@@ -214,12 +219,6 @@ def from_main(value: Any) -> Any:
     return box[0]
 
 
-def _broadcast_text(text: str | None) -> str:
-    box = [text]
-    dist.broadcast_object_list(box, src=0)
-    return box[0] or ""
-
-
 def _collective_device() -> torch.device:
     if dist.get_backend() == "nccl":
         return torch.device("cuda", torch.cuda.current_device())
@@ -229,7 +228,7 @@ def _collective_device() -> torch.device:
 def collective_failure(exc: BaseException) -> str | None:
     """One line for an error raised inside a collective of a torchrun job (a peer died, hung past
     the timeout, or stopped), or None for any other error."""
-    if int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1:
+    if env_world_size() <= 1:
         return None
     tb, inside = exc.__traceback__, False
     while tb is not None:

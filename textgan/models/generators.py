@@ -223,8 +223,7 @@ class Generator(nn.Module):
             soft[:, :, PAD_ID] = 1.0
         for t in range(self.max_len):
             logits, state = self._step(tok, state, t)  # (B, V)
-            logits = logits.float()  # softmax / Gumbel in fp32 under --precision bf16 too
-            logits = self._mask(logits)
+            logits = self._mask(logits.float())  # softmax / Gumbel in fp32 under --precision bf16 too
             if temperature != 1.0:
                 logits = logits / temperature
             g = gumbel_noise(logits.shape, device=device, dtype=logits.dtype, generator=generator)

@@ -306,9 +306,8 @@ class StyleTransferModel(nn.Module):
         for t in range(self.max_len):
             feats, h, ctx = self._step(tok, h, ctx, enc_k)
             logp = F.log_softmax(self.logits_of(feats), dim=-1)  # (B*k, V)
-            if no_repeat and t > 0:
-                live = (~done).nonzero().squeeze(1)
-                logp[live, tok[live]] = float("-inf")
+            if no_repeat and t > 0:  # finished rows are reset to <pad> just below
+                logp.scatter_(1, tok[:, None], float("-inf"))
             # Finished hypotheses only extend with <pad> at no cost.
             logp.masked_fill_(done[:, None], float("-inf"))
             logp[done, PAD_ID] = 0.0

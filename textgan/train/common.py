@@ -527,14 +527,32 @@ def clipped_ratio_loss(
 
 
 def critic_objective(
-    adv: Any, real_scores: torch.Tensor, fake_scores: torch.Tensor
+    adv: Any, critic: Any, real: torch.Tensor, fake: torch.Tensor, critic_updates: int
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The critic loss of both tasks (without the penalty): the reweighted Wasserstein loss for
-    ``ppo`` (weights over the global batch under torchrun), else the baseline's."""
+    """The critic loss of both tasks: the reweighted Wasserstein loss for ``ppo`` (weights over
+    the global batch under torchrun) or the baseline's, plus the gradient penalty where
+    ``penalty_weight`` gives one.
+
+    Args:
+        adv: the ``AdvConfig``.
+        critic: called as ``critic(ids=...)`` / ``critic(soft=...)`` -> (B,) scores (cast to fp32).
+        real: (B, T) ids of real text; fake: (B, T, V) soft rows.
+        critic_updates: the update's number (for ``--gp-every``).
+    """
+    f_real, f_fake = critic(ids=real).float(), critic(soft=fake).float()
     if adv.loss == "ppo":
-        batch = D.gather(fake_scores) if D.world_size() > 1 and adv.reweight else None
-        return L.critic_loss(real_scores, fake_scores, reweight=adv.reweight, batch_scores=batch)
-    return L.baseline_critic_loss(adv.loss, real_scores, fake_scores)
+        batch = D.gather(f_fake) if D.world_size() > 1 and adv.reweight else None
+        loss, stats = L.critic_loss(f_real, f_fake, reweight=adv.reweight, batch_scores=batch)
+    else:
+        loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
+    gp_weight = penalty_weight(adv, critic_updates)
+    if gp_weight > 0:
+        rows = torch.nn.functional.one_hot(real, critic.vocab_size).to(fake.dtype)
+        alpha = torch.rand(real.shape[0], device=real.device)
+        gp, gp_stats = L.gradient_penalty(lambda x: critic(soft=x).float(), rows, fake, alpha)
+        loss = loss + gp_weight * gp
+        stats.update(gp_stats)
+    return loss, stats
 
 
 def stop_now(trainer: Any) -> bool:

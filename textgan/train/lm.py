@@ -331,15 +331,7 @@ class LMTrainer:
         real = self._real_batch()
         fake = self._fake_rows(beta)[0] if fake is None else fake
         with self.amp():
-            f_real, f_fake = self.c(ids=real).float(), self.c(soft=fake).float()
-            loss, stats = C.critic_objective(adv, f_real, f_fake)
-            gp_weight = C.penalty_weight(adv, self.critic_updates)
-            if gp_weight > 0:
-                real_rows = torch.nn.functional.one_hot(real, self.critic.vocab_size).to(fake.dtype)
-                alpha = torch.rand(real.shape[0], device=self.device)
-                gp, gp_stats = L.gradient_penalty(lambda x: self.c(soft=x).float(), real_rows, fake, alpha)
-                loss = loss + gp_weight * gp
-                stats.update(gp_stats)
+            loss, stats = C.critic_objective(adv, self.c, real, fake, self.critic_updates)
         self.critic_updates += 1
         C.optimizer_step(self.critic, self.optimizers["critic"], loss, tc.grad_clip, "critic", self.step)
         stats = D.reduce_stats({"critic_loss": loss.detach(), **stats})

@@ -285,16 +285,7 @@ class StyleTrainer:
         fake = fake.float()
         real, _ = self._batch(target)
         with self.amp():
-            f_real, f_fake = critic(ids=real).float(), critic(soft=fake).float()
-            loss, stats = C.critic_objective(adv, f_real, f_fake)
-            gp_weight = C.penalty_weight(adv, self.critic_updates)
-            if gp_weight > 0:
-                rows = F.one_hot(real, critic.vocab_size).to(fake.dtype)
-                gp, gp_stats = L.gradient_penalty(
-                    lambda x: critic(soft=x).float(), rows, fake, torch.rand(real.shape[0], device=self.device)
-                )
-                loss = loss + gp_weight * gp
-                stats.update(gp_stats)
+            loss, stats = C.critic_objective(adv, critic, real, fake, self.critic_updates)
         self.critic_updates += 1
         C.optimizer_step(self.critics, self.optimizers["critics"], loss, self.cfg.train.grad_clip, "critic", self.step)
         return {k: float(v) for k, v in D.reduce_stats({"critic_loss": loss.detach(), **stats}).items()}
