@@ -26,6 +26,10 @@ RERANK_HELP = (
     "with --beam K: rank the K final hypotheses by length-normalised log-probability + W * log p(target "
     "style) under the run's own classifier (0: off)"
 )
+CONTENT_RERANK_HELP = (
+    "with --beam K: also add W * the word overlap of each hypothesis with its source (mean of unigram and "
+    "bigram F1, 0..1), favouring rewrites that keep the content (0: off)"
+)
 
 USAGE = """usage: textgan <command> [options]
 
@@ -176,14 +180,14 @@ def cmd_eval_style(argv: list[str]) -> int:
     from textgan.data.style import load_style_corpus
     from textgan.metrics.nll import nll_gen
     from textgan.metrics.style import style_metrics
-    from textgan.runs import check_beam, load_classifier, load_style_run, transfer_sentences
+    from textgan.runs import Rerank, check_beam, load_classifier, load_style_run, transfer_sentences
     from textgan.train.common import atomic_write_bytes
     from textgan.train.style import _accuracy
 
     p = argparse.ArgumentParser(
         prog="textgan eval style",
         description="Accuracy, BLEU-src, BLEU-ref, PPL and their "
-        "geometric mean of a style-transfer run on the test split.",
+        "geometric mean of a style-transfer run on the test split (or dev, without BLEU-ref).",
     )
     p.add_argument("--run", required=True, help="style-transfer run dir")
     p.add_argument("--data", required=True, help="style directory (test.{0,1} and references)")
@@ -191,23 +195,30 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--lm", default=None, help="LM run dir (textgan train lm on the training text) for perplexity")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help=RERANK_HELP)
+    p.add_argument("--content-rerank", type=float, default=0.0, metavar="W", help=CONTENT_RERANK_HELP)
     p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
-    p.add_argument("--out", default=None, help="transfers file (default: RUN/transfers.tsv)")
+    p.add_argument(
+        "--split",
+        choices=("test", "dev"),
+        default="test",
+        help="split to transfer (dev has no human rewrites: tune decoding flags there, report test)",
+    )
+    p.add_argument("--out", default=None, help="transfers file (default: RUN/transfers.tsv, RUN/transfers-dev.tsv)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     a = _parse(p, argv)
-    check_beam(a.beam, a.style_rerank)
+    check_beam(a.beam, a.style_rerank, a.content_rerank)
     model, own_classifier, vocab, cfg = load_style_run(a.run, a.device)
     evaluator, ev_vocab, _ = load_classifier(a.classifier, a.device)
     corpus = load_style_corpus(
         a.data, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab
     )
-    test = corpus.splits["test"]
-    sources = list(test.texts)
-    labels = test.labels.tolist()
+    split = corpus.splits[a.split]
+    sources = list(split.texts)
+    labels = split.labels.tolist()
     targets = [1 - s for s in labels]
-    refs = corpus.references[0] + corpus.references[1]
-    rerank = (own_classifier, a.style_rerank) if a.style_rerank else None
+    refs = corpus.references[0] + corpus.references[1] if a.split == "test" else [[] for _ in sources]
+    rerank = Rerank(own_classifier, a.style_rerank, a.content_rerank)
     outputs = transfer_sentences(
         model, vocab, corpus.tokenizer, sources, targets, a.beam, rerank=rerank, no_repeat=a.no_repeat
     )
@@ -217,7 +228,7 @@ def cmd_eval_style(argv: list[str]) -> int:
 
         ppl = math.exp(nll_gen(a.lm, [o if o.strip() else "<unk>" for o in outputs]))
     result = style_metrics(outputs, sources, refs, _accuracy(evaluator, ev_vocab, outputs, targets), ppl)
-    out = Path(a.out) if a.out else Path(a.run) / "transfers.tsv"
+    out = Path(a.out) if a.out else Path(a.run) / ("transfers.tsv" if a.split == "test" else f"transfers-{a.split}.tsv")
     atomic_write_bytes(
         out, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in zip(sources, targets, outputs, strict=True)).encode()
     )
@@ -226,7 +237,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     else:
         for k, v in result.items():
             print(f"{k:<18}{'null' if v is None else f'{v:.2f}':>10}")
-        print(f"({len(outputs)} test sentences; transfers in {out})")
+        print(f"({len(outputs)} {a.split} sentences; transfers in {out})")
     return 0
 
 
@@ -250,11 +261,18 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--output", default=None, help="output file (default: stdout)")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help=RERANK_HELP)
+    p.add_argument("--content-rerank", type=float, default=0.0, metavar="W", help=CONTENT_RERANK_HELP)
     p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
     p.add_argument("--raw-output", action="store_true", help="write the model's tokens, space-separated")
+    p.add_argument(
+        "--precision",
+        default="fp32",
+        choices=("fp32", "bf16"),
+        help="bf16: bfloat16 autocast, faster on CPUs with bf16 matmul and on GPUs (near-ties can pick other words)",
+    )
     p.add_argument("--device", default="cpu")
     a = _parse(p, argv, intermixed=True)
-    check_beam(a.beam, a.style_rerank)
+    check_beam(a.beam, a.style_rerank, a.content_rerank)
     if a.sentences:
         lines = list(a.sentences)
     elif a.input:
@@ -272,7 +290,14 @@ def cmd_transfer(argv: list[str]) -> int:
     run = load(a.run_dir, a.device, task="style")
     assert isinstance(run, StyleRun)
     outputs = run.transfer(
-        lines, to=a.to, beam=a.beam, raw_output=a.raw_output, style_rerank=a.style_rerank, no_repeat=a.no_repeat
+        lines,
+        to=a.to,
+        beam=a.beam,
+        raw_output=a.raw_output,
+        style_rerank=a.style_rerank,
+        no_repeat=a.no_repeat,
+        content_rerank=a.content_rerank,
+        precision=a.precision,
     )
     text = "".join(o + "\n" for o in outputs)
     if a.output:

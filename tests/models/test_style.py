@@ -174,3 +174,36 @@ def test_greedy_decoding_that_drops_finished_rows_gives_the_same_ids() -> None:
         full, _, _ = model._decode(enc, style, None, False, True, None)
         assert torch.equal(fast, full)
         assert (fast == EOS_ID).any()
+
+
+def test_content_overlap_is_unigram_and_bigram_f1() -> None:
+    from textgan.runs import content_overlap
+
+    assert content_overlap([4, 5, 6, EOS_ID, PAD_ID], [4, 5, 6, EOS_ID]) == 1.0  # a copy; specials ignored
+    assert content_overlap([7, 8], [4, 5, 6]) == 0.0
+    # hyp 4 5 9 vs src 4 5 6: unigram F1 2*2/6, bigram F1 2*1/4
+    assert content_overlap([4, 5, 9], [4, 5, 6]) == pytest.approx((4 / 6 + 2 / 4) / 2)
+    assert content_overlap([4, 4, 4], [4]) == pytest.approx((2 * 1 / 4 + 0.0) / 2)  # counts are clipped
+
+
+def test_content_rerank_prefers_the_hypothesis_closest_to_the_source() -> None:
+    from textgan.runs import Rerank, content_overlap
+
+    model = tiny()
+    src = source()
+    enc, style = model.encode(src), torch.tensor([0, 1, 0])
+    seen: list[torch.Tensor] = []
+
+    def spy(ids: torch.Tensor, st: torch.Tensor) -> torch.Tensor:
+        seen.append(ids)
+        return torch.zeros(len(ids))
+
+    model.beam_search(enc, style, 4, rescore=spy)
+    hyps = seen[0].view(3, 4, -1)
+    out = model.beam_search(enc, style, 4, rescore=Rerank(content=1e4).rescorer(src))
+    for i in range(3):
+        best = max(content_overlap(h, src[i].tolist()) for h in hyps[i].tolist())
+        assert content_overlap(out[i].tolist(), src[i].tolist()) == pytest.approx(best)
+    assert not Rerank() and Rerank(content=1.0)
+    with pytest.raises(ValueError, match="needs a classifier"):
+        Rerank(style=1.0).rescorer(src)(hyps.view(12, -1), style.repeat_interleave(4))

@@ -124,6 +124,15 @@ def test_eval_style_with_lm_perplexity(trained, capsys, tmp_path) -> None:
         == 0
     )
     assert json.loads(capsys.readouterr().out)["ppl"] > 1
+    # dev: no human rewrites, so no BLEU-ref; the test transfers are not overwritten
+    before = (run / "transfers.tsv").read_bytes()
+    flags = ["--beam", "2", "--content-rerank", "1", "--split", "dev", "--json"]
+    assert main(["eval", "style", "--run", str(run), "--data", str(STYLE), "--classifier", str(clf), *flags]) == 0
+    dev = json.loads(capsys.readouterr().out)
+    assert dev["bleu_ref"] is None and dev["bleu_src"] >= 0
+    assert (run / "transfers.tsv").read_bytes() == before
+    n_dev = sum(len((STYLE / f"dev.{s}").read_text().splitlines()) for s in (0, 1))
+    assert len((run / "transfers-dev.tsv").read_text().splitlines()) == n_dev
 
 
 def test_transfer_cli(trained, capsys, tmp_path, monkeypatch) -> None:
@@ -143,6 +152,9 @@ def test_transfer_cli(trained, capsys, tmp_path, monkeypatch) -> None:
     rerank = ["--beam", "3", "--style-rerank", "2", "--no-repeat", "--to", "positive"]
     assert main(["transfer", str(run), "--input", str(inp), "--output", str(out), *rerank]) == 0
     assert len(out.read_text().split("\n")) == 4
+    both = ["--beam", "3", "--style-rerank", "1", "--content-rerank", "2", "--precision", "bf16"]
+    assert main(["transfer", str(run), "--input", str(inp), "--output", str(out), *both]) == 0
+    assert len(out.read_text().split("\n")) == 4
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("nice place .\nbad place .\n"))
@@ -161,6 +173,10 @@ def test_transfer_and_train_bad_input(trained, capsys, tmp_path) -> None:
     capsys.readouterr()
     assert main(["transfer", str(run), "x", "--style-rerank", "1"]) == 2  # nothing to rank without a beam
     assert "--beam 2 or more" in capsys.readouterr().err
+    assert main(["transfer", str(run), "x", "--content-rerank", "1"]) == 2
+    assert "--content-rerank: needs a beam" in capsys.readouterr().err
+    assert main(["transfer", str(run), "x", "--beam", "2", "--content-rerank", "-1"]) == 2
+    assert main(["transfer", str(run), "x", "--precision", "fp16"]) == 2
     assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), "--clip-eps", "0"]) == 2
     assert main(["train", "style", "--preset", "nope", "--data", str(STYLE)]) == 2
     assert main(["train", "style", "--data", str(tmp_path / "none"), "--run-dir", str(tmp_path / "r2")]) == 2

@@ -122,8 +122,8 @@ class StyleTransferModel(nn.Module):
     def logits_of(self, feats: torch.Tensor) -> torch.Tensor:
         """Masked logits (..., V) of attentional vectors (..., E) (tied output embedding); fp32, also
         under ``--precision bf16`` (the matmul in bf16, the softmaxes after it in fp32)."""
-        logits = F.linear(feats, self.embed.weight, self.out_bias).float()
-        return logits.masked_fill_(self.banned, BANNED_LOGIT)
+        bias = self.out_bias.masked_fill(self.banned, BANNED_LOGIT)  # (V,): the mask rides on the matmul's bias
+        return F.linear(feats, self.embed.weight, bias).float()
 
     def features(self, enc: Encoded, style: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Teacher-forced attentional vectors (B, T, E) before each target token of ids (B, T)."""
