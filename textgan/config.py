@@ -134,6 +134,10 @@ PRECISION_HELP = (
     "fp32, or bf16: training's forward passes under bfloat16 autocast (CPUs with AVX-512 BF16 or AMX, and "
     "CUDA); weights, optimiser state, losses, checkpoints and every evaluation stay fp32"
 )
+COMPILE_HELP = (
+    "torch.compile the critics' max-pool argmax search into one fused kernel (CPU: needs a C++ compiler; "
+    "CUDA: Triton); about 20 s of compiling at the start; without a compiler, one warning and the eager path"
+)
 ADVANTAGES = ("raw", "centered", "normalized")
 RATIO_LEVELS = ("sequence", "token")
 NORMALIZERS = ("nltk", "space")  # text normalisation of the style task (data/text.py)
@@ -272,6 +276,7 @@ class LMConfig:
     seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
     precision: Literal["fp32", "bf16"] = field(default="fp32", metadata=_help(PRECISION_HELP))
+    compile: bool = field(default=False, metadata=_help(COMPILE_HELP))
     progress: bool = field(default=True, metadata=_help("show progress bars (only on a terminal)"))
 
 
@@ -533,6 +538,7 @@ class StyleConfig:
     seed: int = field(default=0, metadata=_help("seed of everything random in the run"))
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
     precision: Literal["fp32", "bf16"] = field(default="fp32", metadata=_help(PRECISION_HELP))
+    compile: bool = field(default=False, metadata=_help(COMPILE_HELP))
     progress: bool = field(default=True, metadata=_help("show progress bars (only on a terminal)"))
 
 

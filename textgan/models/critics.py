@@ -13,13 +13,45 @@ of a sequence is the mean over representations (higher = more real).
 
 from __future__ import annotations
 
+import logging
+import shutil
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from textgan.config import CriticConfig
 
+log = logging.getLogger(__name__)
 _CHUNK_ELEMENTS = 640_000  # conv outputs per chunk when searching the max-pool argmax
+_FUSED: dict[str, Any] = {}  # the compiled argmax search, built on first use ("fn"), or "failed"
+
+
+def _best_windows_fused(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Argmax over time of a strided conv, written for ``torch.compile`` (one fused kernel: the
+    (rows, N, T) outputs are never stored). x (rows, T, D), w (N, width, D) -> (rows, N)."""
+    width, d = w.shape[1], w.shape[2]
+    steps = x.shape[1] - width + 1
+    xt = x.transpose(1, 2)
+    acc = w[None, :, 0, 0, None] * xt[:, None, 0, 0:steps]
+    for k in range(width):
+        for j in range(d):
+            if k or j:
+                acc = acc + w[None, :, k, j, None] * xt[:, None, j, k : k + steps]
+    return acc.argmax(dim=2)
+
+
+def compiler_missing(device: torch.device) -> str | None:
+    """Why ``torch.compile`` cannot build kernels for ``device`` here (None when it can, as far as
+    can be told before trying): no C++ compiler for CPU, no Triton for CUDA."""
+    if device.type == "cuda":
+        from torch.utils._triton import has_triton
+
+        return None if has_triton() else "Triton is not installed"
+    if not any(shutil.which(c) for c in ("g++", "c++", "clang++", "cl")):
+        return "no C++ compiler (g++, c++, clang++) on PATH"
+    return None
 
 
 class CNNCritic(nn.Module):
@@ -53,6 +85,18 @@ class CNNCritic(nn.Module):
         self.dropout = nn.Dropout(cfg.critic_dropout)
         self.feature_to_hidden = nn.Linear(feat, 100)
         self.hidden_to_score = nn.Linear(100, 1)
+        self.compiled = False  # --compile: the max-pool argmax search as one compiled kernel
+
+    def use_compiler(self, on: bool = True) -> bool:
+        """Run the max-pool argmax search through ``torch.compile`` (``--compile``). Where the
+        compiler cannot work, one warning and the eager path; returns whether it is on."""
+        if on and "failed" not in _FUSED:
+            why = compiler_missing(self.embedding.device)
+            if why:
+                _FUSED["failed"] = why
+                log.warning("--compile: %s; running without it", why)
+        self.compiled = on and "failed" not in _FUSED
+        return self.compiled
 
     def embed(self, ids: torch.Tensor | None = None, soft: torch.Tensor | None = None) -> torch.Tensor:
         """(B, T, E) embeddings of ids (lookup) or soft rows (matmul)."""
@@ -62,8 +106,22 @@ class CNNCritic(nn.Module):
             return F.embedding(ids, self.embedding)
         return soft @ self.embedding  # type: ignore[operator]
 
-    @staticmethod
-    def _max_pool_conv(x: torch.Tensor, width: int, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def _fused_argmax(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor | None:
+        """The compiled argmax search, or None (after one warning) when compiling fails."""
+        if "failed" in _FUSED:
+            self.compiled = False
+            return None
+        if "fn" not in _FUSED:
+            _FUSED["fn"] = torch.compile(_best_windows_fused)
+        try:
+            return _FUSED["fn"](x, w)
+        except Exception as e:  # noqa: BLE001 - any compiler failure means: run eagerly
+            _FUSED["failed"] = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            log.warning("--compile: torch.compile failed (%s); running without it", _FUSED["failed"])
+            self.compiled = False
+            return None
+
+    def _max_pool_conv(self, x: torch.Tensor, width: int, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """``relu(max_t conv(x)_t)`` per row and filter: (B*R, T, E/R) -> (B*R, N).
 
         The argmax over time is found without autograd (a strided conv), then only
@@ -77,20 +135,22 @@ class CNNCritic(nn.Module):
         n = weight.shape[0]
         steps = max(t - width + 1, 1)
         with torch.no_grad():
-            # conv_t = sum_k W[:, k] . x[t + k], accumulated in (rows, N, T) blocks small
-            # enough to stay in cache (2-3x faster than one big conv, and layout-stable).
-            xt = x.detach().transpose(1, 2)  # (B*R, E/R, T)
             w = weight.detach().view(n, width, d)
-            chunk = rows if x.is_cuda else max(1, _CHUNK_ELEMENTS // (n * steps))  # GPUs prefer one launch
-            best = []
-            for i in range(0, rows, chunk):
-                xs = xt[i : i + chunk]
-                acc = torch.zeros(xs.shape[0], n, steps, dtype=x.dtype, device=x.device)
-                for k in range(width):
-                    for j in range(d):
-                        acc.addcmul_(w[None, :, k, j, None], xs[:, None, j, k : k + steps])
-                best.append(acc.argmax(dim=2))
-            best = torch.cat(best)  # (B*R, N)
+            best = self._fused_argmax(x.detach(), w) if self.compiled and t >= width else None
+            if best is None:
+                # conv_t = sum_k W[:, k] . x[t + k], accumulated in (rows, N, T) blocks small
+                # enough to stay in cache (2-3x faster than one big conv, and layout-stable).
+                xt = x.detach().transpose(1, 2)  # (B*R, E/R, T)
+                chunk = rows if x.is_cuda else max(1, _CHUNK_ELEMENTS // (n * steps))  # GPUs prefer one launch
+                parts = []
+                for i in range(0, rows, chunk):
+                    xs = xt[i : i + chunk]
+                    acc = torch.zeros(xs.shape[0], n, steps, dtype=x.dtype, device=x.device)
+                    for k in range(width):
+                        for j in range(d):
+                            acc.addcmul_(w[None, :, k, j, None], xs[:, None, j, k : k + steps])
+                    parts.append(acc.argmax(dim=2))
+                best = torch.cat(parts)  # (B*R, N)
         pos = best[..., None] + torch.arange(width, device=x.device)  # (B*R, N, w)
         flat = x.reshape(rows, t * d)
         cols = (pos[..., None] * d + torch.arange(d, device=x.device)).reshape(rows, -1)  # (B*R, N*w*E/R)

@@ -139,6 +139,10 @@ class LMTrainer:
                 self.discriminator = CNNCritic(cfg.critic, vocab_size, max_len).to(self.device)
                 self.models["discriminator"] = self.discriminator
                 self.optimizers["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=critic_lr)
+            if cfg.compile:
+                for name in ("critic", "discriminator"):
+                    if name in self.models:
+                        self.models[name].use_compiler()  # type: ignore[operator]
         self.step = 0
         self.epoch = 0
         self.adv_step = 0

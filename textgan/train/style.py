@@ -144,6 +144,9 @@ class StyleTrainer:
             self.optimizers["discriminators"] = torch.optim.Adam(
                 self.discriminators.parameters(), lr=adv.critic_learning_rate
             )
+        if cfg.compile:
+            for critic in [*self.critics, *getattr(self, "discriminators", [])]:
+                critic.use_compiler()
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
         self.step = self.ae_step = self.adv_step = self.critic_updates = 0
         self.stop_requested = False
