@@ -51,10 +51,13 @@ def iteration_flops(trainer, beta: float) -> float:
     ``torch.utils.flop_counter`` (elementwise work is not counted)."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    compiled = trainer.critic.compiled  # counted eagerly: a dispatch mode would send dynamo recompiling
+    trainer.critic.compiled = False
     with FlopCounterMode(display=False) as counter:
         for fake in trainer._fake_rows(beta, trainer.cfg.adv.n_critic):
             trainer.critic_step(beta, fake)
         trainer.generator_phase(beta)
+    trainer.critic.compiled = compiled
     return float(counter.get_total_flops())
 
 
@@ -92,6 +95,8 @@ def bench_adversarial(
     loss: str = "ppo",
     g_steps: int = 1,
     precision: str = "fp32",
+    compile: bool = False,
+    gp_every: int = 1,
 ) -> tuple[float, float, float, float]:
     """Seconds per adversarial iteration (5 critic steps + a ``g_steps`` generator phase), per critic
     step, per extra G step, and the iteration's matmul FLOPs."""
@@ -110,14 +115,16 @@ def bench_adversarial(
             device=device,
             progress=False,
             precision=precision,
+            compile=compile,
             data=dataclasses.replace(preset.data, data=data),
             model=dataclasses.replace(preset.model, generator=generator),
-            adv=dataclasses.replace(preset.adv, g_steps=g_steps, adv_steps=1000, loss=loss),
+            adv=dataclasses.replace(preset.adv, g_steps=g_steps, adv_steps=1000, loss=loss, gp_every=gp_every),
         )
         trainer = LMTrainer(cfg)
         beta = 10.0
-        trainer.critic_step(beta)
-        trainer.generator_phase(beta)  # warm-up
+        for _ in range(gp_every):  # warm-up (with --compile: compiling), a penalty step included
+            trainer.critic_step(beta)
+        trainer.generator_phase(beta)
         flops = iteration_flops(trainer, beta)
         _sync(device)
         t0 = time.perf_counter()
@@ -159,6 +166,10 @@ def main() -> int:
         help="adversarial iterations to time, as LOSS:K (K generator steps per phase)",
     )
     p.add_argument("--eval", action=argparse.BooleanOptionalAction, default=True, help="time the periodic evaluation")
+    p.add_argument(
+        "--compile", default="off", choices=("off", "on", "both"), help="adversarial iterations with --compile"
+    )
+    p.add_argument("--gp-every", default="1", help="--gp-every values to time (comma-separated; ppo and wgan-gp)")
     a = p.parse_args()
     if not Path(a.data, "train.txt").is_file():
         print(f"skip: no COCO data at {a.data}")
@@ -241,25 +252,34 @@ def main() -> int:
         ))  # fmt: skip
         print("\nadversarial iteration (5 critic steps + a generator phase of K steps, batch 64, coco sizes)")
         print(
-            f"{'loss':>6} {'K':>2} {'prec':>4} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} {'speed-up':>8} {'s/critic step':>13} "
-            f"{'s/extra G step':>14} {'GFLOP/iter':>10} {'GFLOP/s':>8} {'of its peak':>12}"
+            f"{'loss':>6} {'K':>2} {'prec':>4} {'comp':>4} {'gp/k':>4} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} "
+            f"{'speed-up':>8} {'s/critic step':>13} {'s/extra G step':>14} {'GFLOP/iter':>10} {'GFLOP/s':>8} "
+            f"{'of its peak':>12}"
         )
         # rsgan: RelGAN's loss (no gradient penalty) with K = 1, as the reference ran; ppo at K = 1 and
         # at its default K = 5. The reference column is TextGAN-PyTorch's rsgan iteration throughout.
         pairs = [(lo, int(k)) for lo, _, k in (x.partition(":") for x in a.adv_losses.split(","))]
-        runs = [(lo, k, pr) for lo, k in pairs for pr in precisions]
-        for loss, k, precision in runs:
+        compiles = {"off": [False], "on": [True], "both": [False, True]}[a.compile]
+        gp_everys = [int(x) for x in a.gp_every.split(",")]
+        runs = [
+            (lo, k, pr, co, ge)
+            for lo, k in pairs
+            for pr in precisions
+            for co in compiles
+            for ge in (gp_everys if lo in ("ppo", "wgan-gp") else [1])
+        ]
+        for loss, k, precision, comp, gp_every in runs:
             for threads in thread_counts:
                 torch.set_num_threads(threads)
                 torch.manual_seed(0)
                 per_iter, per_critic, per_g, flops = bench_adversarial(
-                    a.data, a.generator, a.adv_iters, a.device, loss, k, precision
+                    a.data, a.generator, a.adv_iters, a.device, loss, k, precision, comp, gp_every
                 )
                 ref = REFERENCE_S_PER_ADV_ITER.get(threads) if a.device == "cpu" else None
                 speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
                 rate = flops / per_iter / 1e9
                 print(
-                    f"{loss:>6} {k:>2} {precision:>4} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} "
+                    f"{loss:>6} {k:>2} {precision:>4} {'on' if comp else 'off':>4} {gp_every:>4} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} "
                     f"{per_critic:13.3f} {per_g:14.3f} {flops / 1e9:10.0f} {rate:8.1f} {rate / peaks[threads][precision == 'bf16']:11.0%}"
                 )
     return 0
