@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baseline-sentences", type=int, default=200, help="sentences for the one-at-a-time baseline")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to time")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--precisions", default="fp32,bf16", help="transfer --precision values to time (comma-separated)")
+    p.add_argument("--batch-size", type=int, default=256)
     a = p.parse_args(argv)
     if not Path(a.data).is_dir():
         print(f"skipped: {a.data} not found", file=sys.stderr)
@@ -79,8 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     n_base = min(a.baseline_sentences, len(sources))
     print(f"model: {what}; vocab {len(vocab)}, max_len {model.max_len}; loaded in {load_s:.2f} s; device {a.device}")
     print(f"{len(sources)} sentences (baseline: {n_base}, one at a time)\n")
-    print("| threads | one at a time (baseline) | greedy, batch 256 | speed-up | beam 4, batch 256 |")
-    print("|---|---|---|---|---|")
+    bs = a.batch_size
+    print(
+        f"| threads | precision | one at a time, fp32 (baseline) | greedy, batch {bs} | speed-up | beam 4, batch {bs} "
+        "| outputs equal to fp32 (greedy) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for threads in a.threads:
         torch.set_num_threads(threads)
         transfer_sentences(model, vocab, tokenizer, sources[:64], targets[:64])  # warm-up
@@ -91,13 +97,24 @@ def main(argv: list[str] | None = None) -> int:
             ],
             a.device,
         )
-        greedy_s, _ = _timed(lambda: transfer_sentences(model, vocab, tokenizer, sources, targets), a.device)
-        beam_s, _ = _timed(lambda: transfer_sentences(model, vocab, tokenizer, sources, targets, beam=4), a.device)
-        base_rate, greedy_rate, beam_rate = n_base / base_s, len(sources) / greedy_s, len(sources) / beam_s
-        print(
-            f"| {threads} | {base_rate:,.0f} sent/s | {greedy_rate:,.0f} sent/s | "
-            f"**{greedy_rate / base_rate:.1f}x** | {beam_rate:,.0f} sent/s |"
-        )
+        base_rate = n_base / base_s
+        reference = None
+        for precision in a.precisions.split(","):
+            kw = {"batch_size": bs, "precision": precision}
+            transfer_sentences(model, vocab, tokenizer, sources[:64], targets[:64], **kw)  # warm-up
+            greedy_s, out = _timed(
+                lambda kw=kw: transfer_sentences(model, vocab, tokenizer, sources, targets, **kw), a.device
+            )
+            beam_s, _ = _timed(
+                lambda kw=kw: transfer_sentences(model, vocab, tokenizer, sources, targets, beam=4, **kw), a.device
+            )
+            reference = reference or out
+            same = sum(x == y for x, y in zip(out, reference, strict=True)) / len(out)
+            greedy_rate, beam_rate = len(sources) / greedy_s, len(sources) / beam_s
+            print(
+                f"| {threads} | {precision} | {base_rate:,.0f} sent/s | {greedy_rate:,.0f} sent/s | "
+                f"**{greedy_rate / base_rate:.1f}x** | {beam_rate:,.0f} sent/s | {same:.1%} |"
+            )
     return 0
 
 
