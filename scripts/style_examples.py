@@ -2,7 +2,7 @@
 style, their human rewrite (``reference.{0,1}``) and the run's transfer, as a Markdown table.
 
 Usage: python scripts/style_examples.py --run runs/yelp-ppo --data ../shared/data/yelp [--n 10] [--seed 0]
-    [--beam K [--style-rerank W]] [--no-repeat]
+    [--beam K [--style-rerank W] [--content-rerank W]] [--no-repeat]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--beam", type=int, default=1)
     p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help="as in textgan transfer")
+    p.add_argument("--content-rerank", type=float, default=0.0, metavar="W", help="as in textgan transfer")
     p.add_argument("--no-repeat", action="store_true", help="as in textgan transfer")
     a = p.parse_args()
     run = load(a.run)
@@ -35,7 +36,14 @@ def main() -> int:
         picked = sorted(rng.sample(range(len(pairs)), a.n))
         sources = [pairs[i][0] for i in picked]
         target = run.style_names[1 - style]
-        outputs = run.transfer(sources, to=target, beam=a.beam, style_rerank=a.style_rerank, no_repeat=a.no_repeat)
+        outputs = run.transfer(
+            sources,
+            to=target,
+            beam=a.beam,
+            style_rerank=a.style_rerank,
+            no_repeat=a.no_repeat,
+            content_rerank=a.content_rerank,
+        )
         for i, src, out in zip(picked, sources, outputs, strict=True):
             human = pairs[i][1].strip()
             shown = run.normalizer.detokenize(run.normalizer.tokenize(src))
