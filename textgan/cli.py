@@ -270,6 +270,7 @@ def cmd_transfer(argv: list[str]) -> int:
         choices=("fp32", "bf16"),
         help="bf16: bfloat16 autocast, faster on CPUs with bf16 matmul and on GPUs (near-ties can pick other words)",
     )
+    p.add_argument("--batch-size", type=int, default=256, help="sentences decoded together (default 256)")
     p.add_argument("--device", default="cpu")
     a = _parse(p, argv, intermixed=True)
     check_beam(a.beam, a.style_rerank, a.content_rerank)
@@ -298,6 +299,7 @@ def cmd_transfer(argv: list[str]) -> int:
         no_repeat=a.no_repeat,
         content_rerank=a.content_rerank,
         precision=a.precision,
+        batch_size=a.batch_size,
     )
     text = "".join(o + "\n" for o in outputs)
     if a.output:

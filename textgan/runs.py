@@ -368,6 +368,7 @@ class StyleRun:
         no_repeat: bool = False,
         content_rerank: float = 0.0,
         precision: str = "fp32",
+        batch_size: int = 256,
     ) -> list[str]:
         """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
         classifier's reading of each sentence).
@@ -386,11 +387,14 @@ class StyleRun:
                 hypothesis with its source (``content_overlap``: unigram and bigram F1, in [0, 1]).
             precision: ``fp32`` or ``bf16`` (bfloat16 autocast: faster on CPUs with bf16 matmul,
                 and on GPUs; near-ties can pick other words).
+            batch_size: sentences decoded together (larger batches pay with bf16).
 
         Returns:
             One string per input, in order.
         """
         check_beam(beam, style_rerank, content_rerank)
+        if batch_size < 1:
+            raise UserError("--batch-size: must be >= 1")
         target = self.target_style(to)
         toks = [self.normalizer.tokenize(s) for s in texts]
         if target is None:
@@ -405,6 +409,7 @@ class StyleRun:
             toks,
             targets,
             beam,
+            batch_size=batch_size,
             by_sentence=True,
             rerank=rerank,
             no_repeat=no_repeat,

@@ -152,7 +152,7 @@ def test_transfer_cli(trained, capsys, tmp_path, monkeypatch) -> None:
     rerank = ["--beam", "3", "--style-rerank", "2", "--no-repeat", "--to", "positive"]
     assert main(["transfer", str(run), "--input", str(inp), "--output", str(out), *rerank]) == 0
     assert len(out.read_text().split("\n")) == 4
-    both = ["--beam", "3", "--style-rerank", "1", "--content-rerank", "2", "--precision", "bf16"]
+    both = ["--beam", "3", "--style-rerank", "1", "--content-rerank", "2", "--precision", "bf16", "--batch-size", "1"]
     assert main(["transfer", str(run), "--input", str(inp), "--output", str(out), *both]) == 0
     assert len(out.read_text().split("\n")) == 4
     import io
@@ -177,6 +177,7 @@ def test_transfer_and_train_bad_input(trained, capsys, tmp_path) -> None:
     assert "--content-rerank: needs a beam" in capsys.readouterr().err
     assert main(["transfer", str(run), "x", "--beam", "2", "--content-rerank", "-1"]) == 2
     assert main(["transfer", str(run), "x", "--precision", "fp16"]) == 2
+    assert main(["transfer", str(run), "x", "--batch-size", "0"]) == 2
     assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), "--clip-eps", "0"]) == 2
     assert main(["train", "style", "--preset", "nope", "--data", str(STYLE)]) == 2
     assert main(["train", "style", "--data", str(tmp_path / "none"), "--run-dir", str(tmp_path / "r2")]) == 2
