@@ -45,6 +45,17 @@ def textgan(*args: str) -> list[str]:
     return [sys.executable, "-m", "textgan", *args]
 
 
+def outcome(code: int) -> str:
+    """How a run's shell ended, for the study's log."""
+    if code == 0:
+        return "done"
+    if code < 0 or code > 128:  # killed by a signal (as the shell's own exit, or as a child's)
+        sig = -code if code < 0 else code - 128
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        return f"stopped by {name} (rerun the study to resume and score it):"
+    return f"failed (exit {code}; see its log):"
+
+
 def finished(run: Path) -> bool:
     return (run / "eval.json").is_file()
 
@@ -228,7 +239,7 @@ def main() -> int:
         for job, proc in list(running.items()):
             if proc.poll() is not None:
                 del running[job]
-                print(f"{'done' if proc.returncode == 0 else f'exit {proc.returncode}'} s{job[0]}/{job[1]}", flush=True)
+                print(f"{outcome(proc.returncode)} s{job[0]}/{job[1]}", flush=True)
                 summarize(a, jobs)
         time.sleep(5)
     summarize(a, jobs)
