@@ -51,7 +51,10 @@ def outcome(code: int) -> str:
         return "done"
     if code < 0 or code > 128:  # killed by a signal (as the shell's own exit, or as a child's)
         sig = -code if code < 0 else code - 128
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
         return f"stopped by {name} (rerun the study to resume and score it):"
     return f"failed (exit {code}; see its log):"
 

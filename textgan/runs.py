@@ -223,12 +223,12 @@ def transfer_tokens(
     for start in range(0, len(pieces), batch_size):
         toks = pieces[start : start + batch_size]
         rows = owner[start : start + batch_size]
-        src, _ = vocab.encode_batch(toks, model.max_len)
+        src = vocab.encode_batch(toks, model.max_len)[0].to(device)
         style = torch.tensor([targets[i] for i in rows], device=device)
         with autocast(precision, device):
-            enc = model.encode(src.to(device))
+            enc = model.encode(src)
             if beam > 1:
-                rescore = rerank.rescorer(src.to(device)) if rerank else None
+                rescore = rerank.rescorer(src) if rerank else None
                 ids = model.beam_search(enc, style, beam, rescore, no_repeat)
             else:
                 ids = model.sample_ids(enc, style, greedy=True, no_repeat=no_repeat)[0]

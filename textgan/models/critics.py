@@ -34,12 +34,8 @@ def _best_windows_fused(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     width, d = w.shape[1], w.shape[2]
     steps = x.shape[1] - width + 1
     xt = x.transpose(1, 2)
-    acc = w[None, :, 0, 0, None] * xt[:, None, 0, 0:steps]
-    for k in range(width):
-        for j in range(d):
-            if k or j:
-                acc = acc + w[None, :, k, j, None] * xt[:, None, j, k : k + steps]
-    return acc.argmax(dim=2)
+    acc = sum(w[None, :, k, j, None] * xt[:, None, j, k : k + steps] for k in range(width) for j in range(d))
+    return acc.argmax(dim=2)  # type: ignore[union-attr]
 
 
 def compiler_missing(device: torch.device) -> str | None:

@@ -140,9 +140,9 @@ class LMTrainer:
                 self.models["discriminator"] = self.discriminator
                 self.optimizers["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=critic_lr)
             if cfg.compile:
-                for name in ("critic", "discriminator"):
-                    if name in self.models:
-                        self.models[name].use_compiler()  # type: ignore[operator]
+                for critic in (self.critic, getattr(self, "discriminator", None)):
+                    if critic is not None:
+                        critic.use_compiler()
         self.step = 0
         self.epoch = 0
         self.adv_step = 0
