@@ -10,8 +10,13 @@ runs, with the perplexity LM if given.
     python scripts/style_decode_sweep.py --run runs/yelp-study/s1/ppo-cycle3 --data ../shared/data/yelp \\
         --classifier runs/yelp-clf --lm runs/yelp-lm --also runs/yelp-study/s2/ppo-cycle3 --out runs/sweep
 
-Writes ``OUT/dev.jsonl`` (one line per setting, appended as they finish, so a rerun skips them),
-``OUT/test.jsonl`` and ``OUT/summary.md``.
+With ``--tune-each`` every run (``--run`` and each ``--also``) gets its own choice by the same rule
+on its own dev split, as a user tuning their own run would; ``--parallel N`` runs N evaluations
+at once (one subprocess each).
+
+Writes ``OUT/dev.jsonl`` (``OUT/<seed>-<variant>/dev.jsonl`` per run with ``--tune-each``; one line
+per setting, appended as they finish, so a rerun skips them), ``OUT/test.jsonl`` and
+``OUT/summary.md`` (per run, and mean ± std per variant over its seed folders).
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
@@ -41,7 +48,7 @@ def flags_of(beam: int, style: float, content: float) -> list[str]:
 
 def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: str) -> dict:
     """One ``textgan eval style`` in a subprocess (one torch thread), its JSON result."""
-    out = Path(a.out) / f"transfers-{Path(run).parent.name}-{Path(run).name}-{split}-{tag}.tsv"
+    out = Path(a.out) / f"transfers-{run_tag(run)}-{split}-{tag}.tsv"
     cmd = [sys.executable, "-m", "textgan", "eval", "style", "--run", run, "--data", a.data]
     cmd += ["--classifier", a.classifier, "--split", split, "--out", str(out), "--json", *flags]
     if a.lm and split == "test":
@@ -56,10 +63,36 @@ def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: st
     return result
 
 
+def run_tag(run: str) -> str:
+    """``s1-ppo-cycle3`` for ``.../s1/ppo-cycle3``: a run's seed folder and variant."""
+    return f"{Path(run).parent.name}-{Path(run).name}"
+
+
+def choose(rows: list[dict], min_accuracy: float) -> dict:
+    """The rule: the highest dev BLEU-src among settings with dev accuracy >= ``min_accuracy``
+    (ties: the earlier setting), else the most accurate setting."""
+    ok = [r for r in rows if r["accuracy"] >= min_accuracy]
+    return max(ok, key=lambda r: r["bleu_src"]) if ok else max(rows, key=lambda r: r["accuracy"])
+
+
+def mean_std(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.1f}"
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{mean:.1f} ± {std:.1f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--run", required=True, help="style run to tune on (dev)")
     p.add_argument("--also", action="append", default=[], help="more runs scored on test with the chosen flags")
+    p.add_argument(
+        "--tune-each",
+        action="store_true",
+        help="tune every run (--run and each --also) on its own dev split by the same rule, "
+        "instead of applying --run's choice to all",
+    )
     p.add_argument("--data", required=True)
     p.add_argument("--classifier", required=True, help="evaluator classifier run")
     p.add_argument("--lm", default=None, help="LM run for the perplexity of the test transfers")
@@ -67,71 +100,122 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--style-rerank", default="0.5,1,2", help="comma-separated weights")
     p.add_argument("--content-rerank", default="0,1,2,4", help="comma-separated weights")
     p.add_argument("--min-accuracy", type=float, default=87.0, help="dev accuracy a setting must reach")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="torch threads of each evaluation")
+    p.add_argument("--parallel", type=int, default=1, help="evaluations at once")
     p.add_argument("--deadline", type=float, default=None, help="seconds; no setting starts after it")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     start = time.time()
     out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    dev_file = out / "dev.jsonl"
-    done = {}
-    if dev_file.exists():
-        for line in dev_file.read_text().splitlines():
-            r = json.loads(line)
-            done[(r["beam"], r["style_rerank"], r["content_rerank"])] = r
-    grid = itertools.product([int(b) for b in a.beams.split(",")], floats(a.style_rerank), floats(a.content_rerank))
-    for beam, style, content in grid:
-        if (beam, style, content) in done:
-            continue
+    runs = [a.run, *a.also]
+    tuned = runs if a.tune_each else [a.run]
+    lock = threading.Lock()
+
+    def dev_file(run: str) -> Path:
+        folder = out / run_tag(run) if a.tune_each else out
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / "dev.jsonl"
+
+    done: dict[str, dict[tuple, dict]] = {run: {} for run in tuned}
+    for run in tuned:
+        if dev_file(run).exists():
+            for line in dev_file(run).read_text().splitlines():
+                r = json.loads(line)
+                done[run][(r["beam"], r["style_rerank"], r["content_rerank"])] = r
+    grid = list(
+        itertools.product([int(b) for b in a.beams.split(",")], floats(a.style_rerank), floats(a.content_rerank))
+    )
+    todo = [(run, setting) for run in tuned for setting in grid if setting not in done[run]]
+    partial = False
+
+    def dev_job(run: str, setting: tuple) -> None:
+        nonlocal partial
         if a.deadline and time.time() - start > a.deadline:
-            print("deadline reached: the sweep is partial", file=sys.stderr)
-            break
-        r = score(a.run, a, "dev", flags_of(beam, style, content), f"b{beam}-s{style:g}-c{content:g}")
+            partial = True
+            return
+        beam, style, content = setting
+        r = score(run, a, "dev", flags_of(beam, style, content), f"b{beam}-s{style:g}-c{content:g}")
         r.update(beam=beam, style_rerank=style, content_rerank=content)
-        done[(beam, style, content)] = r
-        with dev_file.open("a") as f:
-            f.write(json.dumps(r) + "\n")
-        print(
-            f"dev beam {beam} style {style:g} content {content:g}: acc {r['accuracy']:.1f} "
-            f"bleu_src {r['bleu_src']:.2f} ({r['seconds']} s)",
-            flush=True,
-        )
-    rows = sorted(done.values(), key=lambda r: (r["beam"], r["style_rerank"], r["content_rerank"]))
-    ok = [r for r in rows if r["accuracy"] >= a.min_accuracy]
-    best = max(ok, key=lambda r: r["bleu_src"]) if ok else max(rows, key=lambda r: r["accuracy"])
-    flags = flags_of(best["beam"], best["style_rerank"], best["content_rerank"])
-    print("chosen on dev:", " ".join(flags), flush=True)
-    test_rows = []
-    for run in [a.run, *a.also]:
-        r = score(run, a, "test", flags, "chosen")
-        r.update(run=run, flags=" ".join(flags))
-        test_rows.append(r)
+        with lock:
+            done[run][setting] = r
+            with dev_file(run).open("a") as f:
+                f.write(json.dumps(r) + "\n")
+            print(
+                f"dev {run_tag(run)} beam {beam} style {style:g} content {content:g}: acc {r['accuracy']:.1f} "
+                f"bleu_src {r['bleu_src']:.2f} ({r['seconds']} s)",
+                flush=True,
+            )
+
+    with ThreadPoolExecutor(max(1, a.parallel)) as pool:
+        for future in [pool.submit(dev_job, run, setting) for run, setting in todo]:
+            future.result()
+    if partial:
+        print("deadline reached: the sweep is partial; rerun to go on", file=sys.stderr)
+        return 1
+    rows = {
+        run: sorted(done[run].values(), key=lambda r: (r["beam"], r["style_rerank"], r["content_rerank"]))
+        for run in tuned
+    }
+    best = {run: choose(rows[run], a.min_accuracy) for run in tuned}
+    chosen = {
+        run: flags_of(*(best[run if a.tune_each else a.run][k] for k in ("beam", "style_rerank", "content_rerank")))
+        for run in runs
+    }
+    for run in tuned:
+        print(f"chosen on dev for {run_tag(run)}:", " ".join(chosen[run]), flush=True)
+
+    def test_job(run: str) -> dict:
+        r = score(run, a, "test", chosen[run], "chosen")
+        r.update(run=run, flags=" ".join(chosen[run]))
         print(
             f"test {run}: acc {r['accuracy']:.1f} bleu_src {r['bleu_src']:.2f} bleu_ref {r['bleu_ref']:.2f} "
             f"ppl {r['ppl']} gm {r['gm']:.2f}",
             flush=True,
         )
+        return r
+
+    with ThreadPoolExecutor(max(1, a.parallel)) as pool:
+        test_rows = list(pool.map(test_job, runs))
     (out / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test_rows))
+    rule = f"highest dev BLEU-src with dev accuracy >= {a.min_accuracy:g}"
     lines = [
-        f"Decoding sweep on dev for {a.run} (rule: highest dev BLEU-src with dev accuracy >= {a.min_accuracy:g}).",
+        f"Decoding sweep on dev ({rule}); "
+        + ("each run tuned on its own dev." if a.tune_each else f"tuned on {a.run}, applied to every run."),
         "",
-        "| beam | style W | content W | dev accuracy | dev BLEU-src | seconds |",
-        "|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        mark = " **chosen**" if r is best else ""
-        lines.append(
-            f"| {r['beam']} | {r['style_rerank']:g} | {r['content_rerank']:g} | {r['accuracy']:.1f} | "
-            f"{r['bleu_src']:.1f}{mark} | {r['seconds']} |"
-        )
-    lines += ["", f"Test with `{' '.join(flags)}`:", "", "| run | accuracy | BLEU-src | BLEU-ref | PPL | GM |"]
-    lines.append("|---|---|---|---|---|---|")
+    for run in tuned:
+        lines += [f"Dev of {run}:", "", "| beam | style W | content W | dev accuracy | dev BLEU-src | seconds |"]
+        lines.append("|---|---|---|---|---|---|")
+        for r in rows[run]:
+            mark = " **chosen**" if r is best[run] else ""
+            lines.append(
+                f"| {r['beam']} | {r['style_rerank']:g} | {r['content_rerank']:g} | {r['accuracy']:.1f} | "
+                f"{r['bleu_src']:.1f}{mark} | {r['seconds']} |"
+            )
+        lines.append("")
+    lines += [
+        "Test:",
+        "",
+        "| run | flags | accuracy | BLEU-src | BLEU-ref | PPL | GM |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in test_rows:
         ppl = f"{r['ppl']:.0f}" if r.get("ppl") else "-"
         lines.append(
-            f"| {r['run']} | {r['accuracy']:.1f} | {r['bleu_src']:.1f} | {r['bleu_ref']:.1f} | {ppl} | {r['gm']:.1f} |"
+            f"| {r['run']} | `{r['flags']}` | {r['accuracy']:.1f} | {r['bleu_src']:.1f} | {r['bleu_ref']:.1f} | "
+            f"{ppl} | {r['gm']:.1f} |"
         )
+    by_variant: dict[str, list[dict]] = {}
+    for r in test_rows:
+        by_variant.setdefault(Path(r["run"]).name, []).append(r)
+    if any(len(v) > 1 for v in by_variant.values()):
+        lines += ["", "Test, mean ± std over the runs of each variant (seed folders):", ""]
+        lines += ["| variant | runs | accuracy | BLEU-src | BLEU-ref | PPL | GM |", "|---|---|---|---|---|---|---|"]
+        for variant, rs in by_variant.items():
+            cols = [mean_std([r[k] for r in rs]) for k in ("accuracy", "bleu_src", "bleu_ref")]
+            ppl = mean_std([r["ppl"] for r in rs]) if all(r.get("ppl") for r in rs) else "-"
+            seeds = ",".join(Path(r["run"]).parent.name for r in rs)
+            lines.append(f"| {variant} | {seeds} | {' | '.join(cols)} | {ppl} | {mean_std([r['gm'] for r in rs])} |")
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     print(f"summary in {out / 'summary.md'}")
     return 0

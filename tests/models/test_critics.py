@@ -96,3 +96,45 @@ def test_compile_falls_back_with_one_warning(fresh_compiler, monkeypatch, caplog
     assert [r.getMessage() for r in caplog.records] == [
         "--compile: torch.compile failed (InductorError: compiling failed); running without it"
     ]
+
+
+def _reference_scores(critic: CNNCritic, soft: torch.Tensor) -> torch.Tensor:
+    """RelGAN's critic written the plain way: conv2d over the R slices -> ReLU -> max-pool over time
+    -> highway -> MLP -> mean over representations (every activation stored)."""
+    b, t, _ = soft.shape
+    emb = (soft @ critic.embedding).unsqueeze(1)  # (B, 1, T, E)
+    pools = []
+    for width, weight, bias in zip(critic.filter_sizes, critic.conv_weights, critic.conv_biases, strict=True):
+        kernel = weight.view(-1, 1, width, critic.rep_dim)
+        conv = F.relu(F.conv2d(emb, kernel, bias, stride=(1, critic.rep_dim)))  # (B, N, T-w+1, R)
+        pools.append(conv.max(dim=2).values.transpose(1, 2))  # (B, R, N)
+    feat = torch.cat(pools, dim=2).reshape(b * critic.num_rep, -1)
+    high = critic.highway(feat)
+    gate = torch.sigmoid(high)
+    feat = gate * F.relu(high) + (1.0 - gate) * feat
+    hidden = critic.feature_to_hidden(feat)
+    return critic.hidden_to_score(hidden).view(b, critic.num_rep).mean(dim=1)
+
+
+def test_scores_gradients_and_penalty_equal_the_plain_conv_critic() -> None:
+    """The argmax-then-gather max-pool (and the fused highway) give RelGAN's critic exactly: scores,
+    gradients w.r.t. soft rows and weights, and the gradient penalty's double backward."""
+    torch.manual_seed(0)
+    critic = CNNCritic(CFG, vocab_size=12, max_len=7)
+    soft = torch.softmax(3 * torch.randn(4, 7, 12, dtype=torch.float64), -1)
+    critic = critic.double()
+
+    def penalised(fn):
+        x = soft.clone().requires_grad_(True)
+        scores = fn(x)
+        (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
+        critic.zero_grad()
+        (scores.sum() + ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()).backward()
+        return scores.detach(), grad.detach(), [p.grad.clone() for p in critic.parameters()]
+
+    ours = penalised(lambda x: critic(soft=x))
+    ref = penalised(lambda x: _reference_scores(critic, x))
+    torch.testing.assert_close(ours[0], ref[0])
+    torch.testing.assert_close(ours[1], ref[1])
+    for mine, theirs in zip(ours[2], ref[2], strict=True):
+        torch.testing.assert_close(mine, theirs)

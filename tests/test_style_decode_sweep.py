@@ -1,0 +1,79 @@
+"""scripts/style_decode_sweep.py: the selection rule, per-run tuning, resuming and the summary, with
+the evaluations replaced by a fixed table (each real one is a `textgan eval style`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def sweep(monkeypatch):
+    spec = importlib.util.spec_from_file_location("style_decode_sweep", ROOT / "scripts" / "style_decode_sweep.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    calls: list[tuple[str, str, str]] = []
+    lock = threading.Lock()
+
+    def fake_score(run, a, split, flags, tag):
+        content = float(flags[flags.index("--content-rerank") + 1]) if "--content-rerank" in flags else 0.0
+        margin = 4.0 if "cycle1" in run else 0.0  # cycle1 runs keep more accuracy as content weight grows
+        with lock:
+            calls.append((run, split, tag))
+        return {
+            "accuracy": 92.0 + margin - content / 2,
+            "bleu_src": 50.0 + content + (1.0 if run.startswith("b") else 0.0),
+            "bleu_ref": 18.0 + content / 4 if split == "test" else None,
+            "ppl": 70.0 if split == "test" else None,
+            "gm": 45.0 + content / 4,
+            "seconds": 1.0,
+        }
+
+    monkeypatch.setattr(module, "score", fake_score)
+    module.calls = calls
+    return module
+
+
+def args(out: Path, *extra: str) -> list[str]:
+    return ["--run", "a/s1/ppo-cycle3", "--data", "d", "--classifier", "c", "--beams", "16", "--style-rerank", "1",
+            "--content-rerank", "8,12,16", "--out", str(out), *extra]  # fmt: skip
+
+
+def test_one_choice_for_all_runs_by_the_rule(sweep, tmp_path) -> None:
+    assert sweep.main(args(tmp_path, "--also", "a/s2/ppo-cycle3", "--also", "a/s1/ppo-cycle1")) == 0
+    test = [json.loads(line) for line in (tmp_path / "test.jsonl").read_text().splitlines()]
+    # dev accuracy 88 at content 8, 86 at 12 (< 87): the rule keeps content 8 for every run
+    assert {r["flags"] for r in test} == {"--beam 16 --no-repeat --style-rerank 1 --content-rerank 8"}
+    assert [c for c in sweep.calls if c[1] == "dev"] == [
+        ("a/s1/ppo-cycle3", "dev", f"b16-s1-c{w}") for w in (8, 12, 16)
+    ]
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| ppo-cycle3 | s1,s2 | 88.0 ± 0.0 | 58.0 ± 0.0 | 20.0 ± 0.0 | 70.0 ± 0.0 |" in summary
+
+
+def test_tune_each_resume_and_parallel(sweep, tmp_path) -> None:
+    runs = ["--also", "a/s1/ppo-cycle1", "--also", "a/s2/ppo-cycle1"]
+    assert sweep.main(args(tmp_path, *runs, "--tune-each", "--parallel", "2")) == 0
+    test = {r["run"]: r for r in map(json.loads, (tmp_path / "test.jsonl").read_text().splitlines())}
+    assert test["a/s1/ppo-cycle3"]["flags"].endswith("--content-rerank 8")
+    # cycle1: accuracy 96 - w/2 stays >= 87 up to w = 16 -> the highest BLEU-src there
+    assert test["a/s1/ppo-cycle1"]["flags"].endswith("--content-rerank 16")
+    for tag in ("s1-ppo-cycle3", "s1-ppo-cycle1", "s2-ppo-cycle1"):
+        assert len((tmp_path / tag / "dev.jsonl").read_text().splitlines()) == 3
+    assert "| ppo-cycle1 | s1,s2 | 88.0 ± 0.0 | 66.0 ± 0.0 | 22.0 ± 0.0 |" in (tmp_path / "summary.md").read_text()
+    sweep.calls.clear()
+    assert sweep.main(args(tmp_path, *runs, "--tune-each", "--content-rerank", "8,12,16,20")) == 0
+    assert sorted(c[2] for c in sweep.calls if c[1] == "dev") == ["b16-s1-c20"] * 3  # only the new setting
+
+
+def test_deadline_leaves_a_partial_sweep_to_resume(sweep, tmp_path, capsys) -> None:
+    assert sweep.main(args(tmp_path, "--deadline", "-1")) == 1
+    assert "partial" in capsys.readouterr().err
+    assert not (tmp_path / "test.jsonl").exists()
+    assert sweep.main(args(tmp_path)) == 0
