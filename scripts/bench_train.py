@@ -1,9 +1,11 @@
 """Benchmark MLE training and sampling speed of the coco preset (RelGAN sizes) on CPU.
 
 Prints MLE tokens/s, seconds per MLE epoch on COCO, and generator sampling
-sentences/s, at 1 and 2 torch threads, next to the reference figure measured for
-TextGAN-PyTorch's RelGAN on this machine class (same sizes, batch 64): about 210 s
-per MLE epoch of COCO with one thread (an estimated 125 s with two).
+sentences/s, at 1 and 2 torch threads, next to the reference figures of
+TextGAN-PyTorch's RelGAN, measured side by side on this machine class (same sizes, batch 64):
+1.30 / 0.78 s per MLE batch and 83.3 / 57.7 s per `rsgan` adversarial iteration at 1 / 2 threads.
+It also measures the machine's matmul peak, counts the matmul FLOPs of each part, and prints what
+the peak allows: the seconds at 100 % of it, and the fraction of it that issue 13's targets need.
 
 Usage: python scripts/bench_train.py [--data ../shared/data/coco] [--batches 30] [--generator rmc]
 Skips cleanly (exit 0) when the data directory is absent.
@@ -24,7 +26,9 @@ from textgan.models.generators import alive_mask, build_generator
 from textgan.train.lm import mle_loss
 from textgan.utils import autocast
 
-REFERENCE_S_PER_EPOCH = {1: 210.0, 2: 125.0}  # TextGAN-PyTorch RelGAN, COCO, batch 64 (1.30 / 0.78 s a batch)
+# TextGAN-PyTorch RelGAN MLE batch, COCO, batch 64, measured side by side (issue 13): 1.30 / 0.78 s.
+REFERENCE_S_PER_BATCH = {1: 1.30, 2: 0.78}
+TARGETS = {"mle": 6.0, "adv": 10.0, "eval_s": 5.0}  # issue 13: >= 6x per MLE epoch, >= 10x per iteration, <= 5 s
 # TextGAN-PyTorch `rsgan` adversarial iteration (5 critic steps + 1 generator step), RelGAN's COCO sizes,
 # batch 64, untrained generators, evaluation excluded; measured side by side with textgan (issue 13).
 REFERENCE_S_PER_ADV_ITER = {1: 83.3, 2: 57.7}
@@ -59,6 +63,33 @@ def iteration_flops(trainer, beta: float) -> float:
         trainer.generator_phase(beta)
     trainer.critic.compiled = compiled
     return float(counter.get_total_flops())
+
+
+def counted_flops(fn, *args) -> float:
+    """Matmul/conv FLOPs of ``fn(*args)`` (``torch.utils.flop_counter``; elementwise work not counted)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn(*args)
+    return float(counter.get_total_flops())
+
+
+def mle_backward(gen, batches, amp) -> None:
+    """MLE forward and backward of ``batches`` (gradients accumulate; the caller zeroes them)."""
+    for batch in batches:
+        with amp:
+            loss = mle_loss(gen, batch)
+        loss.backward()
+
+
+def floor_line(what: str, flops: float, peak_gflops: float, target_s: float) -> str:
+    """What the machine's matmul peak allows: the seconds of ``flops`` at 100 % of the peak, and the
+    fraction of the peak that ``target_s`` would need (over 100 %: out of reach at this precision)."""
+    floor = flops / peak_gflops / 1e9
+    return (
+        f"  {what}: {flops / 1e9:,.0f} GFLOP of matmuls; at 100 % of the {peak_gflops:.0f} GFLOP/s peak "
+        f"{floor:.1f} s; the target ({target_s:.1f} s) needs {floor / target_s:.0%} of the peak"
+    )
 
 
 def bench_eval(gen, corpus) -> tuple[float, float, float, float]:
@@ -183,6 +214,15 @@ def main() -> int:
         f"{n_batches} batches of {preset.train.batch_size}; generator {a.generator} (coco preset sizes); device {a.device}"
     )
     precisions = a.precisions.split(",")
+    thread_counts = [int(t) for t in a.threads.split(",")]
+    peaks = {t: (gemm_peak(t, torch.float32, device=a.device), gemm_peak(t, torch.bfloat16, device=a.device))
+             for t in thread_counts}  # fmt: skip
+    print("matmul peak of this machine (2048 x 2048, best of 5): " + ", ".join(
+        f"{t} thread(s) fp32 {p32:.0f} / bf16 {p16:.0f} GFLOP/s" for t, (p32, p16) in peaks.items()
+    ) + "\n")  # fmt: skip
+    total_tokens = int(alive_mask(corpus.train).sum())
+    total_test = int(alive_mask(corpus.test).sum())
+    floors: list[str] = []
     print(
         f"{'prec':>4} {'threads':>7} {'s/batch':>8} {'tokens/s':>9} {'s/epoch':>8} {'ref s/epoch':>11} {'speed-up':>8} "
         f"{'sample sent/s':>13}"
@@ -205,6 +245,11 @@ def main() -> int:
             opt.zero_grad()
             loss.backward()
             opt.step()
+
+        per_token = counted_flops(mle_backward, gen, batches[:2], amp) / sum(
+            int(alive_mask(b).sum()) for b in batches[:2]
+        )
+        opt.zero_grad()
         timed = batches[2 : 2 + a.batches]
         tokens = sum(int(alive_mask(b).sum()) for b in timed)
         t0 = time.perf_counter()
@@ -226,14 +271,28 @@ def main() -> int:
                 gen.sample_ids(256, generator=sample_rng)
             n_sample += 256
         sps = n_sample / (time.perf_counter() - t0)
-        ref = REFERENCE_S_PER_EPOCH.get(threads) if a.device == "cpu" else None
+        ref = REFERENCE_S_PER_BATCH[threads] * n_batches if threads in REFERENCE_S_PER_BATCH else None
+        ref = ref if a.device == "cpu" else None
         speed = f"{ref / epoch:7.1f}x" if ref else "      -"
+        if ref:
+            floors.append(floor_line(
+                f"MLE epoch, {precision}, {threads} thread(s), {TARGETS['mle']:g}x", per_token * total_tokens,
+                peaks[threads][precision == "bf16"], ref / TARGETS["mle"],
+            ))  # fmt: skip
         print(
             f"{precision:>4} {threads:>7} {dt:8.3f} {tokens / len(timed) / dt:9.0f} {epoch:8.1f} "
             f"{ref or float('nan'):11.0f} {speed:>8} {sps:13.0f}"
         )
         if a.eval and precision == "fp32":  # evaluations run in fp32 whatever --precision
             evals.append((precision, threads, *bench_eval(gen, corpus)))
+            from textgan.metrics.nll import nll_gen
+
+            part = corpus.test[:1000]
+            nll_flops = counted_flops(nll_gen, gen, part) * total_test / int(alive_mask(part).sum())
+            floors.append(floor_line(
+                f"NLL_gen of the evaluation alone, fp32, {threads} thread(s)", nll_flops, peaks[threads][0],
+                TARGETS["eval_s"],
+            ))  # fmt: skip
     if a.eval:
         print("\nperiodic evaluation, fp32 (coco preset: NLL_gen on the whole test split, 1,000 samples, BLEU-2..5")
         print("and self-BLEU-2..5; a barely trained generator, whose samples run longer than a trained one's)")
@@ -244,12 +303,6 @@ def main() -> int:
             total = t_nll + t_sample + t_bleu
             print(f"{precision:>4} {threads:>7} {t_nll:9.2f} {t_sample:8.2f} {t_bleu:6.2f} {total:7.2f} {nll:8.4f}")
     if a.adv_iters > 0:
-        thread_counts = [int(t) for t in a.threads.split(",")]
-        peaks = {t: (gemm_peak(t, torch.float32, device=a.device), gemm_peak(t, torch.bfloat16, device=a.device))
-                 for t in thread_counts}  # fmt: skip
-        print("\nmatmul peak of this machine (2048 x 2048, best of 5): " + ", ".join(
-            f"{t} thread(s) fp32 {p32:.0f} / bf16 {p16:.0f} GFLOP/s" for t, (p32, p16) in peaks.items()
-        ))  # fmt: skip
         print("\nadversarial iteration (5 critic steps + a generator phase of K steps, batch 64, coco sizes)")
         print(
             f"{'loss':>6} {'K':>2} {'prec':>4} {'comp':>4} {'gp/k':>4} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} "
@@ -278,10 +331,18 @@ def main() -> int:
                 ref = REFERENCE_S_PER_ADV_ITER.get(threads) if a.device == "cpu" else None
                 speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
                 rate = flops / per_iter / 1e9
+                if ref:
+                    floors.append(floor_line(
+                        f"{loss} K={k} {precision} gp-every {gp_every}, {threads} thread(s), {TARGETS['adv']:g}x",
+                        flops, peaks[threads][precision == "bf16"], ref / TARGETS["adv"],
+                    ))  # fmt: skip
                 print(
                     f"{loss:>6} {k:>2} {precision:>4} {'on' if comp else 'off':>4} {gp_every:>4} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} "
                     f"{per_critic:13.3f} {per_g:14.3f} {flops / 1e9:10.0f} {rate:8.1f} {rate / peaks[threads][precision == 'bf16']:11.0%}"
                 )
+    if floors:
+        print("\nwhat the matmul peak allows (issue 13's targets against the machine's arithmetic limit):")
+        print("\n".join(floors))
     return 0
 
 
