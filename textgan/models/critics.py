@@ -166,7 +166,7 @@ class CNNCritic(nn.Module):
             for w, weight, bias in zip(self.filter_sizes, self.conv_weights, self.conv_biases, strict=True)
         ]
         feat = torch.cat(pools, dim=1)  # (B*R, K*N)
-        high = self.highway(feat)
+        high = self.highway(feat).to(feat.dtype)  # bf16 under autocast; the gating runs in feat's fp32
         gate = torch.sigmoid(high)
         feat = feat.lerp(F.relu(high), gate)  # gate * relu(high) + (1 - gate) * feat, in one kernel
         hidden = self.feature_to_hidden(self.dropout(feat))  # (B*R, 100)
