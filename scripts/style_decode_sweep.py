@@ -10,9 +10,10 @@ runs, with the perplexity LM if given.
     python scripts/style_decode_sweep.py --run runs/yelp-study/s1/ppo-cycle3 --data ../shared/data/yelp \\
         --classifier runs/yelp-clf --lm runs/yelp-lm --also runs/yelp-study/s2/ppo-cycle3 --out runs/sweep
 
-With ``--tune-each`` every run (``--run`` and each ``--also``) gets its own choice by the same rule
-on its own dev split, as a user tuning their own run would; ``--parallel N`` runs N evaluations
-at once (one subprocess each).
+With ``--tune-each`` every run (``--run`` and each ``--also``) gets its own choice by the same
+rule on its own dev split, as a user tuning their own run would; ``--parallel N`` runs N
+evaluations at once (one subprocess each). With ``--save`` each run's chosen flags go to
+``RUN/decoding.json``, which ``textgan transfer RUN`` then uses by default.
 
 Writes ``OUT/dev.jsonl`` (``OUT/<seed>-<variant>/dev.jsonl`` per run with ``--tune-each``; one line
 per setting, appended as they finish, so a rerun skips them), ``OUT/test.jsonl`` and
@@ -93,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         help="tune every run (--run and each --also) on its own dev split by the same rule, "
         "instead of applying --run's choice to all",
     )
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="write each run's chosen flags to RUN/decoding.json, the default of `textgan transfer RUN`",
+    )
     p.add_argument("--data", required=True)
     p.add_argument("--classifier", required=True, help="evaluator classifier run")
     p.add_argument("--lm", default=None, help="LM run for the perplexity of the test transfers")
@@ -157,12 +163,27 @@ def main(argv: list[str] | None = None) -> int:
         for run in tuned
     }
     best = {run: choose(rows[run], a.min_accuracy) for run in tuned}
+    rule = f"highest dev BLEU-src with dev accuracy >= {a.min_accuracy:g}"
     chosen = {
         run: flags_of(*(best[run if a.tune_each else a.run][k] for k in ("beam", "style_rerank", "content_rerank")))
         for run in runs
     }
     for run in tuned:
         print(f"chosen on dev for {run_tag(run)}:", " ".join(chosen[run]), flush=True)
+    if a.save:
+        from textgan.runs import write_decoding
+
+        for run in runs:
+            b = best[run if a.tune_each else a.run]
+            decoding = {"beam": b["beam"], "style_rerank": b["style_rerank"], "content_rerank": b["content_rerank"]}
+            path = write_decoding(
+                run,
+                {**decoding, "no_repeat": True},
+                chosen_by=f"scripts/style_decode_sweep.py on the dev split of {run if a.tune_each else a.run}: {rule}",
+                dev_accuracy=round(b["accuracy"], 2),
+                dev_bleu_src=round(b["bleu_src"], 2),
+            )
+            print(f"saved {path}", flush=True)
 
     def test_job(run: str) -> dict:
         r = score(run, a, "test", chosen[run], "chosen")
@@ -177,7 +198,6 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max(1, a.parallel)) as pool:
         test_rows = list(pool.map(test_job, runs))
     (out / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test_rows))
-    rule = f"highest dev BLEU-src with dev accuracy >= {a.min_accuracy:g}"
     lines = [
         f"Decoding sweep on dev ({rule}); "
         + ("each run tuned on its own dev." if a.tune_each else f"tuned on {a.run}, applied to every run."),

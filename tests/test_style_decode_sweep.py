@@ -77,3 +77,21 @@ def test_deadline_leaves_a_partial_sweep_to_resume(sweep, tmp_path, capsys) -> N
     assert "partial" in capsys.readouterr().err
     assert not (tmp_path / "test.jsonl").exists()
     assert sweep.main(args(tmp_path)) == 0
+
+
+def test_save_writes_each_runs_choice_for_transfer(sweep, tmp_path, monkeypatch) -> None:
+    from textgan.runs import read_decoding
+
+    monkeypatch.chdir(tmp_path)
+    for run in ("a/s1/ppo-cycle3", "a/s1/ppo-cycle1"):
+        (tmp_path / run).mkdir(parents=True)
+    assert sweep.main(args(tmp_path / "out", "--also", "a/s1/ppo-cycle1", "--tune-each", "--save")) == 0
+    assert read_decoding("a/s1/ppo-cycle3") == {
+        "beam": 16,
+        "style_rerank": 1.0,
+        "content_rerank": 8.0,
+        "no_repeat": True,
+    }
+    assert read_decoding("a/s1/ppo-cycle1")["content_rerank"] == 16.0
+    saved = json.loads((tmp_path / "a/s1/ppo-cycle1/decoding.json").read_text())
+    assert saved["dev_accuracy"] == 88.0 and "dev split of a/s1/ppo-cycle1" in saved["chosen_by"]

@@ -242,7 +242,7 @@ def cmd_eval_style(argv: list[str]) -> int:
 
 
 def cmd_transfer(argv: list[str]) -> int:
-    from textgan.runs import StyleRun, check_beam, load
+    from textgan.runs import DECODING_FILE, StyleRun, check_beam, decoding_flags, load
 
     p = argparse.ArgumentParser(
         prog="textgan transfer",
@@ -259,10 +259,11 @@ def cmd_transfer(argv: list[str]) -> int:
     )
     p.add_argument("--input", default=None, help="input file, one sentence per line")
     p.add_argument("--output", default=None, help="output file (default: stdout)")
-    p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
-    p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help=RERANK_HELP)
-    p.add_argument("--content-rerank", type=float, default=0.0, metavar="W", help=CONTENT_RERANK_HELP)
-    p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
+    tuned = " (default: the run's tuned decoding, RUN/decoding.json, when it has one; else greedy)"
+    p.add_argument("--beam", type=int, default=None, help="beam size (1: greedy)" + tuned)
+    p.add_argument("--style-rerank", type=float, default=None, metavar="W", help=RERANK_HELP)
+    p.add_argument("--content-rerank", type=float, default=None, metavar="W", help=CONTENT_RERANK_HELP)
+    p.add_argument("--no-repeat", action="store_true", default=None, help="never write a word twice in a row")
     p.add_argument("--raw-output", action="store_true", help="write the model's tokens, space-separated")
     p.add_argument(
         "--precision",
@@ -273,7 +274,11 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--batch-size", type=int, default=256, help="sentences decoded together (default 256)")
     p.add_argument("--device", default="cpu")
     a = _parse(p, argv, intermixed=True)
-    check_beam(a.beam, a.style_rerank, a.content_rerank)
+    given = {k: getattr(a, k) for k in ("beam", "style_rerank", "content_rerank", "no_repeat")}
+    explicit = any(v is not None for v in given.values())  # any decoding flag: the flags alone decide
+    decoding = {"beam": 1, "style_rerank": 0.0, "content_rerank": 0.0, "no_repeat": False}
+    decoding.update({k: v for k, v in given.items() if v is not None})
+    check_beam(decoding["beam"], decoding["style_rerank"], decoding["content_rerank"])
     if a.sentences:
         lines = list(a.sentences)
     elif a.input:
@@ -290,16 +295,15 @@ def cmd_transfer(argv: list[str]) -> int:
         lines = sys.stdin.read().splitlines()
     run = load(a.run_dir, a.device, task="style")
     assert isinstance(run, StyleRun)
+    if not explicit and run.decoding:
+        decoding = run.decoding
+        print(
+            f"decoding: the run's tuned {decoding_flags(decoding)} ({Path(a.run_dir) / DECODING_FILE}); "
+            "--beam 1 for greedy",
+            file=sys.stderr,
+        )
     outputs = run.transfer(
-        lines,
-        to=a.to,
-        beam=a.beam,
-        raw_output=a.raw_output,
-        style_rerank=a.style_rerank,
-        no_repeat=a.no_repeat,
-        content_rerank=a.content_rerank,
-        precision=a.precision,
-        batch_size=a.batch_size,
+        lines, to=a.to, raw_output=a.raw_output, precision=a.precision, batch_size=a.batch_size, **decoding
     )
     text = "".join(o + "\n" for o in outputs)
     if a.output:

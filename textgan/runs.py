@@ -16,7 +16,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -331,6 +331,8 @@ class StyleRun:
         config: the run's ``StyleConfig``.
         style_names: names of style 0 and style 1 (``styles.txt`` of the data, else negative / positive).
         normalizer: text -> model tokens and back (``data.text``), as in training.
+        decoding: the run's tuned decoding (``RUN/decoding.json``, see :func:`read_decoding`) as
+            ``transfer`` keyword arguments, ``{}`` when it has none: ``run.transfer(texts, **run.decoding)``.
     """
 
     model: StyleTransferModel
@@ -339,6 +341,7 @@ class StyleRun:
     config: StyleConfig
     style_names: tuple[str, str]
     normalizer: TextNormalizer
+    decoding: dict[str, Any] = field(default_factory=dict)
 
     def target_style(self, to: str) -> int | None:
         """Style index of a name (``None`` for ``flip``).
@@ -418,6 +421,58 @@ class StyleRun:
         return [" ".join(t) if raw_output else self.normalizer.detokenize(t) for t in out]
 
 
+DECODING_FILE = "decoding.json"
+
+
+def read_decoding(run_dir: str | Path) -> dict[str, Any]:
+    """A style run's tuned decoding, ``RUN/decoding.json`` (written by ``scripts/style_decode_sweep.py
+    --save``, or by hand: ``{"beam": 16, "style_rerank": 1, "content_rerank": 12, "no_repeat": true}``),
+    as :meth:`StyleRun.transfer` keyword arguments; ``{}`` when the file does not exist.
+
+    Raises:
+        UserError: a file that is not such a JSON object, or values ``check_beam`` refuses.
+    """
+    path = Path(run_dir) / DECODING_FILE
+    if not path.is_file():
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+        out = {
+            "beam": int(raw.get("beam", 1)),
+            "style_rerank": float(raw.get("style_rerank", 0.0)),
+            "content_rerank": float(raw.get("content_rerank", 0.0)),
+            "no_repeat": bool(raw.get("no_repeat", False)),
+        }
+        check_beam(out["beam"], out["style_rerank"], out["content_rerank"])
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, UserError) as e:
+        raise UserError(f"{path}: {e}; fix it or delete it (greedy decoding then)") from None
+    return out
+
+
+def write_decoding(run_dir: str | Path, decoding: dict[str, Any], **about: Any) -> Path:
+    """Save ``decoding`` (``beam``, ``style_rerank``, ``content_rerank``, ``no_repeat``) as the run's
+    tuned decoding, with ``about`` (how it was chosen) beside it; returns the file's path."""
+    from textgan.train.common import atomic_write_bytes
+
+    check_beam(decoding["beam"], decoding.get("style_rerank", 0.0), decoding.get("content_rerank", 0.0))
+    path = Path(run_dir) / DECODING_FILE
+    atomic_write_bytes(path, (json.dumps({**decoding, **about}, indent=2) + "\n").encode())
+    return path
+
+
+def decoding_flags(decoding: dict[str, Any]) -> str:
+    """The command-line flags of a decoding: ``--beam 16 --style-rerank 1 ...``."""
+    flags = [f"--beam {decoding.get('beam', 1)}"]
+    for key in ("style_rerank", "content_rerank"):
+        if decoding.get(key):
+            flags.append(f"--{key.replace('_', '-')} {decoding[key]:g}")
+    if decoding.get("no_repeat"):
+        flags.append("--no-repeat")
+    return " ".join(flags)
+
+
 def check_beam(beam: int, style_rerank: float = 0.0, content_rerank: float = 0.0) -> None:
     """Raises UserError for a beam below 1, a negative rerank weight, or a rerank without a beam to rank."""
     if beam < 1:
@@ -487,5 +542,6 @@ def load(run_dir: str | Path, device: str = "cpu", task: str | None = None) -> L
         return LMRun(*load_lm_run(run_dir, device))
     if task == TASK_STYLE:
         model, clf, vocab, cfg = load_style_run(run_dir, device)
-        return StyleRun(model, clf, vocab, cfg, _style_names(meta), style_normalizer(cfg, vocab))
+        names = _style_names(meta)
+        return StyleRun(model, clf, vocab, cfg, names, style_normalizer(cfg, vocab), read_decoding(run_dir))
     raise UserError(f"{run_dir}: a '{task}' run; textgan.load reads 'lm' and 'style' runs")

@@ -395,3 +395,36 @@ def test_anchor_kl_is_the_kl_to_the_starting_decoder(tmp_path) -> None:
     trainer.adversarial()  # the phase resets the anchor to the decoder it starts from, and logs the term
     records = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     assert "anchor_kl" in records[-1]
+
+
+def test_transfer_uses_the_runs_tuned_decoding(trained, capsys, tmp_path) -> None:
+    import shutil
+
+    import textgan
+    from textgan.runs import write_decoding
+
+    _, run = trained
+    tuned = tmp_path / "tuned"
+    shutil.copytree(run, tuned)
+    decoding = {"beam": 3, "style_rerank": 1.0, "content_rerank": 2.0, "no_repeat": True}
+    write_decoding(tuned, decoding, chosen_by="a test")
+    assert textgan.load(tuned).decoding == decoding
+    sentences = ["the staff was rude .", "great food !"]
+    capsys.readouterr()
+    flags = ["--beam", "3", "--style-rerank", "1", "--content-rerank", "2", "--no-repeat"]
+    assert main(["transfer", str(run), *sentences, *flags]) == 0
+    explicit = capsys.readouterr().out
+    assert main(["transfer", str(run), *sentences]) == 0
+    greedy = capsys.readouterr().out
+    assert main(["transfer", str(tuned), *sentences]) == 0
+    out = capsys.readouterr()
+    assert out.out == explicit
+    assert "decoding: the run's tuned --beam 3 --style-rerank 1 --content-rerank 2 --no-repeat" in out.err
+    assert main(["transfer", str(tuned), *sentences, "--beam", "1"]) == 0  # any decoding flag: the flags decide
+    out = capsys.readouterr()
+    assert out.out == greedy and "decoding:" not in out.err
+    for bad in ('{"beam": 0}', "not json", '["beam", 4]', '{"beam": 1, "style_rerank": 2}'):
+        (tuned / "decoding.json").write_text(bad)
+        assert main(["transfer", str(tuned), "x"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "decoding.json" in err[0] and "Traceback" not in err[0]
