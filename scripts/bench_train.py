@@ -53,16 +53,17 @@ def gemm_peak(threads: int, dtype: torch.dtype = torch.float32, n: int = 2048, d
 def iteration_flops(trainer, beta: float) -> float:
     """Matmul/conv FLOPs of one adversarial iteration (forward and backward), counted by
     ``torch.utils.flop_counter`` (elementwise work is not counted)."""
-    from torch.utils.flop_counter import FlopCounterMode
 
-    compiled = trainer.critic.compiled  # counted eagerly: a dispatch mode would send dynamo recompiling
-    trainer.critic.compiled = False
-    with FlopCounterMode(display=False) as counter:
+    def iteration() -> None:
         for fake in trainer._fake_rows(beta, trainer.cfg.adv.n_critic):
             trainer.critic_step(beta, fake)
         trainer.generator_phase(beta)
+
+    compiled = trainer.critic.compiled  # counted eagerly: a dispatch mode would send dynamo recompiling
+    trainer.critic.compiled = False
+    flops = counted_flops(iteration)
     trainer.critic.compiled = compiled
-    return float(counter.get_total_flops())
+    return flops
 
 
 def counted_flops(fn, *args) -> float:
@@ -271,8 +272,8 @@ def main() -> int:
                 gen.sample_ids(256, generator=sample_rng)
             n_sample += 256
         sps = n_sample / (time.perf_counter() - t0)
-        ref = REFERENCE_S_PER_BATCH[threads] * n_batches if threads in REFERENCE_S_PER_BATCH else None
-        ref = ref if a.device == "cpu" else None
+        on_cpu = a.device == "cpu" and threads in REFERENCE_S_PER_BATCH
+        ref = REFERENCE_S_PER_BATCH[threads] * n_batches if on_cpu else None
         speed = f"{ref / epoch:7.1f}x" if ref else "      -"
         if ref:
             floors.append(floor_line(

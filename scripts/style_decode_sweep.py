@@ -64,6 +64,14 @@ def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: st
     return result
 
 
+SETTING = ("beam", "style_rerank", "content_rerank")  # one grid point, as the keys of its result
+
+
+def setting_of(result: dict) -> tuple:
+    """A dev result's grid point ``(beam, style_rerank, content_rerank)``."""
+    return tuple(result[k] for k in SETTING)
+
+
 def run_tag(run: str) -> str:
     """``s1-ppo-cycle3`` for ``.../s1/ppo-cycle3``: a run's seed folder and variant."""
     return f"{Path(run).parent.name}-{Path(run).name}"
@@ -115,19 +123,16 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     runs = [a.run, *a.also]
     tuned = runs if a.tune_each else [a.run]
+    tuned_on = {run: run if a.tune_each else a.run for run in runs}  # whose dev split picks each run's flags
     lock = threading.Lock()
-
-    def dev_file(run: str) -> Path:
-        folder = out / run_tag(run) if a.tune_each else out
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / "dev.jsonl"
-
+    dev_file = {run: (out / run_tag(run) if a.tune_each else out) / "dev.jsonl" for run in tuned}
     done: dict[str, dict[tuple, dict]] = {run: {} for run in tuned}
-    for run in tuned:
-        if dev_file(run).exists():
-            for line in dev_file(run).read_text().splitlines():
+    for run, path in dev_file.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            for line in path.read_text().splitlines():
                 r = json.loads(line)
-                done[run][(r["beam"], r["style_rerank"], r["content_rerank"])] = r
+                done[run][setting_of(r)] = r
     grid = list(
         itertools.product([int(b) for b in a.beams.split(",")], floats(a.style_rerank), floats(a.content_rerank))
     )
@@ -144,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         r.update(beam=beam, style_rerank=style, content_rerank=content)
         with lock:
             done[run][setting] = r
-            with dev_file(run).open("a") as f:
+            with dev_file[run].open("a") as f:
                 f.write(json.dumps(r) + "\n")
             print(
                 f"dev {run_tag(run)} beam {beam} style {style:g} content {content:g}: acc {r['accuracy']:.1f} "
@@ -158,28 +163,21 @@ def main(argv: list[str] | None = None) -> int:
     if partial:
         print("deadline reached: the sweep is partial; rerun to go on", file=sys.stderr)
         return 1
-    rows = {
-        run: sorted(done[run].values(), key=lambda r: (r["beam"], r["style_rerank"], r["content_rerank"]))
-        for run in tuned
-    }
+    rows = {run: sorted(done[run].values(), key=setting_of) for run in tuned}
     best = {run: choose(rows[run], a.min_accuracy) for run in tuned}
     rule = f"highest dev BLEU-src with dev accuracy >= {a.min_accuracy:g}"
-    chosen = {
-        run: flags_of(*(best[run if a.tune_each else a.run][k] for k in ("beam", "style_rerank", "content_rerank")))
-        for run in runs
-    }
+    chosen = {run: flags_of(*setting_of(best[tuned_on[run]])) for run in runs}
     for run in tuned:
         print(f"chosen on dev for {run_tag(run)}:", " ".join(chosen[run]), flush=True)
     if a.save:
         from textgan.runs import write_decoding
 
         for run in runs:
-            b = best[run if a.tune_each else a.run]
-            decoding = {"beam": b["beam"], "style_rerank": b["style_rerank"], "content_rerank": b["content_rerank"]}
+            b = best[tuned_on[run]]
             path = write_decoding(
                 run,
-                {**decoding, "no_repeat": True},
-                chosen_by=f"scripts/style_decode_sweep.py on the dev split of {run if a.tune_each else a.run}: {rule}",
+                {**dict(zip(SETTING, setting_of(b), strict=True)), "no_repeat": True},
+                chosen_by=f"scripts/style_decode_sweep.py on the dev split of {tuned_on[run]}: {rule}",
                 dev_accuracy=round(b["accuracy"], 2),
                 dev_bleu_src=round(b["bleu_src"], 2),
             )

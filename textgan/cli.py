@@ -274,11 +274,10 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--batch-size", type=int, default=256, help="sentences decoded together (default 256)")
     p.add_argument("--device", default="cpu")
     a = _parse(p, argv, intermixed=True)
-    given = {k: getattr(a, k) for k in ("beam", "style_rerank", "content_rerank", "no_repeat")}
-    explicit = any(v is not None for v in given.values())  # any decoding flag: the flags alone decide
-    decoding = {"beam": 1, "style_rerank": 0.0, "content_rerank": 0.0, "no_repeat": False}
-    decoding.update({k: v for k, v in given.items() if v is not None})
-    check_beam(decoding["beam"], decoding["style_rerank"], decoding["content_rerank"])
+    # Any decoding flag given: the flags alone decide (transfer's defaults for the rest); none: the run's own.
+    flags = ("beam", "style_rerank", "content_rerank", "no_repeat")
+    decoding = {k: getattr(a, k) for k in flags if getattr(a, k) is not None}
+    check_beam(decoding.get("beam", 1), decoding.get("style_rerank", 0.0), decoding.get("content_rerank", 0.0))
     if a.sentences:
         lines = list(a.sentences)
     elif a.input:
@@ -295,7 +294,7 @@ def cmd_transfer(argv: list[str]) -> int:
         lines = sys.stdin.read().splitlines()
     run = load(a.run_dir, a.device, task="style")
     assert isinstance(run, StyleRun)
-    if not explicit and run.decoding:
+    if not decoding and run.decoding:
         decoding = run.decoding
         print(
             f"decoding: the run's tuned {decoding_flags(decoding)} ({Path(a.run_dir) / DECODING_FILE}); "
