@@ -1,7 +1,7 @@
 """Tune a style run's decoding on the dev split, then score the chosen flags on test.
 
-Every combination of ``--beams``, ``--style-rerank`` and ``--content-rerank`` weights (with
-``--no-repeat``) is scored with ``textgan eval style --split dev`` (evaluator accuracy and BLEU-src;
+Every combination of ``--beams``, ``--style-rerank`` and ``--content-rerank`` weights and
+``--content-orders`` (with ``--no-repeat``) is scored with ``textgan eval style --split dev`` (evaluator accuracy and BLEU-src;
 dev has no human rewrites). The rule, fixed before any test number is seen: among the settings whose
 dev accuracy is at least ``--min-accuracy``, the one with the highest dev BLEU-src (if none reaches
 it, the most accurate). The chosen flags are then scored on test, for this run and any ``--also``
@@ -38,13 +38,20 @@ def floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
 
-def flags_of(beam: int, style: float, content: float) -> list[str]:
+def flags_of(beam: int, style: float, content: float, order: int = 2) -> list[str]:
     out = ["--beam", str(beam), "--no-repeat"]
     if style:
         out += ["--style-rerank", f"{style:g}"]
     if content:
         out += ["--content-rerank", f"{content:g}"]
+        if order != 2:
+            out += ["--content-order", str(order)]
     return out
+
+
+def tag_of(beam: int, style: float, content: float, order: int = 2) -> str:
+    """A grid point's file-name tag: ``b16-s1-c12``, with ``-o4`` for a content order other than 2."""
+    return f"b{beam}-s{style:g}-c{content:g}" + (f"-o{order}" if content and order != 2 else "")
 
 
 def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: str) -> dict:
@@ -64,12 +71,13 @@ def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: st
     return result
 
 
-SETTING = ("beam", "style_rerank", "content_rerank")  # one grid point, as the keys of its result
+SETTING = ("beam", "style_rerank", "content_rerank", "content_order")  # one grid point, as its result's keys
 
 
 def setting_of(result: dict) -> tuple:
-    """A dev result's grid point ``(beam, style_rerank, content_rerank)``."""
-    return tuple(result[k] for k in SETTING)
+    """A dev result's grid point ``(beam, style_rerank, content_rerank, content_order)`` (order 2 for
+    results written before the order was a setting)."""
+    return tuple(result.get(k, 2) if k == "content_order" else result[k] for k in SETTING)
 
 
 def run_tag(run: str) -> str:
@@ -113,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--beams", default="4,8")
     p.add_argument("--style-rerank", default="0.5,1,2", help="comma-separated weights")
     p.add_argument("--content-rerank", default="0,1,2,4", help="comma-separated weights")
+    p.add_argument("--content-orders", default="2", help="comma-separated n-gram orders of the content overlap (1-4)")
     p.add_argument("--min-accuracy", type=float, default=87.0, help="dev accuracy a setting must reach")
     p.add_argument("--threads", type=int, default=1, help="torch threads of each evaluation")
     p.add_argument("--parallel", type=int, default=1, help="evaluations at once")
@@ -133,9 +142,16 @@ def main(argv: list[str] | None = None) -> int:
             for line in path.read_text().splitlines():
                 r = json.loads(line)
                 done[run][setting_of(r)] = r
+    orders = [int(o) for o in a.content_orders.split(",") if o.strip()]
+    if not orders or any(o not in (1, 2, 3, 4) for o in orders):
+        p.error("--content-orders: comma-separated values from 1 to 4")
     grid = list(
-        itertools.product([int(b) for b in a.beams.split(",")], floats(a.style_rerank), floats(a.content_rerank))
+        itertools.product(
+            [int(b) for b in a.beams.split(",")], floats(a.style_rerank), floats(a.content_rerank), orders
+        )
     )
+    # Without a content weight the order changes nothing: score that point once, as order 2.
+    grid = list(dict.fromkeys((b, s, c, o if c else 2) for b, s, c, o in grid))
     todo = [(run, setting) for run in tuned for setting in grid if setting not in done[run]]
     partial = False
 
@@ -144,15 +160,16 @@ def main(argv: list[str] | None = None) -> int:
         if a.deadline and time.time() - start > a.deadline:
             partial = True
             return
-        beam, style, content = setting
-        r = score(run, a, "dev", flags_of(beam, style, content), f"b{beam}-s{style:g}-c{content:g}")
-        r.update(beam=beam, style_rerank=style, content_rerank=content)
+        beam, style, content, order = setting
+        r = score(run, a, "dev", flags_of(*setting), tag_of(*setting))
+        r.update(beam=beam, style_rerank=style, content_rerank=content, content_order=order)
         with lock:
             done[run][setting] = r
             with dev_file[run].open("a") as f:
                 f.write(json.dumps(r) + "\n")
             print(
-                f"dev {run_tag(run)} beam {beam} style {style:g} content {content:g}: acc {r['accuracy']:.1f} "
+                f"dev {run_tag(run)} beam {beam} style {style:g} content {content:g} order {order}: "
+                f"acc {r['accuracy']:.1f} "
                 f"bleu_src {r['bleu_src']:.2f} ({r['seconds']} s)",
                 flush=True,
             )
@@ -202,12 +219,17 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     for run in tuned:
-        lines += [f"Dev of {run}:", "", "| beam | style W | content W | dev accuracy | dev BLEU-src | seconds |"]
-        lines.append("|---|---|---|---|---|---|")
+        lines += [
+            f"Dev of {run}:",
+            "",
+            "| beam | style W | content W | order | dev accuracy | dev BLEU-src | seconds |",
+        ]
+        lines.append("|---|---|---|---|---|---|---|")
         for r in rows[run]:
             mark = " **chosen**" if r is best[run] else ""
             lines.append(
-                f"| {r['beam']} | {r['style_rerank']:g} | {r['content_rerank']:g} | {r['accuracy']:.1f} | "
+                f"| {r['beam']} | {r['style_rerank']:g} | {r['content_rerank']:g} | {r.get('content_order', 2)} | "
+                f"{r['accuracy']:.1f} | "
                 f"{r['bleu_src']:.1f}{mark} | {r['seconds']} |"
             )
         lines.append("")

@@ -24,6 +24,7 @@ def main() -> int:
     p.add_argument("--beam", type=int, default=1)
     p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help="as in textgan transfer")
     p.add_argument("--content-rerank", type=float, default=0.0, metavar="W", help="as in textgan transfer")
+    p.add_argument("--content-order", type=int, default=2, metavar="N", help="as in textgan transfer")
     p.add_argument("--no-repeat", action="store_true", help="as in textgan transfer")
     a = p.parse_args()
     run = load(a.run)
@@ -43,6 +44,7 @@ def main() -> int:
             style_rerank=a.style_rerank,
             no_repeat=a.no_repeat,
             content_rerank=a.content_rerank,
+            content_order=a.content_order,
         )
         for i, src, out in zip(picked, sources, outputs, strict=True):
             human = pairs[i][1].strip()

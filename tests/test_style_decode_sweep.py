@@ -23,6 +23,8 @@ def sweep(monkeypatch):
 
     def fake_score(run, a, split, flags, tag):
         content = float(flags[flags.index("--content-rerank") + 1]) if "--content-rerank" in flags else 0.0
+        if "--content-order" in flags:  # order 4: the same accuracy for 1 more point of BLEU-src
+            content += 1.0 if flags[flags.index("--content-order") + 1] == "4" else -1.0
         margin = 4.0 if "cycle1" in run else 0.0  # cycle1 runs keep more accuracy as content weight grows
         with lock:
             calls.append((run, split, tag))
@@ -91,7 +93,33 @@ def test_save_writes_each_runs_choice_for_transfer(sweep, tmp_path, monkeypatch)
         "style_rerank": 1.0,
         "content_rerank": 8.0,
         "no_repeat": True,
+        "content_order": 2,
     }
     assert read_decoding("a/s1/ppo-cycle1")["content_rerank"] == 16.0
     saved = json.loads((tmp_path / "a/s1/ppo-cycle1/decoding.json").read_text())
     assert saved["dev_accuracy"] == 88.0 and "dev split of a/s1/ppo-cycle1" in saved["chosen_by"]
+
+
+def test_content_orders_are_a_setting_and_a_weight_of_0_is_scored_once(sweep, tmp_path, monkeypatch) -> None:
+    from textgan.runs import read_decoding
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a/s1/ppo-cycle3").mkdir(parents=True)
+    extra = ("--content-rerank", "0,8,12", "--content-orders", "2,4", "--save")
+    assert sweep.main(args(tmp_path / "out", *extra)) == 0
+    dev_tags = sorted(c[2] for c in sweep.calls if c[1] == "dev")
+    assert dev_tags == sorted(["b16-s1-c0", "b16-s1-c8", "b16-s1-c8-o4", "b16-s1-c12", "b16-s1-c12-o4"])
+    test = json.loads((tmp_path / "out/test.jsonl").read_text().splitlines()[0])
+    # order 4 at content 8: dev accuracy 92 - (8+1)/2 = 87.5 >= 87, BLEU-src 59, the best that qualifies
+    assert test["flags"] == "--beam 16 --no-repeat --style-rerank 1 --content-rerank 8 --content-order 4"
+    assert read_decoding("a/s1/ppo-cycle3")["content_order"] == 4
+    assert "| 16 | 1 | 8 | 4 | 87.5 | 59.0 **chosen** |" in (tmp_path / "out/summary.md").read_text()
+    sweep.calls.clear()  # rows of an older sweep (no content_order key) resume as order 2
+    rows = (tmp_path / "out/dev.jsonl").read_text().splitlines()
+    old = [json.loads(r) for r in rows]
+    for r in old:
+        if r["content_order"] == 2:
+            del r["content_order"]
+    (tmp_path / "out/dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
+    assert sweep.main(args(tmp_path / "out", *extra)) == 0
+    assert not [c for c in sweep.calls if c[1] == "dev"]

@@ -27,8 +27,12 @@ RERANK_HELP = (
     "style) under the run's own classifier (0: off)"
 )
 CONTENT_RERANK_HELP = (
-    "with --beam K: also add W * the word overlap of each hypothesis with its source (mean of unigram and "
-    "bigram F1, 0..1), favouring rewrites that keep the content (0: off)"
+    "with --beam K: also add W * the word overlap of each hypothesis with its source (mean of the 1- to "
+    "N-gram F1, N = --content-order, 0..1), favouring rewrites that keep the content (0: off)"
+)
+CONTENT_ORDER_HELP = (
+    "N-gram orders of --content-rerank's overlap, 1 to N (default 2: unigrams and bigrams; 4 favours "
+    "keeping the source's longer runs of words, as BLEU-4 does)"
 )
 
 USAGE = """usage: textgan <command> [options]
@@ -196,6 +200,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help=RERANK_HELP)
     p.add_argument("--content-rerank", type=float, default=0.0, metavar="W", help=CONTENT_RERANK_HELP)
+    p.add_argument("--content-order", type=int, default=2, metavar="N", help=CONTENT_ORDER_HELP)
     p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
     p.add_argument(
         "--split",
@@ -207,7 +212,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     a = _parse(p, argv)
-    check_beam(a.beam, a.style_rerank, a.content_rerank)
+    check_beam(a.beam, a.style_rerank, a.content_rerank, a.content_order)
     model, own_classifier, vocab, cfg = load_style_run(a.run, a.device)
     evaluator, ev_vocab, _ = load_classifier(a.classifier, a.device)
     corpus = load_style_corpus(
@@ -218,7 +223,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     labels = split.labels.tolist()
     targets = [1 - s for s in labels]
     refs = corpus.references[0] + corpus.references[1] if a.split == "test" else [[] for _ in sources]
-    rerank = Rerank(own_classifier, a.style_rerank, a.content_rerank)
+    rerank = Rerank(own_classifier, a.style_rerank, a.content_rerank, a.content_order)
     outputs = transfer_sentences(
         model, vocab, corpus.tokenizer, sources, targets, a.beam, rerank=rerank, no_repeat=a.no_repeat
     )
@@ -263,6 +268,7 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--beam", type=int, default=None, help="beam size (1: greedy)" + tuned)
     p.add_argument("--style-rerank", type=float, default=None, metavar="W", help=RERANK_HELP)
     p.add_argument("--content-rerank", type=float, default=None, metavar="W", help=CONTENT_RERANK_HELP)
+    p.add_argument("--content-order", type=int, default=None, metavar="N", help=CONTENT_ORDER_HELP)
     p.add_argument("--no-repeat", action="store_true", default=None, help="never write a word twice in a row")
     p.add_argument("--raw-output", action="store_true", help="write the model's tokens, space-separated")
     p.add_argument(
@@ -275,9 +281,14 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--device", default="cpu")
     a = _parse(p, argv, intermixed=True)
     # Any decoding flag given: the flags alone decide (transfer's defaults for the rest); none: the run's own.
-    flags = ("beam", "style_rerank", "content_rerank", "no_repeat")
+    flags = ("beam", "style_rerank", "content_rerank", "content_order", "no_repeat")
     decoding = {k: getattr(a, k) for k in flags if getattr(a, k) is not None}
-    check_beam(decoding.get("beam", 1), decoding.get("style_rerank", 0.0), decoding.get("content_rerank", 0.0))
+    check_beam(
+        decoding.get("beam", 1),
+        decoding.get("style_rerank", 0.0),
+        decoding.get("content_rerank", 0.0),
+        decoding.get("content_order", 2),
+    )
     if a.sentences:
         lines = list(a.sentences)
     elif a.input:

@@ -247,14 +247,18 @@ def _ngrams(ids: Sequence[int], n: int) -> Counter:
     return Counter(tuple(ids[i : i + n]) for i in range(len(ids) - n + 1))
 
 
-def content_overlap(hyp: Sequence[int], src: Sequence[int]) -> float:
-    """Word overlap of a hypothesis with its source in [0, 1]: the mean of the unigram and bigram F1
-    over clipped counts (special ids ignored). 1 for a copy, 0 for nothing in common."""
+CONTENT_ORDERS = (1, 2, 3, 4)
+
+
+def content_overlap(hyp: Sequence[int], src: Sequence[int], order: int = 2) -> float:
+    """Word overlap of a hypothesis with its source in [0, 1]: the mean of the 1- to ``order``-gram F1
+    over clipped counts (special ids ignored; by default unigrams and bigrams). 1 for a copy, 0 for
+    nothing in common. ``order=4`` rewards keeping the source's longer runs of words, as BLEU-4 does."""
     special = (PAD_ID, BOS_ID, EOS_ID)
     h = [t for t in hyp if t not in special]
     s = [t for t in src if t not in special]
     f1 = []
-    for n in (1, 2):
+    for n in range(1, order + 1):
         hc, sc = _ngrams(h, n), _ngrams(s, n)
         match = sum((hc & sc).values())
         total = sum(hc.values()) + sum(sc.values())
@@ -266,11 +270,12 @@ def content_overlap(hyp: Sequence[int], src: Sequence[int]) -> float:
 class Rerank:
     """How beam search ranks each input's final hypotheses: length-normalised log-probability plus
     ``style * log p(target style | y)`` under ``classifier`` (the run's own, never the evaluator) plus
-    ``content * content_overlap(y, source)``. Both weights 0: plain beam search."""
+    ``content * content_overlap(y, source, content_order)``. Both weights 0: plain beam search."""
 
     classifier: TextCNN | None = None
     style: float = 0.0
     content: float = 0.0
+    content_order: int = 2
 
     def __bool__(self) -> bool:
         return bool(self.style or self.content)
@@ -288,7 +293,8 @@ class Rerank:
             if self.content:
                 k = ids.shape[0] // src.shape[0]
                 sources = src.tolist()
-                overlap = [content_overlap(h, sources[i // k]) for i, h in enumerate(ids.tolist())]
+                order = self.content_order
+                overlap = [content_overlap(h, sources[i // k], order) for i, h in enumerate(ids.tolist())]
                 score += self.content * torch.tensor(overlap, device=ids.device)
             return score
 
@@ -372,6 +378,7 @@ class StyleRun:
         content_rerank: float = 0.0,
         precision: str = "fp32",
         batch_size: int = 256,
+        content_order: int = 2,
     ) -> list[str]:
         """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
         classifier's reading of each sentence).
@@ -388,6 +395,8 @@ class StyleRun:
             no_repeat: never write a word twice in a row.
             content_rerank: with ``beam > 1``, also add this weight times the word overlap of each
                 hypothesis with its source (``content_overlap``: unigram and bigram F1, in [0, 1]).
+            content_order: n-gram orders of that overlap, 1 to this (default 2; 4 favours keeping
+                the source's longer runs of words).
             precision: ``fp32`` or ``bf16`` (bfloat16 autocast: faster on CPUs with bf16 matmul,
                 and on GPUs; near-ties can pick other words).
             batch_size: sentences decoded together (larger batches pay with bf16).
@@ -395,7 +404,7 @@ class StyleRun:
         Returns:
             One string per input, in order.
         """
-        check_beam(beam, style_rerank, content_rerank)
+        check_beam(beam, style_rerank, content_rerank, content_order)
         if batch_size < 1:
             raise UserError("--batch-size: must be >= 1")
         target = self.target_style(to)
@@ -405,7 +414,7 @@ class StyleRun:
             targets = [1 - p for p in pred]
         else:
             targets = [target] * len(toks)
-        rerank = Rerank(self.classifier, style_rerank, content_rerank)
+        rerank = Rerank(self.classifier, style_rerank, content_rerank, content_order)
         out = transfer_tokens(
             self.model,
             self.vocab,
@@ -426,7 +435,8 @@ DECODING_FILE = "decoding.json"
 
 def read_decoding(run_dir: str | Path) -> dict[str, Any]:
     """A style run's tuned decoding, ``RUN/decoding.json`` (written by ``scripts/style_decode_sweep.py
-    --save``, or by hand: ``{"beam": 16, "style_rerank": 1, "content_rerank": 12, "no_repeat": true}``),
+    --save``, or by hand: ``{"beam": 16, "style_rerank": 1, "content_rerank": 12, "no_repeat": true}``,
+    optionally with ``"content_order": 4``; 2 when absent),
     as :meth:`StyleRun.transfer` keyword arguments; ``{}`` when the file does not exist.
 
     Raises:
@@ -444,19 +454,26 @@ def read_decoding(run_dir: str | Path) -> dict[str, Any]:
             "style_rerank": float(raw.get("style_rerank", 0.0)),
             "content_rerank": float(raw.get("content_rerank", 0.0)),
             "no_repeat": bool(raw.get("no_repeat", False)),
+            "content_order": int(raw.get("content_order", 2)),
         }
-        check_beam(out["beam"], out["style_rerank"], out["content_rerank"])
+        check_beam(out["beam"], out["style_rerank"], out["content_rerank"], out["content_order"])
     except (OSError, UnicodeDecodeError, ValueError, TypeError, UserError) as e:
         raise UserError(f"{path}: {e}; fix it or delete it (greedy decoding then)") from None
     return out
 
 
 def write_decoding(run_dir: str | Path, decoding: dict[str, Any], **about: Any) -> Path:
-    """Save ``decoding`` (``beam``, ``style_rerank``, ``content_rerank``, ``no_repeat``) as the run's
-    tuned decoding, with ``about`` (how it was chosen) beside it; returns the file's path."""
+    """Save ``decoding`` (``beam``, ``style_rerank``, ``content_rerank``, ``no_repeat``, optionally
+    ``content_order``) as the run's tuned decoding, with ``about`` (how it was chosen) beside it;
+    returns the file's path."""
     from textgan.train.common import atomic_write_bytes
 
-    check_beam(decoding["beam"], decoding.get("style_rerank", 0.0), decoding.get("content_rerank", 0.0))
+    check_beam(
+        decoding["beam"],
+        decoding.get("style_rerank", 0.0),
+        decoding.get("content_rerank", 0.0),
+        decoding.get("content_order", 2),
+    )
     path = Path(run_dir) / DECODING_FILE
     atomic_write_bytes(path, (json.dumps({**decoding, **about}, indent=2) + "\n").encode())
     return path
@@ -468,15 +485,20 @@ def decoding_flags(decoding: dict[str, Any]) -> str:
     for key in ("style_rerank", "content_rerank"):
         if decoding.get(key):
             flags.append(f"--{key.replace('_', '-')} {decoding[key]:g}")
+    if decoding.get("content_rerank") and decoding.get("content_order", 2) != 2:
+        flags.append(f"--content-order {decoding['content_order']}")
     if decoding.get("no_repeat"):
         flags.append("--no-repeat")
     return " ".join(flags)
 
 
-def check_beam(beam: int, style_rerank: float = 0.0, content_rerank: float = 0.0) -> None:
-    """Raises UserError for a beam below 1, a negative rerank weight, or a rerank without a beam to rank."""
+def check_beam(beam: int, style_rerank: float = 0.0, content_rerank: float = 0.0, content_order: int = 2) -> None:
+    """Raises UserError for a beam below 1, a negative rerank weight, a rerank without a beam to rank,
+    or a content order outside 1-4."""
     if beam < 1:
         raise UserError("--beam: must be >= 1")
+    if content_order not in CONTENT_ORDERS:
+        raise UserError(f"--content-order: must be one of {', '.join(map(str, CONTENT_ORDERS))}")
     for flag, w in (("--style-rerank", style_rerank), ("--content-rerank", content_rerank)):
         if w < 0:
             raise UserError(f"{flag}: must be >= 0")

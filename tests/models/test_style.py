@@ -186,6 +186,21 @@ def test_content_overlap_is_unigram_and_bigram_f1() -> None:
     assert content_overlap([4, 4, 4], [4]) == pytest.approx((2 * 1 / 4 + 0.0) / 2)  # counts are clipped
 
 
+def test_content_overlap_of_higher_order_rewards_longer_kept_runs() -> None:
+    from textgan.runs import content_overlap
+
+    src = [4, 5, 6, 7, 8]
+    assert content_overlap(src, src, order=4) == 1.0
+    # hyp 4 5 6 7 9: 1-gram F1 8/10, 2-gram 6/8, 3-gram 4/6, 4-gram 2/4
+    assert content_overlap([4, 5, 6, 7, 9], src, order=4) == pytest.approx((8 / 10 + 6 / 8 + 4 / 6 + 2 / 4) / 4)
+    assert content_overlap([4, 5, 6, 7, 9], src, order=1) == pytest.approx(8 / 10)
+    # the same words kept, in one run vs broken up: equal as unigrams, apart at order 4
+    kept, broken = [4, 5, 6, 7, 9, 9], [4, 9, 5, 6, 9, 7]
+    assert content_overlap(kept, src, order=1) == content_overlap(broken, src, order=1)
+    assert content_overlap(kept, src, order=4) > content_overlap(broken, src, order=4)
+    assert content_overlap([4, 5], [4, 5], order=4) == 1.0  # too short for 3- and 4-grams on both sides: a copy
+
+
 def test_content_rerank_prefers_the_hypothesis_closest_to_the_source() -> None:
     from textgan.runs import Rerank, content_overlap
 

@@ -406,7 +406,7 @@ def test_transfer_uses_the_runs_tuned_decoding(trained, capsys, tmp_path) -> Non
     _, run = trained
     tuned = tmp_path / "tuned"
     shutil.copytree(run, tuned)
-    decoding = {"beam": 3, "style_rerank": 1.0, "content_rerank": 2.0, "no_repeat": True}
+    decoding = {"beam": 3, "style_rerank": 1.0, "content_rerank": 2.0, "no_repeat": True, "content_order": 2}
     write_decoding(tuned, decoding, chosen_by="a test")
     assert textgan.load(tuned).decoding == decoding
     sentences = ["the staff was rude .", "great food !"]
@@ -423,7 +423,17 @@ def test_transfer_uses_the_runs_tuned_decoding(trained, capsys, tmp_path) -> Non
     assert main(["transfer", str(tuned), *sentences, "--beam", "1"]) == 0  # any decoding flag: the flags decide
     out = capsys.readouterr()
     assert out.out == greedy and "decoding:" not in out.err
-    for bad in ('{"beam": 0}', "not json", '["beam", 4]', '{"beam": 1, "style_rerank": 2}'):
+    order4 = {**decoding, "content_order": 4}
+    write_decoding(tuned, order4)
+    assert textgan.load(tuned).decoding == order4
+    assert main(["transfer", str(run), *sentences, *flags, "--content-order", "4"]) == 0
+    explicit4 = capsys.readouterr().out
+    assert main(["transfer", str(tuned), *sentences]) == 0
+    out = capsys.readouterr()
+    assert out.out == explicit4 and "--content-rerank 2 --content-order 4 --no-repeat" in out.err
+    assert main(["transfer", str(run), "x", "--beam", "3", "--content-rerank", "1", "--content-order", "5"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["error: --content-order: must be one of 1, 2, 3, 4"]
+    for bad in ('{"beam": 0}', "not json", '["beam", 4]', '{"beam": 1, "style_rerank": 2}', '{"content_order": 0}'):
         (tuned / "decoding.json").write_text(bad)
         assert main(["transfer", str(tuned), "x"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
