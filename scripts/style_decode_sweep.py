@@ -1,8 +1,9 @@
 """Tune a style run's decoding on the dev split, then score the chosen flags on test.
 
 Every combination of ``--beams``, ``--style-rerank`` and ``--content-rerank`` weights and
-``--content-orders`` (with ``--no-repeat``) is scored with ``textgan eval style --split dev`` (evaluator accuracy and BLEU-src;
-dev has no human rewrites). The rule, fixed before any test number is seen: among the settings whose
+``--content-orders`` (with ``--no-repeat``) is scored with ``textgan eval style --split dev``
+(evaluator accuracy and BLEU-src; dev has no human rewrites), one call per run and beam: the rerank
+weights only rank each sentence's final beam, so one beam search serves them all. The rule, fixed before any test number is seen: among the settings whose
 dev accuracy is at least ``--min-accuracy``, the one with the highest dev BLEU-src (if none reaches
 it, the most accurate). The chosen flags are then scored on test, for this run and any ``--also``
 runs, with the perplexity LM if given.
@@ -49,13 +50,9 @@ def flags_of(beam: int, style: float, content: float, order: int = 2) -> list[st
     return out
 
 
-def tag_of(beam: int, style: float, content: float, order: int = 2) -> str:
-    """A grid point's file-name tag: ``b16-s1-c12``, with ``-o4`` for a content order other than 2."""
-    return f"b{beam}-s{style:g}-c{content:g}" + (f"-o{order}" if content and order != 2 else "")
-
-
-def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: str) -> dict:
-    """One ``textgan eval style`` in a subprocess (one torch thread), its JSON result."""
+def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: str) -> list[dict]:
+    """One ``textgan eval style`` in a subprocess (one torch thread): its JSON results, one per
+    combination of the flags' comma-separated rerank values (all ranked from one beam search)."""
     out = Path(a.out) / f"transfers-{run_tag(run)}-{split}-{tag}.tsv"
     cmd = [sys.executable, "-m", "textgan", "eval", "style", "--run", run, "--data", a.data]
     cmd += ["--classifier", a.classifier, "--split", split, "--out", str(out), "--json", *flags]
@@ -66,9 +63,14 @@ def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: st
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if res.returncode:
         raise SystemExit(f"error: {' '.join(cmd)} failed: {res.stderr.strip().splitlines()[-1:]}")
-    result = json.loads(res.stdout.strip().splitlines()[-1])
-    result["seconds"] = round(time.time() - start, 1)
-    return result
+    results = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
+    for r in results:  # each combination's share of the call
+        r["seconds"] = round((time.time() - start) / len(results), 1)
+    return results
+
+
+def joined(values: list) -> str:
+    return ",".join(f"{v:g}" for v in sorted(set(values)))
 
 
 SETTING = ("beam", "style_rerank", "content_rerank", "content_order")  # one grid point, as its result's keys
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-accuracy", type=float, default=87.0, help="dev accuracy a setting must reach")
     p.add_argument("--threads", type=int, default=1, help="torch threads of each evaluation")
     p.add_argument("--parallel", type=int, default=1, help="evaluations at once")
-    p.add_argument("--deadline", type=float, default=None, help="seconds; no setting starts after it")
+    p.add_argument("--deadline", type=float, default=None, help="seconds; no evaluation starts after it")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     start = time.time()
@@ -155,27 +157,37 @@ def main(argv: list[str] | None = None) -> int:
     todo = [(run, setting) for run in tuned for setting in grid if setting not in done[run]]
     partial = False
 
-    def dev_job(run: str, setting: tuple) -> None:
+    def dev_job(run: str, beam: int, points: list[tuple]) -> None:
+        """The missing ``points`` of one run and beam: one evaluation, one beam search for them all."""
         nonlocal partial
         if a.deadline and time.time() - start > a.deadline:
             partial = True
             return
-        beam, style, content, order = setting
-        r = score(run, a, "dev", flags_of(*setting), tag_of(*setting))
-        r.update(beam=beam, style_rerank=style, content_rerank=content, content_order=order)
+        flags = ["--beam", str(beam), "--no-repeat", "--style-rerank", joined([p[1] for p in points])]
+        flags += ["--content-rerank", joined([p[2] for p in points]), "--content-order", joined([p[3] for p in points])]
+        results = score(run, a, "dev", flags, f"b{beam}")
+        if len(results) == 1:  # a single combination comes back without its weights
+            results[0].update(style_rerank=points[0][1], content_rerank=points[0][2], content_order=points[0][3])
         with lock:
-            done[run][setting] = r
-            with dev_file[run].open("a") as f:
-                f.write(json.dumps(r) + "\n")
-            print(
-                f"dev {run_tag(run)} beam {beam} style {style:g} content {content:g} order {order}: "
-                f"acc {r['accuracy']:.1f} "
-                f"bleu_src {r['bleu_src']:.2f} ({r['seconds']} s)",
-                flush=True,
-            )
+            for r in results:
+                r["beam"] = beam
+                setting = setting_of(r)
+                if setting not in points:  # a combination of the lists that the grid lacks
+                    continue
+                done[run][setting] = r
+                with dev_file[run].open("a") as f:
+                    f.write(json.dumps(r) + "\n")
+                print(
+                    f"dev {run_tag(run)} beam {beam} style {setting[1]:g} content {setting[2]:g} order "
+                    f"{setting[3]}: acc {r['accuracy']:.1f} bleu_src {r['bleu_src']:.2f}",
+                    flush=True,
+                )
 
+    jobs: dict[tuple, list[tuple]] = {}
+    for run, setting in todo:
+        jobs.setdefault((run, setting[0]), []).append(setting)
     with ThreadPoolExecutor(max(1, a.parallel)) as pool:
-        for future in [pool.submit(dev_job, run, setting) for run, setting in todo]:
+        for future in [pool.submit(dev_job, run, beam, points) for (run, beam), points in jobs.items()]:
             future.result()
     if partial:
         print("deadline reached: the sweep is partial; rerun to go on", file=sys.stderr)
@@ -201,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"saved {path}", flush=True)
 
     def test_job(run: str) -> dict:
-        r = score(run, a, "test", chosen[run], "chosen")
+        r = score(run, a, "test", chosen[run], "chosen")[0]
         r.update(run=run, flags=" ".join(chosen[run]))
         print(
             f"test {run}: acc {r['accuracy']:.1f} bleu_src {r['bleu_src']:.2f} bleu_ref {r['bleu_ref']:.2f} "
@@ -222,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += [
             f"Dev of {run}:",
             "",
-            "| beam | style W | content W | order | dev accuracy | dev BLEU-src | seconds |",
+            "| beam | style W | content W | order | dev accuracy | dev BLEU-src | seconds (share of its call) |",
         ]
         lines.append("|---|---|---|---|---|---|---|")
         for r in rows[run]:

@@ -21,21 +21,37 @@ def sweep(monkeypatch):
     calls: list[tuple[str, str, str]] = []
     lock = threading.Lock()
 
+    def values(flags, flag, kind, default):
+        return [kind(v) for v in flags[flags.index(flag) + 1].split(",")] if flag in flags else [default]
+
     def fake_score(run, a, split, flags, tag):
-        content = float(flags[flags.index("--content-rerank") + 1]) if "--content-rerank" in flags else 0.0
-        if "--content-order" in flags:  # order 4: the same accuracy for 1 more point of BLEU-src
-            content += 1.0 if flags[flags.index("--content-order") + 1] == "4" else -1.0
-        margin = 4.0 if "cycle1" in run else 0.0  # cycle1 runs keep more accuracy as content weight grows
+        """A fixed table; like `textgan eval style`, one result per combination of the listed values
+        (with its weights when there are several)."""
         with lock:
             calls.append((run, split, tag))
-        return {
-            "accuracy": 92.0 + margin - content / 2,
-            "bleu_src": 50.0 + content + (1.0 if run.startswith("b") else 0.0),
-            "bleu_ref": 18.0 + content / 4 if split == "test" else None,
-            "ppl": 70.0 if split == "test" else None,
-            "gm": 45.0 + content / 4,
-            "seconds": 1.0,
-        }
+        grid = [
+            (s, c, o if c else 2)
+            for s in values(flags, "--style-rerank", float, 0.0)
+            for c in values(flags, "--content-rerank", float, 0.0)
+            for o in values(flags, "--content-order", int, 2)
+        ]
+        grid = list(dict.fromkeys(grid))
+        results = []
+        for style, content, order in grid:
+            content_eff = content + (1.0 if order == 4 else 0.0)  # order 4: 1 more BLEU-src, same accuracy
+            margin = 4.0 if "cycle1" in run else 0.0  # cycle1 runs keep more accuracy as content weight grows
+            r = {
+                "accuracy": 92.0 + margin - content_eff / 2,
+                "bleu_src": 50.0 + content_eff + (1.0 if run.startswith("b") else 0.0),
+                "bleu_ref": 18.0 + content_eff / 4 if split == "test" else None,
+                "ppl": 70.0 if split == "test" else None,
+                "gm": 45.0 + content_eff / 4,
+                "seconds": 1.0,
+            }
+            if len(grid) > 1:
+                r.update(style_rerank=style, content_rerank=content, content_order=order)
+            results.append(r)
+        return results
 
     monkeypatch.setattr(module, "score", fake_score)
     module.calls = calls
@@ -52,9 +68,7 @@ def test_one_choice_for_all_runs_by_the_rule(sweep, tmp_path) -> None:
     test = [json.loads(line) for line in (tmp_path / "test.jsonl").read_text().splitlines()]
     # dev accuracy 88 at content 8, 86 at 12 (< 87): the rule keeps content 8 for every run
     assert {r["flags"] for r in test} == {"--beam 16 --no-repeat --style-rerank 1 --content-rerank 8"}
-    assert [c for c in sweep.calls if c[1] == "dev"] == [
-        ("a/s1/ppo-cycle3", "dev", f"b16-s1-c{w}") for w in (8, 12, 16)
-    ]
+    assert [c for c in sweep.calls if c[1] == "dev"] == [("a/s1/ppo-cycle3", "dev", "b16")]  # one beam search
     summary = (tmp_path / "summary.md").read_text()
     assert "| ppo-cycle3 | s1,s2 | 88.0 ± 0.0 | 58.0 ± 0.0 | 20.0 ± 0.0 | 70.0 ± 0.0 |" in summary
 
@@ -71,7 +85,10 @@ def test_tune_each_resume_and_parallel(sweep, tmp_path) -> None:
     assert "| ppo-cycle1 | s1,s2 | 88.0 ± 0.0 | 66.0 ± 0.0 | 22.0 ± 0.0 |" in (tmp_path / "summary.md").read_text()
     sweep.calls.clear()
     assert sweep.main(args(tmp_path, *runs, "--tune-each", "--content-rerank", "8,12,16,20")) == 0
-    assert sorted(c[2] for c in sweep.calls if c[1] == "dev") == ["b16-s1-c20"] * 3  # only the new setting
+    assert len([c for c in sweep.calls if c[1] == "dev"]) == 3  # one evaluation per run, for the new setting
+    for tag in ("s1-ppo-cycle3", "s1-ppo-cycle1", "s2-ppo-cycle1"):
+        rows = [json.loads(line) for line in (tmp_path / tag / "dev.jsonl").read_text().splitlines()]
+        assert [r["content_rerank"] for r in rows] == [8, 12, 16, 20]
 
 
 def test_deadline_leaves_a_partial_sweep_to_resume(sweep, tmp_path, capsys) -> None:
@@ -107,8 +124,9 @@ def test_content_orders_are_a_setting_and_a_weight_of_0_is_scored_once(sweep, tm
     (tmp_path / "a/s1/ppo-cycle3").mkdir(parents=True)
     extra = ("--content-rerank", "0,8,12", "--content-orders", "2,4", "--save")
     assert sweep.main(args(tmp_path / "out", *extra)) == 0
-    dev_tags = sorted(c[2] for c in sweep.calls if c[1] == "dev")
-    assert dev_tags == sorted(["b16-s1-c0", "b16-s1-c8", "b16-s1-c8-o4", "b16-s1-c12", "b16-s1-c12-o4"])
+    assert [c[2] for c in sweep.calls if c[1] == "dev"] == ["b16"]
+    rows = [json.loads(line) for line in (tmp_path / "out/dev.jsonl").read_text().splitlines()]
+    assert sorted((r["content_rerank"], r["content_order"]) for r in rows) == [(0, 2), (8, 2), (8, 4), (12, 2), (12, 4)]
     test = json.loads((tmp_path / "out/test.jsonl").read_text().splitlines()[0])
     # order 4 at content 8: dev accuracy 92 - (8+1)/2 = 87.5 >= 87, BLEU-src 59, the best that qualifies
     assert test["flags"] == "--beam 16 --no-repeat --style-rerank 1 --content-rerank 8 --content-order 4"

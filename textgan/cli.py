@@ -180,27 +180,49 @@ def _main_process() -> bool:
     return os.environ.get("RANK", "0") in ("", "0")
 
 
+def _number_list(kind: type) -> Any:
+    """argparse type: a comma-separated list of ``kind`` values (one value is a list of one)."""
+
+    def parse(text: str) -> list:
+        try:
+            values = [kind(x) for x in text.split(",") if x.strip()]
+        except ValueError:
+            values = []
+        if not values:
+            raise argparse.ArgumentTypeError(f"not a comma-separated list of {kind.__name__} values: {text!r}")
+        return values
+
+    return parse
+
+
 def cmd_eval_style(argv: list[str]) -> int:
+    import itertools
+    import math
+
     from textgan.data.style import load_style_corpus
     from textgan.metrics.nll import nll_gen
     from textgan.metrics.style import style_metrics
-    from textgan.runs import Rerank, check_beam, load_classifier, load_style_run, transfer_sentences
+    from textgan.runs import Rerank, beam_tokens, check_beam, load_classifier, load_style_run, transfer_sentences
     from textgan.train.common import atomic_write_bytes
     from textgan.train.style import _accuracy
 
     p = argparse.ArgumentParser(
         prog="textgan eval style",
         description="Accuracy, BLEU-src, BLEU-ref, PPL and their "
-        "geometric mean of a style-transfer run on the test split (or dev, without BLEU-ref).",
+        "geometric mean of a style-transfer run on the test split (or dev, without BLEU-ref). "
+        "--style-rerank, --content-rerank and --content-order take comma-separated values: every "
+        "combination is scored from one beam search (one result each).",
     )
     p.add_argument("--run", required=True, help="style-transfer run dir")
     p.add_argument("--data", required=True, help="style directory (test.{0,1} and references)")
     p.add_argument("--classifier", required=True, help="evaluator classifier run dir (textgan train classifier)")
     p.add_argument("--lm", default=None, help="LM run dir (textgan train lm on the training text) for perplexity")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
-    p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help=RERANK_HELP)
-    p.add_argument("--content-rerank", type=float, default=0.0, metavar="W", help=CONTENT_RERANK_HELP)
-    p.add_argument("--content-order", type=int, default=2, metavar="N", help=CONTENT_ORDER_HELP)
+    lists = " (comma-separated values: each combination scored)"
+    weights, orders = _number_list(float), _number_list(int)
+    p.add_argument("--style-rerank", type=weights, default=[0.0], metavar="W", help=RERANK_HELP + lists)
+    p.add_argument("--content-rerank", type=weights, default=[0.0], metavar="W", help=CONTENT_RERANK_HELP + lists)
+    p.add_argument("--content-order", type=orders, default=[2], metavar="N", help=CONTENT_ORDER_HELP + lists)
     p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
     p.add_argument(
         "--split",
@@ -208,11 +230,23 @@ def cmd_eval_style(argv: list[str]) -> int:
         default="test",
         help="split to transfer (dev has no human rewrites: tune decoding flags there, report test)",
     )
-    p.add_argument("--out", default=None, help="transfers file (default: RUN/transfers.tsv, RUN/transfers-dev.tsv)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="transfers file (default: RUN/transfers.tsv, RUN/transfers-dev.tsv); with several "
+        "combinations, one file each, named FILE-s<W>-c<W>-o<N>.tsv",
+    )
     p.add_argument("--device", default="cpu")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help="print one JSON object (one per combination)")
     a = _parse(p, argv)
-    check_beam(a.beam, a.style_rerank, a.content_rerank, a.content_order)
+    # Every combination; the order only matters with a content weight, so it is scored once without one.
+    grid = list(
+        dict.fromkeys(
+            (s, c, o if c else 2) for s, c, o in itertools.product(a.style_rerank, a.content_rerank, a.content_order)
+        )
+    )
+    for style_w, content_w, order in grid:
+        check_beam(a.beam, style_w, content_w, order)
     model, own_classifier, vocab, cfg = load_style_run(a.run, a.device)
     evaluator, ev_vocab, _ = load_classifier(a.classifier, a.device)
     corpus = load_style_corpus(
@@ -223,26 +257,36 @@ def cmd_eval_style(argv: list[str]) -> int:
     labels = split.labels.tolist()
     targets = [1 - s for s in labels]
     refs = corpus.references[0] + corpus.references[1] if a.split == "test" else [[] for _ in sources]
-    rerank = Rerank(own_classifier, a.style_rerank, a.content_rerank, a.content_order)
-    outputs = transfer_sentences(
-        model, vocab, corpus.tokenizer, sources, targets, a.beam, rerank=rerank, no_repeat=a.no_repeat
-    )
-    ppl = None
-    if a.lm:
-        import math
-
-        ppl = math.exp(nll_gen(a.lm, [o if o.strip() else "<unk>" for o in outputs]))
-    result = style_metrics(outputs, sources, refs, _accuracy(evaluator, ev_vocab, outputs, targets), ppl)
     out = Path(a.out) if a.out else Path(a.run) / ("transfers.tsv" if a.split == "test" else f"transfers-{a.split}.tsv")
-    atomic_write_bytes(
-        out, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in zip(sources, targets, outputs, strict=True)).encode()
-    )
-    if a.json:
-        print(json.dumps(result))
-    else:
-        for k, v in result.items():
-            print(f"{k:<18}{'null' if v is None else f'{v:.2f}':>10}")
-        print(f"({len(outputs)} {a.split} sentences; transfers in {out})")
+    beams = None
+    if a.beam > 1 and len(grid) > 1:  # one beam search, ranked once per combination
+        toks = [corpus.tokenizer.tokenize(s) for s in sources]
+        beams = beam_tokens(model, vocab, toks, targets, a.beam, no_repeat=a.no_repeat)
+    for style_w, content_w, order in grid:
+        rerank = Rerank(own_classifier, style_w, content_w, order)
+        if beams is not None:
+            outputs = [" ".join(t) for t in beams.choose(rerank)]
+        else:
+            outputs = transfer_sentences(
+                model, vocab, corpus.tokenizer, sources, targets, a.beam, rerank=rerank, no_repeat=a.no_repeat
+            )
+        ppl = None
+        if a.lm:
+            ppl = math.exp(nll_gen(a.lm, [o if o.strip() else "<unk>" for o in outputs]))
+        result = style_metrics(outputs, sources, refs, _accuracy(evaluator, ev_vocab, outputs, targets), ppl)
+        path = out
+        if len(grid) > 1:
+            path = out.with_name(f"{out.stem}-s{style_w:g}-c{content_w:g}-o{order}{out.suffix or '.tsv'}")
+            result = {"style_rerank": style_w, "content_rerank": content_w, "content_order": order, **result}
+        atomic_write_bytes(
+            path, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in zip(sources, targets, outputs, strict=True)).encode()
+        )
+        if a.json:
+            print(json.dumps(result), flush=True)
+        else:
+            for k, v in result.items():
+                print(f"{k:<18}{'null' if v is None else f'{v:.2f}':>10}")
+            print(f"({len(outputs)} {a.split} sentences; transfers in {path})", flush=True)
     return 0
 
 

@@ -29,7 +29,7 @@ from textgan.data.text import sentences as split_sentences
 from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK, UNK_ID, Tokenizer, Vocab
 from textgan.models.classifiers import TextCNN
 from textgan.models.generators import Generator, build_generator, generate_ids
-from textgan.models.style import StyleTransferModel
+from textgan.models.style import StyleTransferModel, best_of_beams
 from textgan.utils import UserError, autocast, resolve_device
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,101 @@ def load_style_run(run_dir: str | Path, device: str = "cpu") -> tuple[StyleTrans
     return model.to(dev).eval(), clf.to(dev).eval(), vocab, cfg
 
 
+def _pieces(sentences: Sequence[Sequence[str]], max_len: int, by_sentence: bool) -> tuple[list[list[str]], list[int]]:
+    """Every piece of every input (see ``transfer_tokens``) and the input each belongs to."""
+    pieces: list[list[str]] = []
+    owner: list[int] = []
+    cut = 0
+    for i, toks in enumerate(sentences):
+        if toks:
+            for sent in split_sentences(toks) if by_sentence else [toks]:
+                parts = chunks(sent, max_len)  # max_len tokens fit, without <eos>, as in training
+                cut += len(parts) > 1
+                pieces += parts
+                owner += [i] * len(parts)
+    if cut and by_sentence:  # the user-facing path says so; evaluations stay quiet
+        log.info("%d sentence(s) of %d tokens or more: transferred in pieces cut at commas, then joined", cut, max_len)
+    return pieces, owner
+
+
+def _append_words(outputs: list[list[str]], vocab: Vocab, rows: list[int], toks: list[list[str]], ids: torch.Tensor):
+    """Decoded ``ids`` appended to their inputs' outputs; ``<unk>`` takes the piece's next OOV word."""
+    for row, i, src_toks in zip(ids.tolist(), rows, toks, strict=True):
+        oov = [w for w in src_toks if vocab.stoi.get(w, UNK_ID) == UNK_ID]
+        for w in vocab.decode(row):
+            if w != UNK:
+                outputs[i].append(w)
+            elif oov:
+                outputs[i].append(oov.pop(0))
+
+
+@dataclass
+class _BeamBatch:
+    toks: list[list[str]]  # the pieces
+    rows: list[int]  # the input each piece belongs to
+    src: torch.Tensor  # (b, T) piece ids
+    style: torch.Tensor  # (b*k,) target style of each hypothesis
+    ids: torch.Tensor  # (b*k, T) the final hypotheses, piece-major
+    norm: torch.Tensor  # (b*k,) their length-normalised log-probabilities
+    cache: dict = field(default_factory=dict)  # rerank terms already computed (Rerank.score)
+
+
+@dataclass
+class Beams:
+    """Every input's final beam from one decoding pass (:func:`beam_tokens`). ``choose(rerank)``
+    ranks them exactly as ``transfer_tokens(..., beam, rerank=rerank)`` would, without decoding
+    again, so a grid of rerank weights costs one beam search (``scripts/style_decode_sweep.py``)."""
+
+    vocab: Vocab
+    n: int  # inputs
+    batches: list[_BeamBatch]
+    precision: str = "fp32"
+
+    @torch.no_grad()
+    def choose(self, rerank: Rerank | None = None) -> list[list[str]]:
+        """Each input's output tokens: the best hypothesis of each piece under ``rerank``, joined."""
+        outputs: list[list[str]] = [[] for _ in range(self.n)]
+        for bt in self.batches:
+            score = bt.norm
+            if rerank:
+                with autocast(self.precision, bt.ids.device):
+                    score = score + rerank.score(bt.ids, bt.style, bt.src, bt.cache)
+            _append_words(outputs, self.vocab, bt.rows, bt.toks, bt.ids[best_of_beams(score, len(bt.rows))])
+        return outputs
+
+
+@torch.no_grad()
+def beam_tokens(
+    model: StyleTransferModel,
+    vocab: Vocab,
+    sentences: Sequence[Sequence[str]],
+    targets: Sequence[int],
+    beam: int,
+    batch_size: int = 256,
+    by_sentence: bool = False,
+    no_repeat: bool = False,
+    precision: str = "fp32",
+) -> Beams:
+    """Beam search over token lists (as ``transfer_tokens``), keeping every input's final beam
+    unranked; ``.choose(rerank)`` gives the outputs."""
+    if len(sentences) != len(targets):
+        raise ValueError(f"{len(sentences)} sentences but {len(targets)} target styles")
+    was = model.training
+    model.eval()
+    device = model.banned.device
+    pieces, owner = _pieces(sentences, model.max_len, by_sentence)
+    batches = []
+    for start in range(0, len(pieces), batch_size):
+        toks, rows = pieces[start : start + batch_size], owner[start : start + batch_size]
+        src = vocab.encode_batch(toks, model.max_len)[0].to(device)
+        style = torch.tensor([targets[i] for i in rows], device=device)
+        with autocast(precision, device):
+            ids, norm = model.beam_hypotheses(model.encode(src), style, beam, no_repeat)
+        batches.append(_BeamBatch(toks, rows, src, style.repeat_interleave(max(1, beam)), ids, norm))
+    model.train(was)
+    return Beams(vocab, len(sentences), batches, precision)
+
+
 @torch.no_grad()
 def transfer_tokens(
     model: StyleTransferModel,
@@ -200,45 +295,23 @@ def transfer_tokens(
     Empty inputs give empty outputs. Where the decoder emits ``<unk>``, the source piece's
     out-of-vocabulary words are copied through in order (dropped when none are left).
     """
+    if beam > 1:
+        beams = beam_tokens(model, vocab, sentences, targets, beam, batch_size, by_sentence, no_repeat, precision)
+        return beams.choose(rerank)
     if len(sentences) != len(targets):
         raise ValueError(f"{len(sentences)} sentences but {len(targets)} target styles")
     was = model.training
     model.eval()
     device = model.banned.device
-    pieces, owner, cut = [], [], 0  # every piece of every sentence, the sentence it belongs to
-    for i, toks in enumerate(sentences):
-        if toks:
-            for sent in split_sentences(toks) if by_sentence else [toks]:
-                parts = chunks(sent, model.max_len)  # max_len tokens fit, without <eos>, as in training
-                cut += len(parts) > 1
-                pieces += parts
-                owner += [i] * len(parts)
-    if cut and by_sentence:  # the user-facing path says so; evaluations stay quiet
-        log.info(
-            "%d sentence(s) of %d tokens or more: transferred in pieces cut at commas, then joined",
-            cut,
-            model.max_len,
-        )
+    pieces, owner = _pieces(sentences, model.max_len, by_sentence)
     outputs: list[list[str]] = [[] for _ in sentences]
     for start in range(0, len(pieces), batch_size):
-        toks = pieces[start : start + batch_size]
-        rows = owner[start : start + batch_size]
+        toks, rows = pieces[start : start + batch_size], owner[start : start + batch_size]
         src = vocab.encode_batch(toks, model.max_len)[0].to(device)
         style = torch.tensor([targets[i] for i in rows], device=device)
         with autocast(precision, device):
-            enc = model.encode(src)
-            if beam > 1:
-                rescore = rerank.rescorer(src) if rerank else None
-                ids = model.beam_search(enc, style, beam, rescore, no_repeat)
-            else:
-                ids = model.sample_ids(enc, style, greedy=True, no_repeat=no_repeat)[0]
-        for row, i, src_toks in zip(ids.tolist(), rows, toks, strict=True):
-            oov = [w for w in src_toks if vocab.stoi.get(w, UNK_ID) == UNK_ID]
-            for w in vocab.decode(row):
-                if w != UNK:
-                    outputs[i].append(w)
-                elif oov:
-                    outputs[i].append(oov.pop(0))
+            ids = model.sample_ids(model.encode(src), style, greedy=True, no_repeat=no_repeat)[0]
+        _append_words(outputs, vocab, rows, toks, ids)
     model.train(was)
     return outputs
 
@@ -280,25 +353,36 @@ class Rerank:
     def __bool__(self) -> bool:
         return bool(self.style or self.content)
 
-    def rescorer(self, src: torch.Tensor) -> Any:
-        """``beam_search(rescore=...)`` for a batch of sources ``src`` (B, T): scores (B*k,) of ids (B*k, T)."""
-
-        def rescore(ids: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-            score = torch.zeros(ids.shape[0], device=ids.device)
-            if self.style:
-                if self.classifier is None:
-                    raise ValueError("Rerank: a style weight needs a classifier")
+    def score(
+        self, ids: torch.Tensor, style: torch.Tensor, src: torch.Tensor, cache: dict | None = None
+    ) -> torch.Tensor:
+        """The rerank terms (B*k,) of hypotheses ``ids`` (B*k, T) of target styles ``style`` (B*k,)
+        for sources ``src`` (B, T). ``cache`` keeps the unweighted terms of these hypotheses, so
+        scoring them again with other weights (or another order already seen) costs no classifier call."""
+        cache = {} if cache is None else cache
+        score = torch.zeros(ids.shape[0], device=ids.device)
+        if self.style:
+            if self.classifier is None:
+                raise ValueError("Rerank: a style weight needs a classifier")
+            key = ("style", id(self.classifier))
+            if key not in cache:
                 logp = torch.log_softmax(self.classifier(ids=ids).float(), dim=-1)
-                score += self.style * logp.gather(1, style[:, None])[:, 0]
-            if self.content:
+                cache[key] = logp.gather(1, style[:, None])[:, 0]
+            score += self.style * cache[key]
+        if self.content:
+            key = ("content", self.content_order)
+            if key not in cache:
                 k = ids.shape[0] // src.shape[0]
                 sources = src.tolist()
                 order = self.content_order
                 overlap = [content_overlap(h, sources[i // k], order) for i, h in enumerate(ids.tolist())]
-                score += self.content * torch.tensor(overlap, device=ids.device)
-            return score
+                cache[key] = torch.tensor(overlap, device=ids.device)
+            score += self.content * cache[key]
+        return score
 
-        return rescore
+    def rescorer(self, src: torch.Tensor) -> Any:
+        """``beam_search(rescore=...)`` for a batch of sources ``src`` (B, T): scores (B*k,) of ids (B*k, T)."""
+        return lambda ids, style: self.score(ids, style, src)
 
 
 def transfer_sentences(

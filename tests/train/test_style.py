@@ -135,6 +135,37 @@ def test_eval_style_with_lm_perplexity(trained, capsys, tmp_path) -> None:
     assert len((run / "transfers-dev.tsv").read_text().splitlines()) == n_dev
 
 
+def test_eval_style_scores_every_rerank_combination_from_one_beam_search(trained, capsys, tmp_path, monkeypatch):
+    from textgan.models.style import StyleTransferModel
+
+    clf, run = trained
+    base = ["eval", "style", "--run", str(run), "--data", str(STYLE), "--classifier", str(clf), "--beam", "3"]
+    base += ["--no-repeat", "--json"]
+    passes = []
+    search = StyleTransferModel.beam_hypotheses
+    monkeypatch.setattr(StyleTransferModel, "beam_hypotheses", lambda *a, **k: passes.append(1) or search(*a, **k))
+    capsys.readouterr()
+    grid = ["--style-rerank", "0,1", "--content-rerank", "0,2", "--content-order", "2,4"]
+    assert main([*base, *grid, "--out", str(tmp_path / "t.tsv")]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # the order is scored once without a content weight
+    combos = [(0, 0, 2), (0, 2, 2), (0, 2, 4), (1, 0, 2), (1, 2, 2), (1, 2, 4)]
+    assert [(r.pop("style_rerank"), r.pop("content_rerank"), r.pop("content_order")) for r in rows] == combos
+    one_pass = len(passes)
+    for (style, content, order), row in zip(combos, rows, strict=True):
+        passes.clear()
+        flags = ["--style-rerank", str(style), "--content-rerank", str(content), "--content-order", str(order)]
+        assert main([*base, *flags, "--out", str(tmp_path / "one.tsv")]) == 0
+        assert json.loads(capsys.readouterr().out) == row  # the same numbers as one call per combination
+        assert len(passes) == one_pass
+        grid_file = tmp_path / f"t-s{style}-c{content}-o{order}.tsv"
+        assert grid_file.read_text() == (tmp_path / "one.tsv").read_text()
+    assert main([*base, "--content-rerank", "1,x"]) == 2
+    assert "--content-rerank: not a comma-separated list of float values" in capsys.readouterr().err
+    assert main([*base, "--content-rerank", "1", "--content-order", "2,5"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --content-order: must be one of 1, 2, 3, 4"
+
+
 def test_transfer_cli(trained, capsys, tmp_path, monkeypatch) -> None:
     _, run = trained
     capsys.readouterr()

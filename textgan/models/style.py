@@ -56,6 +56,12 @@ class Encoded(NamedTuple):
     mask: torch.Tensor
 
 
+def best_of_beams(score: torch.Tensor, b: int) -> torch.Tensor:
+    """Row of the best of each input's ``k`` hypotheses, for ``score`` (B*k,) in input-major order."""
+    k = score.shape[0] // b
+    return score.view(b, k).argmax(dim=1) + torch.arange(b, device=score.device) * k
+
+
 class StyleTransferModel(nn.Module):
     """Encoder, style embedding and attention decoder.
 
@@ -292,6 +298,18 @@ class StyleTransferModel(nn.Module):
         ``rescore(ids (B*k, T), style (B*k,))`` (B*k,), e.g. a weighted style log-probability.
         ``no_repeat`` bans each hypothesis's previous token.
         """
+        seqs, norm = self.beam_hypotheses(enc, style, beam, no_repeat)
+        if rescore is not None:
+            norm = norm + rescore(seqs, style.repeat_interleave(max(1, beam)))
+        return seqs[best_of_beams(norm, style.shape[0])]
+
+    @torch.no_grad()
+    def beam_hypotheses(
+        self, enc: Encoded, style: torch.Tensor, beam: int, no_repeat: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Beam search's final ``k = beam`` hypotheses of each input, before any ranking: ids
+        (B*k, T), input-major, and their length-normalised log-probabilities (B*k,).
+        ``beam_search`` ranks them; keeping them lets many rankings share one decoding pass."""
         b, device, v = style.shape[0], style.device, self.vocab_size
         k = max(1, beam)
         rep = lambda x: x.repeat_interleave(k, dim=0)  # noqa: E731
@@ -322,9 +340,4 @@ class StyleTransferModel(nn.Module):
             done = done | (tok == EOS_ID)
             if bool(done.all()):
                 break
-        norm = scores.view(-1) / lengths.clamp(min=1)
-        if rescore is not None:
-            norm = norm + rescore(seqs, style.repeat_interleave(k))
-        norm = norm.view(b, k)
-        best = norm.argmax(dim=1) + torch.arange(b, device=device) * k
-        return seqs[best]
+        return seqs, scores.view(-1) / lengths.clamp(min=1)
