@@ -189,6 +189,27 @@ def _pieces(sentences: Sequence[Sequence[str]], max_len: int, by_sentence: bool)
     return pieces, owner
 
 
+def _piece_batches(
+    model: StyleTransferModel,
+    vocab: Vocab,
+    sentences: Sequence[Sequence[str]],
+    targets: Sequence[int],
+    batch_size: int,
+    by_sentence: bool,
+) -> list[tuple[list[list[str]], list[int], torch.Tensor, torch.Tensor]]:
+    """The pieces of ``sentences`` in batches: (pieces, the input of each, ids (b, T), target styles (b,))."""
+    if len(sentences) != len(targets):
+        raise ValueError(f"{len(sentences)} sentences but {len(targets)} target styles")
+    device = model.banned.device
+    pieces, owner = _pieces(sentences, model.max_len, by_sentence)
+    out = []
+    for start in range(0, len(pieces), batch_size):
+        toks, rows = pieces[start : start + batch_size], owner[start : start + batch_size]
+        src = vocab.encode_batch(toks, model.max_len)[0].to(device)
+        out.append((toks, rows, src, torch.tensor([targets[i] for i in rows], device=device)))
+    return out
+
+
 def _append_words(outputs: list[list[str]], vocab: Vocab, rows: list[int], toks: list[list[str]], ids: torch.Tensor):
     """Decoded ``ids`` appended to their inputs' outputs; ``<unk>`` takes the piece's next OOV word."""
     for row, i, src_toks in zip(ids.tolist(), rows, toks, strict=True):
@@ -249,18 +270,11 @@ def beam_tokens(
 ) -> Beams:
     """Beam search over token lists (as ``transfer_tokens``), keeping every input's final beam
     unranked; ``.choose(rerank)`` gives the outputs."""
-    if len(sentences) != len(targets):
-        raise ValueError(f"{len(sentences)} sentences but {len(targets)} target styles")
     was = model.training
     model.eval()
-    device = model.banned.device
-    pieces, owner = _pieces(sentences, model.max_len, by_sentence)
     batches = []
-    for start in range(0, len(pieces), batch_size):
-        toks, rows = pieces[start : start + batch_size], owner[start : start + batch_size]
-        src = vocab.encode_batch(toks, model.max_len)[0].to(device)
-        style = torch.tensor([targets[i] for i in rows], device=device)
-        with autocast(precision, device):
+    for toks, rows, src, style in _piece_batches(model, vocab, sentences, targets, batch_size, by_sentence):
+        with autocast(precision, src.device):
             ids, norm = model.beam_hypotheses(model.encode(src), style, beam, no_repeat)
         batches.append(_BeamBatch(toks, rows, src, style.repeat_interleave(max(1, beam)), ids, norm))
     model.train(was)
@@ -298,18 +312,11 @@ def transfer_tokens(
     if beam > 1:
         beams = beam_tokens(model, vocab, sentences, targets, beam, batch_size, by_sentence, no_repeat, precision)
         return beams.choose(rerank)
-    if len(sentences) != len(targets):
-        raise ValueError(f"{len(sentences)} sentences but {len(targets)} target styles")
     was = model.training
     model.eval()
-    device = model.banned.device
-    pieces, owner = _pieces(sentences, model.max_len, by_sentence)
     outputs: list[list[str]] = [[] for _ in sentences]
-    for start in range(0, len(pieces), batch_size):
-        toks, rows = pieces[start : start + batch_size], owner[start : start + batch_size]
-        src = vocab.encode_batch(toks, model.max_len)[0].to(device)
-        style = torch.tensor([targets[i] for i in rows], device=device)
-        with autocast(precision, device):
+    for toks, rows, src, style in _piece_batches(model, vocab, sentences, targets, batch_size, by_sentence):
+        with autocast(precision, src.device):
             ids = model.sample_ids(model.encode(src), style, greedy=True, no_repeat=no_repeat)[0]
         _append_words(outputs, vocab, rows, toks, ids)
     model.train(was)
