@@ -236,7 +236,7 @@ class _BeamBatch:
 class Beams:
     """Every input's final beam from one decoding pass (:func:`beam_tokens`). ``choose(rerank)``
     ranks them exactly as ``transfer_tokens(..., beam, rerank=rerank)`` would, without decoding
-    again, so a grid of rerank weights costs one beam search (``scripts/style_decode_sweep.py``)."""
+    again, so a grid of rerank weights costs one beam search (``eval style`` with comma-separated weights)."""
 
     vocab: Vocab
     n: int  # inputs
@@ -371,7 +371,7 @@ class Rerank:
         if self.style:
             if self.classifier is None:
                 raise ValueError("Rerank: a style weight needs a classifier")
-            key = ("style", id(self.classifier))
+            key = ("style", self.classifier)  # the module itself: no id reused after garbage collection
             if key not in cache:
                 logp = torch.log_softmax(self.classifier(ids=ids).float(), dim=-1)
                 cache[key] = logp.gather(1, style[:, None])[:, 0]
