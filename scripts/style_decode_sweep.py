@@ -84,7 +84,8 @@ def setting_of(result: dict) -> tuple:
 
 def run_tag(run: str) -> str:
     """``s1-ppo-cycle3`` for ``.../s1/ppo-cycle3``: a run's seed folder and variant."""
-    return f"{Path(run).parent.name}-{Path(run).name}"
+    parent = Path(run).parent.name
+    return f"{parent}-{Path(run).name}" if parent else Path(run).name
 
 
 def choose(rows: list[dict], min_accuracy: float) -> dict:
@@ -94,7 +95,14 @@ def choose(rows: list[dict], min_accuracy: float) -> dict:
     return max(ok, key=lambda r: r["bleu_src"]) if ok else max(rows, key=lambda r: r["accuracy"])
 
 
-def mean_std(values: list[float]) -> str:
+def num(value: float | None, digits: int = 1) -> str:
+    """A number for the tables, ``-`` when missing (no human rewrites: no BLEU-ref, no GM)."""
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def mean_std(values: list[float | None]) -> str:
+    if any(v is None or v != v for v in values):
+        return "-"
     if len(values) == 1:
         return f"{values[0]:.1f}"
     mean = sum(values) / len(values)
@@ -216,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         r = score(run, a, "test", chosen[run], "chosen")[0]
         r.update(run=run, flags=" ".join(chosen[run]))
         print(
-            f"test {run}: acc {r['accuracy']:.1f} bleu_src {r['bleu_src']:.2f} bleu_ref {r['bleu_ref']:.2f} "
-            f"ppl {r['ppl']} gm {r['gm']:.2f}",
+            f"test {run}: acc {r['accuracy']:.1f} bleu_src {r['bleu_src']:.2f} bleu_ref {num(r['bleu_ref'], 2)} "
+            f"ppl {num(r['ppl'])} gm {num(r['gm'], 2)}",
             flush=True,
         )
         return r
@@ -252,10 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|---|---|---|",
     ]
     for r in test_rows:
-        ppl = f"{r['ppl']:.0f}" if r.get("ppl") else "-"
         lines.append(
-            f"| {r['run']} | `{r['flags']}` | {r['accuracy']:.1f} | {r['bleu_src']:.1f} | {r['bleu_ref']:.1f} | "
-            f"{ppl} | {r['gm']:.1f} |"
+            f"| {r['run']} | `{r['flags']}` | {r['accuracy']:.1f} | {r['bleu_src']:.1f} | {num(r['bleu_ref'])} | "
+            f"{num(r.get('ppl'), 0)} | {num(r['gm'])} |"
         )
     by_variant: dict[str, list[dict]] = {}
     for r in test_rows:
@@ -265,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["| variant | runs | accuracy | BLEU-src | BLEU-ref | PPL | GM |", "|---|---|---|---|---|---|---|"]
         for variant, rs in by_variant.items():
             cols = [mean_std([r[k] for r in rs]) for k in ("accuracy", "bleu_src", "bleu_ref")]
-            ppl = mean_std([r["ppl"] for r in rs]) if all(r.get("ppl") for r in rs) else "-"
+            ppl = mean_std([r.get("ppl") for r in rs])
             seeds = ",".join(Path(r["run"]).parent.name for r in rs)
             lines.append(f"| {variant} | {seeds} | {' | '.join(cols)} | {ppl} | {mean_std([r['gm'] for r in rs])} |")
     (out / "summary.md").write_text("\n".join(lines) + "\n")

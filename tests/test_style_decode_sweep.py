@@ -141,3 +141,18 @@ def test_content_orders_are_a_setting_and_a_weight_of_0_is_scored_once(sweep, tm
     (tmp_path / "out/dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
     assert sweep.main(args(tmp_path / "out", *extra)) == 0
     assert not [c for c in sweep.calls if c[1] == "dev"]
+
+
+def test_data_without_human_rewrites_reads_as_dashes(sweep, tmp_path, monkeypatch) -> None:
+    scored = sweep.score
+
+    def no_refs(*args):
+        return [{**r, "bleu_ref": None, "ppl": None, "gm": float("nan")} for r in scored(*args)]
+
+    monkeypatch.setattr(sweep, "score", no_refs)
+    monkeypatch.chdir(tmp_path)
+    assert sweep.main(["--run", "style", "--also", "other", "--data", "d", "--classifier", "c", "--beams", "4",
+                       "--style-rerank", "1", "--content-rerank", "6,8", "--tune-each", "--out", "out"]) == 0  # fmt: skip
+    assert (tmp_path / "out/style/dev.jsonl").is_file()  # a run without a seed folder: its own name
+    summary = (tmp_path / "out/summary.md").read_text()
+    assert "| style | `--beam 4 --no-repeat --style-rerank 1 --content-rerank 8` | 88.0 | 58.0 | - | - | - |" in summary
