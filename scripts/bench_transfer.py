@@ -6,6 +6,12 @@ against a baseline measured in the same run: greedy decoding one sentence at a t
 as a per-sentence script loop would call the model. Also prints the time of the first
 call, which includes model loading.
 
+Then a rerank grid (``--grid G`` settings of beam 16 with ``--no-repeat``: content weights at
+orders 2 and 4, plus style weight 1 under the run's classifier when ``--run`` is given), as
+``eval style`` and ``style_decode_sweep.py`` score it: one beam search whose kept beams are ranked
+once per setting (``beam_tokens`` + ``Beams.choose``), against the baseline of one beam search per
+setting, and a check that both give the same outputs.
+
 With ``--run RUN_DIR`` (a ``textgan train style`` run) the trained model is timed;
 without it, an untrained model of the yelp preset's sizes on the data's vocabulary,
 whose outputs never stop early (every output runs to max_len: the slowest case).
@@ -28,6 +34,7 @@ from textgan.config import STYLE_PRESETS
 from textgan.data.style import load_style_corpus
 from textgan.data.vocab import Tokenizer
 from textgan.models.style import StyleTransferModel
+from textgan.runs import Rerank, beam_tokens
 from textgan.train.style import load_style_run, transfer_sentences
 
 
@@ -54,14 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--precisions", default="fp32,bf16", help="transfer --precision values to time (comma-separated)")
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--grid", type=int, default=8, help="rerank settings in the grid timing (0: skip it)")
+    p.add_argument("--grid-sentences", type=int, default=200, help="sentences of the grid timing")
     a = p.parse_args(argv)
     if not Path(a.data).is_dir():
         print(f"skipped: {a.data} not found", file=sys.stderr)
         return 0
 
     t0 = time.perf_counter()
+    classifier = None
     if a.run:
-        model, _, vocab, cfg = load_style_run(a.run, a.device)
+        model, classifier, vocab, cfg = load_style_run(a.run, a.device)
         lowercase, what = cfg.data.lowercase, f"trained run {a.run}"
     else:
         preset = STYLE_PRESETS["yelp"]
@@ -115,7 +125,38 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {threads} | {precision} | {base_rate:,.0f} sent/s | {greedy_rate:,.0f} sent/s | "
                 f"**{greedy_rate / base_rate:.1f}x** | {beam_rate:,.0f} sent/s | {same:.1%} |"
             )
+    if a.grid:
+        bench_grid(a, model, classifier, vocab, tokenizer, sources[: a.grid_sentences], targets[: a.grid_sentences])
     return 0
+
+
+def bench_grid(a, model, classifier, vocab, tokenizer, sources, targets) -> None:
+    """One beam search ranked under every setting of a rerank grid, against one beam search per setting."""
+    style = 1.0 if classifier is not None else 0.0
+    grid = [Rerank(classifier, style, w, order) for w in (6, 8, 10, 12, 16, 20) for order in (2, 4)][: a.grid]
+    toks = [tokenizer.tokenize(s) for s in sources]
+    print(f"\nrerank grid: {len(grid)} settings, beam 16, --no-repeat, {len(sources)} sentences")
+    print(
+        "| threads | one beam search per setting (baseline) | one beam search, ranked per setting | speed-up | same outputs |"
+    )
+    print("|---|---|---|---|---|")
+    for threads in a.threads:
+        torch.set_num_threads(threads)
+        kw = {"beam": 16, "no_repeat": True, "batch_size": a.batch_size}
+        base_s, base = _timed(
+            lambda kw=kw: [transfer_sentences(model, vocab, tokenizer, sources, targets, rerank=r, **kw) for r in grid],
+            a.device,
+        )
+
+        def ranked() -> list[list[str]]:
+            beams = beam_tokens(model, vocab, toks, targets, 16, batch_size=a.batch_size, no_repeat=True)
+            return [[" ".join(t) for t in beams.choose(r)] for r in grid]
+
+        grid_s, out = _timed(ranked, a.device)
+        print(
+            f"| {threads} | {base_s:.1f} s | {grid_s:.1f} s | **{base_s / grid_s:.1f}x** | "
+            f"{'yes' if out == base else 'NO'} |"
+        )
 
 
 if __name__ == "__main__":
