@@ -24,7 +24,6 @@ per setting, appended as they finish, so a rerun skips them), ``OUT/test.jsonl``
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import subprocess
@@ -152,16 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             for line in path.read_text().splitlines():
                 r = json.loads(line)
                 done[run][setting_of(r)] = r
+    from textgan.runs import CONTENT_ORDERS, rerank_grid
+
     orders = [int(o) for o in a.content_orders.split(",") if o.strip()]
-    if not orders or any(o not in (1, 2, 3, 4) for o in orders):
+    if not orders or any(o not in CONTENT_ORDERS for o in orders):
         p.error("--content-orders: comma-separated values from 1 to 4")
-    grid = list(
-        itertools.product(
-            [int(b) for b in a.beams.split(",")], floats(a.style_rerank), floats(a.content_rerank), orders
-        )
-    )
-    # Without a content weight the order changes nothing: score that point once, as order 2.
-    grid = list(dict.fromkeys((b, s, c, o if c else 2) for b, s, c, o in grid))
+    combos = rerank_grid(floats(a.style_rerank), floats(a.content_rerank), orders)
+    grid = [(int(b), *combo) for b in a.beams.split(",") for combo in combos]
     todo = [(run, setting) for run in tuned for setting in grid if setting not in done[run]]
     partial = False
 

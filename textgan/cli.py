@@ -196,13 +196,20 @@ def _number_list(kind: type) -> Any:
 
 
 def cmd_eval_style(argv: list[str]) -> int:
-    import itertools
     import math
 
     from textgan.data.style import load_style_corpus
     from textgan.metrics.nll import nll_gen
     from textgan.metrics.style import style_metrics
-    from textgan.runs import Rerank, beam_tokens, check_beam, load_classifier, load_style_run, transfer_sentences
+    from textgan.runs import (
+        Rerank,
+        beam_tokens,
+        check_beam,
+        load_classifier,
+        load_style_run,
+        rerank_grid,
+        transfer_tokens,
+    )
     from textgan.train.common import atomic_write_bytes
     from textgan.train.style import _accuracy
 
@@ -239,12 +246,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON object (one per combination)")
     a = _parse(p, argv)
-    # Every combination; the order only matters with a content weight, so it is scored once without one.
-    grid = list(
-        dict.fromkeys(
-            (s, c, o if c else 2) for s, c, o in itertools.product(a.style_rerank, a.content_rerank, a.content_order)
-        )
-    )
+    grid = rerank_grid(a.style_rerank, a.content_rerank, a.content_order)
     for style_w, content_w, order in grid:
         check_beam(a.beam, style_w, content_w, order)
     model, own_classifier, vocab, cfg = load_style_run(a.run, a.device)
@@ -258,18 +260,14 @@ def cmd_eval_style(argv: list[str]) -> int:
     targets = [1 - s for s in labels]
     refs = corpus.references[0] + corpus.references[1] if a.split == "test" else [[] for _ in sources]
     out = Path(a.out) if a.out else Path(a.run) / ("transfers.tsv" if a.split == "test" else f"transfers-{a.split}.tsv")
-    beams = None
-    if a.beam > 1 and len(grid) > 1:  # one beam search, ranked once per combination
-        toks = [corpus.tokenizer.tokenize(s) for s in sources]
-        beams = beam_tokens(model, vocab, toks, targets, a.beam, no_repeat=a.no_repeat)
-    for style_w, content_w, order in grid:
+    toks = [corpus.tokenizer.tokenize(s) for s in sources]
+    beams = beam_tokens(model, vocab, toks, targets, a.beam, no_repeat=a.no_repeat) if a.beam > 1 else None
+    for style_w, content_w, order in grid:  # one beam search, ranked once per combination
         rerank = Rerank(own_classifier, style_w, content_w, order)
         if beams is not None:
             outputs = [" ".join(t) for t in beams.choose(rerank)]
         else:
-            outputs = transfer_sentences(
-                model, vocab, corpus.tokenizer, sources, targets, a.beam, rerank=rerank, no_repeat=a.no_repeat
-            )
+            outputs = [" ".join(t) for t in transfer_tokens(model, vocab, toks, targets, no_repeat=a.no_repeat)]
         ppl = None
         if a.lm:
             ppl = math.exp(nll_gen(a.lm, [o if o.strip() else "<unk>" for o in outputs]))
@@ -291,7 +289,7 @@ def cmd_eval_style(argv: list[str]) -> int:
 
 
 def cmd_transfer(argv: list[str]) -> int:
-    from textgan.runs import DECODING_FILE, StyleRun, check_beam, decoding_flags, load
+    from textgan.runs import DECODING_FILE, StyleRun, check_decoding, decoding_flags, load
 
     p = argparse.ArgumentParser(
         prog="textgan transfer",
@@ -327,12 +325,7 @@ def cmd_transfer(argv: list[str]) -> int:
     # Any decoding flag given: the flags alone decide (transfer's defaults for the rest); none: the run's own.
     flags = ("beam", "style_rerank", "content_rerank", "content_order", "no_repeat")
     decoding = {k: getattr(a, k) for k in flags if getattr(a, k) is not None}
-    check_beam(
-        decoding.get("beam", 1),
-        decoding.get("style_rerank", 0.0),
-        decoding.get("content_rerank", 0.0),
-        decoding.get("content_order", 2),
-    )
+    check_decoding(decoding)
     if a.sentences:
         lines = list(a.sentences)
     elif a.input:

@@ -379,9 +379,7 @@ class Rerank:
         if self.content:
             key = ("content", self.content_order)
             if key not in cache:
-                k = ids.shape[0] // src.shape[0]
-                sources = src.tolist()
-                order = self.content_order
+                k, sources, order = ids.shape[0] // src.shape[0], src.tolist(), self.content_order
                 overlap = [content_overlap(h, sources[i // k], order) for i, h in enumerate(ids.tolist())]
                 cache[key] = torch.tensor(overlap, device=ids.device)
             score += self.content * cache[key]
@@ -547,7 +545,7 @@ def read_decoding(run_dir: str | Path) -> dict[str, Any]:
             "no_repeat": bool(raw.get("no_repeat", False)),
             "content_order": int(raw.get("content_order", 2)),
         }
-        check_beam(out["beam"], out["style_rerank"], out["content_rerank"], out["content_order"])
+        check_decoding(out)
     except (OSError, UnicodeDecodeError, ValueError, TypeError, UserError) as e:
         raise UserError(f"{path}: {e}; fix it or delete it (greedy decoding then)") from None
     return out
@@ -559,12 +557,7 @@ def write_decoding(run_dir: str | Path, decoding: dict[str, Any], **about: Any) 
     returns the file's path."""
     from textgan.train.common import atomic_write_bytes
 
-    check_beam(
-        decoding["beam"],
-        decoding.get("style_rerank", 0.0),
-        decoding.get("content_rerank", 0.0),
-        decoding.get("content_order", 2),
-    )
+    check_decoding(decoding)
     path = Path(run_dir) / DECODING_FILE
     atomic_write_bytes(path, (json.dumps({**decoding, **about}, indent=2) + "\n").encode())
     return path
@@ -581,6 +574,26 @@ def decoding_flags(decoding: dict[str, Any]) -> str:
     if decoding.get("no_repeat"):
         flags.append("--no-repeat")
     return " ".join(flags)
+
+
+def rerank_grid(
+    styles: Sequence[float], contents: Sequence[float], orders: Sequence[int]
+) -> list[tuple[float, float, int]]:
+    """Every (style weight, content weight, content order) combination, in that nesting order. The
+    order changes nothing without a content weight, so such a combination appears once, as order 2."""
+    combos = ((s, c, o if c else 2) for s in styles for c in contents for o in orders)
+    return list(dict.fromkeys(combos))
+
+
+def check_decoding(decoding: dict[str, Any]) -> None:
+    """``check_beam`` on a decoding dict (``beam``, ``style_rerank``, ``content_rerank``,
+    ``content_order``; a missing key takes transfer's default)."""
+    check_beam(
+        decoding.get("beam", 1),
+        decoding.get("style_rerank", 0.0),
+        decoding.get("content_rerank", 0.0),
+        decoding.get("content_order", 2),
+    )
 
 
 def check_beam(beam: int, style_rerank: float = 0.0, content_rerank: float = 0.0, content_order: int = 2) -> None:
