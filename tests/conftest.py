@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 from pathlib import Path
@@ -22,6 +23,22 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _pristine_logging():
+    """Each test starts with the 'textgan' logger as a fresh process has it (no handlers, records
+    propagate to the root, where caplog sees them) and leaves it so, whatever the CLI's
+    ``setup_logging`` or pytest's capture attached during the test."""
+    logger = logging.getLogger("textgan")
+
+    def reset() -> None:
+        logger.handlers[:] = []
+        logger.propagate, logger.level = True, logging.NOTSET
+
+    reset()
+    yield
+    reset()
+
+
 @pytest.fixture
 def tiny_corpus() -> Path:
     """A tiny corpus directory (train.txt, test.txt) shipped with the tests."""
@@ -34,3 +51,14 @@ def shared(name: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data {name} not available")
     return path
+
+
+@pytest.fixture(scope="session")
+def smoke_lm_run(tmp_path_factory) -> Path:
+    """One smoke-preset LM run on the oracle (MLE and a few adversarial steps), trained once per
+    session for tests that only read a finished run; tests must not write into it."""
+    from textgan.cli import main
+
+    run = tmp_path_factory.mktemp("smoke") / "run"
+    assert main(["train", "lm", "--preset", "smoke", "--no-progress", "--run-dir", str(run)]) == 0
+    return run

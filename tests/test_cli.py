@@ -154,3 +154,35 @@ def test_eval_lm_nll_gen_with_run(tmp_path, tiny_corpus, capsys) -> None:
 def test_python_m_entry_point() -> None:
     res = subprocess.run([sys.executable, "-m", "textgan", "--version"], capture_output=True, text=True, check=False)
     assert res.returncode == 0 and res.stdout.startswith("textgan ")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (["generate", "{run}", "-n", "3", "--temperature", "{v}"], "--temperature"),
+        (["eval", "lm", "--run", "{run}", "--temperatures", "0.9,{v}"], "--temperatures"),
+        (["eval", "style", "--run", "r", "--data", "d", "--classifier", "c", "--style-rerank", "1,{v}"], "rerank"),
+        (["transfer", "r", "--content-rerank", "{v}", "a sentence"], "--content-rerank"),
+        ([*SMOKE, "--run-dir", "{new}", "--mle-lr", "{v}"], "--mle-lr"),
+        ([*SMOKE, "--run-dir", "{new}", "--clip-eps", "{v}"], "--clip-eps"),
+        (["train", "style", "--preset", "smoke", "--data", "d", "--run-dir", "{new}", "--style-weight", "{v}"], "--style-weight"),
+        (["train", "classifier", "--preset", "smoke", "--data", "d", "--run-dir", "{new}", "--lr", "{v}"], "--lr"),
+    ],
+)
+def test_non_finite_numbers_are_one_error_line(smoke_lm_run, tmp_path, capsys, args, flag, value) -> None:
+    """NaN and infinity in any float flag of any command: one error line naming the flag, exit 2,
+    nothing written."""
+    new = tmp_path / "new"
+    argv = [a.format(run=smoke_lm_run, v=value, new=new) for a in args]
+    before = sorted(p.name for p in smoke_lm_run.iterdir())
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert flag in one_error_line(capsys)
+    assert not new.exists() and sorted(p.name for p in smoke_lm_run.iterdir()) == before
+
+
+def test_generate_refuses_a_temperature_of_zero(smoke_lm_run, capsys) -> None:
+    capsys.readouterr()
+    assert main(["generate", str(smoke_lm_run), "-n", "3", "--temperature", "0"]) == 2
+    assert "--temperature: must be > 0" in one_error_line(capsys)

@@ -55,9 +55,25 @@ def seed_everything(seed: int) -> None:
         pass
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A stream handler that writes to whatever ``sys.stderr`` is at each record, so that a
+    stream swapped or closed since set-up (a test's capture, a caller's redirect) is never used."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201 - logging's own attribute
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: ANN001 - set by StreamHandler.__init__; always sys.stderr
+        pass
+
+
 def setup_logging(debug: bool = False) -> None:
     """Log ``textgan.*`` messages to stderr as ``level: message`` lines."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root = logging.getLogger("textgan")
     root.handlers[:] = [handler]

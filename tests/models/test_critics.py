@@ -70,9 +70,6 @@ def test_compiled_argmax_search_matches_eager(fresh_compiler) -> None:
 
 
 def test_compile_falls_back_with_one_warning(fresh_compiler, monkeypatch, caplog) -> None:
-    import logging
-
-    monkeypatch.setattr(logging.getLogger("textgan"), "propagate", True)  # the CLI's setup stops it
     critic = CNNCritic(CFG, vocab_size=12, max_len=6)
     ids = torch.randint(0, 12, (3, 6))
     expected = critic(ids=ids)

@@ -55,7 +55,7 @@ class _Records(logging.Handler):
 
 @pytest.fixture
 def common_log(monkeypatch):
-    """Records of textgan.train.common, whatever handlers the CLI tests left on 'textgan'."""
+    """Records of textgan.train.common at INFO, apart from any other handler."""
     handler, logger = _Records(), logging.getLogger("textgan.train.common")
     level = logger.level
     monkeypatch.setattr(logger, "propagate", False)

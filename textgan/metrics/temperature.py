@@ -17,6 +17,7 @@ curve is smooth in T rather than noisy from point to point.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -36,8 +37,8 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
         temps = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise ValueError(f"--temperatures: expected comma-separated numbers, got {text!r}") from None
-    if not temps or min(temps) <= 0:
-        raise ValueError("--temperatures: every temperature must be > 0")
+    if not temps or not all(math.isfinite(t) and t > 0 for t in temps):
+        raise ValueError("--temperatures: every temperature must be > 0 (and finite)")
     return temps
 
 

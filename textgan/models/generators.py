@@ -182,8 +182,8 @@ class Generator(nn.Module):
             LongTensor (B, T) ids (``<pad>`` after ``<eos>``) and, with ``keep_noise``,
             the (B, T, V) Gumbel noise that chose them.
         """
-        if not temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
         ids, noise, _ = self._sample_loop(batch_size, generator, keep_noise, None, temperature)
         return ids, noise
 
@@ -293,6 +293,28 @@ def relax_alive(
     return soft, token_logp.new_zeros(b).index_add(0, rows, token_logp), token_logp
 
 
+_CPU_BF16_LSTM: dict[str, bool] = {}  # "ok": whether oneDNN ran an LSTM under CPU bf16 autocast here
+
+
+def run_lstm(lstm: nn.LSTM, x: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+    """``lstm(x, state)``, also under ``--precision bf16`` on CPUs whose oneDNN has no bf16 LSTM
+    (AVX2-only machines: "could not create a primitive descriptor"): there the LSTM alone runs in
+    fp32, found out once per process, and the rest of the forward pass stays in bf16."""
+    if x.device.type != "cpu" or not torch.is_autocast_enabled("cpu"):
+        return lstm(x, state)
+    if _CPU_BF16_LSTM.get("ok", True):
+        try:
+            out = lstm(x, state)
+            _CPU_BF16_LSTM["ok"] = True
+            return out
+        except RuntimeError as exc:
+            if "primitive" not in str(exc):
+                raise
+            _CPU_BF16_LSTM["ok"] = False
+    with torch.autocast("cpu", enabled=False):
+        return lstm(x.float(), None if state is None else tuple(s.float() for s in state))
+
+
 class LSTMGenerator(Generator):
     """LSTM language model (the SeqGAN/LeakGAN baseline architecture)."""
 
@@ -309,7 +331,7 @@ class LSTMGenerator(Generator):
         self.out = nn.Linear(cfg.hidden_dim, vocab_size)
 
     def _features(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.lstm(self.embed(inputs))[0]  # (B, T, H)
+        return run_lstm(self.lstm, self.embed(inputs))[0]  # (B, T, H)
 
     def _head(self, features: torch.Tensor) -> torch.Tensor:
         return self.out(features)
@@ -318,7 +340,7 @@ class LSTMGenerator(Generator):
         return None
 
     def _step(self, tok: torch.Tensor, state: Any, pos: int) -> tuple[torch.Tensor, Any]:
-        hidden, state = self.lstm(self.embed(tok)[:, None, :], state)  # (B, 1, H)
+        hidden, state = run_lstm(self.lstm, self.embed(tok)[:, None, :], state)  # (B, 1, H)
         return self.out(hidden[:, 0]), state
 
 
