@@ -166,7 +166,10 @@ def test_python_m_entry_point() -> None:
         (["transfer", "r", "--content-rerank", "{v}", "a sentence"], "--content-rerank"),
         ([*SMOKE, "--run-dir", "{new}", "--mle-lr", "{v}"], "--mle-lr"),
         ([*SMOKE, "--run-dir", "{new}", "--clip-eps", "{v}"], "--clip-eps"),
-        (["train", "style", "--preset", "smoke", "--data", "d", "--run-dir", "{new}", "--style-weight", "{v}"], "--style-weight"),
+        (
+            ["train", "style", "--preset", "smoke", "--data", "d", "--run-dir", "{new}", "--style-weight", "{v}"],
+            "--style-weight",
+        ),
         (["train", "classifier", "--preset", "smoke", "--data", "d", "--run-dir", "{new}", "--lr", "{v}"], "--lr"),
     ],
 )

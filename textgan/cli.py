@@ -43,6 +43,7 @@ commands:
   eval lm           BLEU / self-BLEU / NLL of a file of sentences
   plot              PNG curves of a run's metrics
   train classifier  train the separate style evaluator (TextCNN) on a style directory
+  train ratio       fit a real-vs-generated classifier D to a finished LM run (for --resample)
   train style       train a sentiment style-transfer model (autoencoder, then adversarial)
   eval style        accuracy / BLEU-src / BLEU-ref / PPL of a style-transfer run
   transfer          rewrite sentences in the other sentiment with a trained run
@@ -147,6 +148,21 @@ def cmd_train_lm(argv: list[str]) -> int:
     return 0
 
 
+def cmd_train_ratio(argv: list[str]) -> int:
+    from textgan.config import RatioConfig
+    from textgan.distributed import env_world_size
+    from textgan.train.ratio import train_ratio
+
+    if env_world_size() > 1:
+        raise UserError("train ratio: D trains in one process; start it without torchrun")
+    cfg = _parse_config(RatioConfig, RatioConfig(run="-"), argv, "textgan train ratio")
+    if cfg.run == "-":
+        raise UserError("--run: the LM run to fit D to is required (--run RUN)")
+    record = train_ratio(cfg)
+    print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float))}))
+    return 0
+
+
 def cmd_train_classifier(argv: list[str]) -> int:
     from textgan.config import CLASSIFIER_PRESETS, ClassifierConfig
     from textgan.distributed import env_world_size
@@ -220,7 +236,8 @@ def _number_list(kind: type) -> Any:
         except (ValueError, argparse.ArgumentTypeError):
             values = []
         if not values:
-            raise argparse.ArgumentTypeError(f"not a comma-separated list of {kind.__name__} values: {text!r}")
+            finite = " (finite numbers)" if kind is float else ""
+            raise argparse.ArgumentTypeError(f"not a comma-separated list of {kind.__name__} values{finite}: {text!r}")
         return values
 
     return parse
@@ -402,6 +419,41 @@ def _flag_value(args: list[str], flag: str) -> str | None:
     return None
 
 
+def _resample_flags(p: argparse.ArgumentParser, several: bool = False) -> None:
+    g = p.add_argument_group(
+        "resampling (the paper's E-step q ∝ p · exp(A · s) by sampling-importance-resampling)",
+        "draw M proposals per sentence and keep one with probability ∝ exp(A · s(x)); s is the run's "
+        "critic f or the logit of its ratio discriminator D (textgan train ratio)",
+    )
+    g.add_argument(
+        "--resample", type=int, default=None, metavar="M", help="proposals per sentence (>= 1; default: off)"
+    )
+    g.add_argument(
+        "--resample-with", choices=("critic", "ratio"), default="ratio", help="the score s (default: ratio, D's logit)"
+    )
+    g.add_argument(
+        "--alpha",
+        type=_number_list(float),
+        default=[1.0],
+        metavar="A",
+        help="weight A >= 0 of the score (0: plain sampling; 1 with D targets the data)"
+        + (" (comma-separated: one frontier point each)" if several else ""),
+    )
+    g.add_argument(
+        "--ratio", default=None, metavar="DIR", help="where 'train ratio --run-dir DIR' wrote D (default: the run)"
+    )
+
+
+def _check_resample_flags(a: argparse.Namespace, several: bool = False) -> None:
+    """Refuse bad resampling flags before anything is loaded or written."""
+    if a.resample is not None and a.resample < 1:
+        raise UserError(f"--resample: proposals per sentence must be >= 1, got {a.resample}")
+    if any(x < 0 for x in a.alpha):
+        raise UserError(f"--alpha: must be >= 0, got {min(a.alpha):g}")
+    if len(a.alpha) > 1 and not several:
+        raise UserError("--alpha: one value here (several only with eval lm --temperatures)")
+
+
 def cmd_generate(argv: list[str]) -> int:
     from textgan.runs import LMRun, load
 
@@ -413,6 +465,7 @@ def cmd_generate(argv: list[str]) -> int:
     p.add_argument("--temperature", type=float, default=1.0, help="sample from softmax(logits / T) (default 1)")
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:i")
     p.add_argument("--batch-size", type=int, default=500, help="sentences per batch")
+    _resample_flags(p)
     a = _parse(p, argv)
     if a.batch_size < 1:
         raise UserError("--batch-size: must be >= 1")
@@ -420,9 +473,19 @@ def cmd_generate(argv: list[str]) -> int:
         raise UserError("-n: must be >= 1")
     if a.temperature <= 0:
         raise UserError(f"--temperature: must be > 0, got {a.temperature:g}")
+    _check_resample_flags(a)
     run = load(a.run_dir, a.device, task="lm")
     assert isinstance(run, LMRun)
-    lines = run.generate(a.n, temperature=a.temperature, seed=a.seed, batch_size=a.batch_size)
+    lines = run.generate(
+        a.n,
+        temperature=a.temperature,
+        seed=a.seed,
+        batch_size=a.batch_size,
+        resample=a.resample,
+        alpha=a.alpha[0],
+        resample_with=a.resample_with,
+        ratio_dir=a.ratio,
+    )
     text = "\n".join(lines) + "\n"
     if a.out:
         from textgan.train.common import atomic_write_bytes
@@ -474,7 +537,22 @@ def cmd_eval_lm(argv: list[str]) -> int:
     g.add_argument("--data", default=None, help="the run's corpus directory, if it moved since training")
     g.add_argument("--out", default=None, help="JSONL of the points (default: RUN/frontier.jsonl)")
     g.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:i")
+    g.add_argument(
+        "--reverse-lm",
+        action="store_true",
+        help="also report reverse_nll: the test split's NLL under a fresh small LM trained on each point's "
+        "samples (coverage of any sampler, resampled ones included)",
+    )
+    g.add_argument(
+        "--lm",
+        default=None,
+        metavar="LM_RUN",
+        help="an LM run trained on the real training split: also report "
+        "lm_nll, the samples' NLL under it (quality on real data)",
+    )
+    _resample_flags(p, several=True)
     a = _parse(p, argv)
+    _check_resample_flags(a, several=True)
     try:
         ns = tuple(int(x) for x in a.ns.split(",") if x.strip())
     except ValueError:
@@ -519,7 +597,7 @@ def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
     import dataclasses
 
     from textgan.data.corpus import load_corpus
-    from textgan.metrics.temperature import frontier, parse_temperatures
+    from textgan.metrics.temperature import frontier_points, parse_temperatures
     from textgan.train.common import atomic_write_bytes
     from textgan.train.lm import load_lm_run
     from textgan.utils import resolve_device
@@ -540,18 +618,35 @@ def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
         raise UserError(f"{exc} (the run's data; pass --data DIR if it moved)") from None
     if a.samples or a.references:
         log.warning("--samples / --references are not used with --temperatures (the run's own test split is)")
+    from textgan.runs import load_scorer, run_judges
+
+    sampler: dict[str, Any] = {"judges": run_judges(a.run, gen, cfg, a.ratio)}
+    if a.resample is not None:
+        sampler.update(
+            scorer=load_scorer(a.run, gen, cfg, a.resample_with, a.ratio), resample=a.resample, alphas=a.alpha
+        )
+    if a.reverse_lm:
+        from textgan.metrics.reverse_lm import ReverseLM
+
+        sampler["reverse_lm"] = ReverseLM(seed=a.seed)
+    if a.lm:
+        lm_gen, lm_vocab, lm_tok, _ = load_lm_run(a.lm, str(resolve_device(a.device)))
+        sampler["quality_lm"] = (lm_gen, lm_vocab, lm_tok)
     points = []
-    for point in frontier(gen, corpus, temps, a.samples_per_point, a.seed, ns):
+    for point in frontier_points(gen, corpus, temps, a.samples_per_point, a.seed, ns, **sampler):
         points.append(point)
         if a.json:
             print(json.dumps(point), flush=True)
         else:
-            shown = "  ".join(f"{k}={v:.4f}" for k, v in point.items() if k not in ("temperature", "samples"))
-            print(f"T={point['temperature']:<5g} {shown}", flush=True)
+            skip = ("temperature", "samples", "resample", "alpha")
+            shown = "  ".join(f"{k}={v:.4f}" for k, v in point.items() if k not in skip)
+            at = f"  A={point['alpha']:<4g}" if "alpha" in point else ""
+            print(f"T={point['temperature']:<5g}{at} {shown}", flush=True)
     out = Path(a.out) if a.out else Path(a.run) / "frontier.jsonl"
     atomic_write_bytes(out, "".join(json.dumps(q) + "\n" for q in points).encode("utf-8"))
     if not a.json:
-        print(f"({a.samples_per_point} samples per temperature, seed {a.seed}; points in {out})")
+        how = f"resampled from {a.resample} proposals each by the {a.resample_with}; " if a.resample else ""
+        print(f"({a.samples_per_point} samples per point, {how}seed {a.seed}; points in {out})")
     return 0
 
 
@@ -573,6 +668,14 @@ def cmd_plot(argv: list[str]) -> int:
     p.add_argument("--labels", default=None, help="comma-separated legend names (default: the run dirs' names)")
     p.add_argument("--order", type=int, default=4, help="BLEU order of the real-data frontier (default 4)")
     p.add_argument("--title", default=None, help="figure title")
+    p.add_argument(
+        "--x", default=None, help="with --frontier: the x key of the points (default nll_oracle, or bleu<order>)"
+    )
+    p.add_argument(
+        "--y",
+        default=None,
+        help="with --frontier: the y key (default nll_test, or self_bleu<order>; reverse_nll holds every sampler)",
+    )
     p.add_argument("--out", default=None, help="output folder (default: RUN_DIR/plots); with --frontier the PNG file")
     a = _parse(p, argv)
     if a.frontier:
@@ -581,7 +684,7 @@ def cmd_plot(argv: list[str]) -> int:
         if not a.out:
             raise UserError("--frontier needs --out FILE.png")
         labels = [x.strip() for x in a.labels.split(",")] if a.labels else None
-        print(plot_frontier(a.frontier, a.out, labels, a.order, a.title))
+        print(plot_frontier(a.frontier, a.out, labels, a.order, a.title, a.x, a.y))
         return 0
     if not a.run_dir:
         raise UserError("give a RUN_DIR, or --frontier RUN [RUN ...] --out FILE.png")
@@ -610,6 +713,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str], intermixed: bool = 
 COMMANDS = {
     ("train", "lm"): cmd_train_lm,
     ("train", "classifier"): cmd_train_classifier,
+    ("train", "ratio"): cmd_train_ratio,
     ("train", "style"): cmd_train_style,
     ("eval", "style"): cmd_eval_style,
     ("transfer",): cmd_transfer,

@@ -614,3 +614,48 @@ def style_config(preset: str = "yelp", **overrides: Any) -> StyleConfig:
     if preset not in STYLE_PRESETS:
         raise ValueError(f"unknown preset {preset!r} (choose from {', '.join(STYLE_PRESETS)})")
     return with_overrides(STYLE_PRESETS[preset], **overrides)
+
+
+@dataclass(frozen=True)
+class RatioConfig:
+    """``textgan train ratio``: a real-vs-generated classifier D fitted to a finished LM run (saved in
+    the run as ``ratio.safetensors`` and ``ratio.json``, whose ``config`` is this)."""
+
+    run: str = field(default="", metadata=_help("the finished 'textgan train lm' run whose generator D is fitted to"))
+    run_dir: str = field(default="", metadata=_help("where ratio.safetensors and ratio.json go (default: --run)"))
+    arch: Literal["lstm", "cnn"] = field(
+        default="lstm",
+        metadata=_help("lstm: ScratchGAN's per-token LSTM (every prefix classified); cnn: RelGAN's CNN (the critic's)"),
+    )
+    steps: int = field(default=2000, metadata=_help("most D updates (early stopping may end sooner)"))
+    batch_size: int = field(default=128, metadata=_help("real and fresh generated sentences per step (each)"))
+    lr: float = field(default=1e-3, metadata=_help("AdamW learning rate of D"))
+    embed_dim: int = field(default=64, metadata=_help("lstm: embedding size"))
+    hidden_dim: int = field(default=128, metadata=_help("lstm: hidden size"))
+    dropout: float = field(default=0.1, metadata=_help("dropout (lstm: embeddings and outputs; cnn: before its MLP)"))
+    weight_decay: float = field(default=0.0, metadata=_help("AdamW weight decay"))
+    temperature: float = field(default=1.0, metadata=_help("T of the generated side (resample at the same T)"))
+    heldout: int = field(default=1000, metadata=_help("training sentences held out for the early-stopping AUC"))
+    eval_every: int = field(default=100, metadata=_help("steps between held-out AUC evaluations"))
+    patience: int = field(default=5, metadata=_help("stop after this many evaluations without a better AUC"))
+    fresh_real: bool = field(
+        default=False, metadata=_help("oracle data only: a fresh real batch from the oracle every step (upper bound)")
+    )
+    seed: int = field(default=0, metadata=_help("seed of D's weights, batches and samples"))
+    device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:i"))
+    progress: bool = field(default=True, metadata=_help("show a progress bar (only on a terminal)"))
+
+    def __post_init__(self) -> None:
+        _check(bool(self.run), "--run", "the LM run to fit D to is required (--run RUN)")
+        _check(self.arch in ("lstm", "cnn"), "--arch", "choose from lstm, cnn")
+        _check(self.steps >= 1, "--steps", "must be >= 1")
+        _check(self.batch_size >= 2, "--batch-size", "must be >= 2")
+        _check(self.lr > 0, "--lr", "must be > 0")
+        _check(self.embed_dim >= 1, "--embed-dim", "must be >= 1")
+        _check(self.hidden_dim >= 1, "--hidden-dim", "must be >= 1")
+        _check(0 <= self.dropout < 1, "--dropout", "must be in [0, 1)")
+        _check(self.weight_decay >= 0, "--weight-decay", "must be >= 0")
+        _check(self.temperature > 0, "--temperature", "must be > 0")
+        _check(self.heldout >= 2, "--heldout", "must be >= 2")
+        _check(self.eval_every >= 1, "--eval-every", "must be >= 1")
+        _check(self.patience >= 1, "--patience", "must be >= 1")

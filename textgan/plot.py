@@ -12,6 +12,13 @@ PANELS: dict[str, tuple[str, list[str]]] = {
     "bleu": ("BLEU (test split) and self-BLEU", ["bleu2", "bleu3", "bleu4", "bleu5", "self_bleu2", "self_bleu5"]),
     "nll": ("NLL per token", ["nll_gen", "nll_oracle"]),
     "ratio": ("ratio and reweighting", ["ratio_mean", "ratio_max", "clip_frac", "max_weight", "critic_gap", "gp"]),
+    "auc": ("real vs generated ROC AUC (test split vs fresh samples; 0.5: no signal)", ["critic_auc", "d_auc"]),
+}
+AXIS_LABELS = {
+    "nll_oracle": "NLL_oracle of samples (quality; lower is better)",
+    "nll_test": "NLL_test (coverage; lower is better)",
+    "reverse_nll": "reverse LM NLL of the test split (coverage; lower is better)",
+    "lm_nll": "samples' NLL under a real-data LM (quality; lower is better)",
 }
 
 
@@ -87,21 +94,41 @@ def read_frontier(path: str | Path) -> list[dict]:
     return points
 
 
+def _axis_label(key: str) -> str:
+    if key in AXIS_LABELS:
+        return AXIS_LABELS[key]
+    if key.startswith("self_bleu"):
+        return f"self-BLEU-{key[9:]} (diversity; lower is better)"
+    if key.startswith("bleu"):
+        return f"BLEU-{key[4:]} vs test split (quality; higher is better)"
+    return key
+
+
 def plot_frontier(
-    runs: list[str], out: str | Path, labels: list[str] | None = None, order: int = 4, title: str | None = None
+    runs: list[str],
+    out: str | Path,
+    labels: list[str] | None = None,
+    order: int = 4,
+    title: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
 ) -> Path:
-    """One quality-diversity figure, one curve per run, points labelled by temperature.
+    """One quality-diversity figure, one curve per run (and per resampling weight A), points
+    labelled by temperature.
 
     Synthetic-oracle runs (points with ``nll_oracle``): x = NLL_oracle of samples
     (quality), y = NLL_test of the tempered model (diversity / coverage); both lower
     is better, so the best corner is the bottom left. Real data: x = BLEU-``order``
     vs the test split (higher is better), y = self-BLEU-``order`` (lower is better).
+    ``x`` / ``y`` pick other keys of the points, e.g. ``reverse_nll`` (the sample-based coverage
+    that also holds resampled samplers) or ``lm_nll``.
 
     Args:
         runs: run dirs or frontier JSONL files.
         out: the PNG to write.
         labels: legend names (default: the run dirs' names).
         order: the BLEU order on real data.
+        x, y: point keys of the axes (default: as above).
 
     Raises:
         UserError: a run without points, mixed oracle and real runs, or labels of the wrong count.
@@ -117,30 +144,30 @@ def plot_frontier(
     oracle = ["nll_oracle" in c[0] for c in curves]
     if len(set(oracle)) > 1:
         raise UserError("--frontier: mixes synthetic-oracle and real-data runs; plot them separately")
-    if oracle[0]:
-        xk, yk = "nll_oracle", "nll_test"
-        xl, yl = "NLL_oracle of samples (quality; lower is better)", "NLL_test (diversity; lower is better)"
-    else:
-        xk, yk = f"bleu{order}", f"self_bleu{order}"
-        xl = f"BLEU-{order} vs test split (quality; higher is better)"
-        yl = f"self-BLEU-{order} (diversity; lower is better)"
+    xk, yk = ("nll_oracle", "nll_test") if oracle[0] else (f"bleu{order}", f"self_bleu{order}")
+    xk, yk = x or xk, y or yk
     fig, ax = plt.subplots(figsize=(7, 5))
     for run, curve, name in zip(runs, curves, labels or [Path(r).name or r for r in runs], strict=True):
-        pts = sorted((p for p in curve if xk in p and yk in p), key=lambda p: p["temperature"])
-        if not pts:
+        usable = [p for p in curve if xk in p and yk in p]
+        if not usable:
             raise UserError(f"{run}: its frontier has no {xk} / {yk}")
-        (line,) = ax.plot([p[xk] for p in pts], [p[yk] for p in pts], marker="o", markersize=4, label=name)
-        for p in pts:
-            ax.annotate(
-                f"{p['temperature']:g}",
-                (p[xk], p[yk]),
-                textcoords="offset points",
-                xytext=(4, 3),
-                fontsize=7,
-                color=line.get_color(),
-            )
-    ax.set_xlabel(xl)
-    ax.set_ylabel(yl)
+        alphas = sorted({p.get("alpha") for p in usable}, key=lambda a: -1.0 if a is None else a)
+        for alpha in alphas:  # one curve per resampling weight (None: plain sampling)
+            pts = sorted((p for p in usable if p.get("alpha") == alpha), key=lambda p: p["temperature"])
+            label = name if alpha is None else f"{name}, resampled A={alpha:g} (M={pts[0].get('resample')})"
+            style = "o-" if alpha is None else "s--"
+            (line,) = ax.plot([p[xk] for p in pts], [p[yk] for p in pts], style, markersize=4, label=label)
+            for p in pts:
+                ax.annotate(
+                    f"{p['temperature']:g}",
+                    (p[xk], p[yk]),
+                    textcoords="offset points",
+                    xytext=(4, 3),
+                    fontsize=7,
+                    color=line.get_color(),
+                )
+    ax.set_xlabel(_axis_label(xk))
+    ax.set_ylabel(_axis_label(yk))
     ax.set_title(title or "quality-diversity frontier (points: sampling temperature)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

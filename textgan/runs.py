@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,10 @@ GENERATOR_FILE = "generator.safetensors"
 STYLE_MODEL_FILE = "style_model.safetensors"
 STYLE_CLASSIFIER_FILE = "style_classifier.safetensors"
 CLASSIFIER_FILE = "classifier.safetensors"
+RATIO_FILE = "ratio.safetensors"  # textgan train ratio: the real-vs-generated classifier D
+RATIO_CONFIG_FILE = "ratio.json"  # its settings, held-out AUC and AUC curve
+CHECKPOINT_FILE = "checkpoints/last.pt"
+RESAMPLE_WITH = ("critic", "ratio")
 TASK_LM, TASK_STYLE, TASK_CLASSIFIER = "lm", "style", "classifier"
 
 
@@ -122,6 +127,103 @@ def load_lm_run(run_dir: str | Path, device: str = "cpu") -> tuple[Generator, Vo
     spm_model = run / "spm.model" if cfg.data.tokenizer == "spm" else None
     tokenizer = Tokenizer(cfg.data.tokenizer, cfg.data.lowercase, spm_model)
     return gen.to(resolve_device(device)).eval(), vocab, tokenizer, cfg
+
+
+def load_critic(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> torch.nn.Module:
+    """The adversarial phase's critic f of an LM run (from its last checkpoint, loaded with
+    ``weights_only``), in eval mode on the generator's device.
+
+    Raises:
+        UserError: a run without an adversarial phase (no critic), or an unreadable checkpoint.
+    """
+    from textgan.models.critics import CNNCritic
+
+    path = Path(run_dir) / CHECKPOINT_FILE
+    state = None
+    if path.is_file():
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            state = ckpt.get("models", {}).get("critic")
+        except Exception as err:
+            raise UserError(f"{path}: unreadable checkpoint ({type(err).__name__})") from None
+    if state is None:
+        raise UserError(
+            f"{run_dir}: this run has no critic (it had no adversarial phase); use --resample-with ratio "
+            f"after 'textgan train ratio --run {run_dir}'"
+        )
+    critic = CNNCritic(cfg.critic, generator.vocab_size, generator.max_len)
+    try:
+        critic.load_state_dict(state)
+    except RuntimeError as err:
+        raise UserError(f"{path}: the critic does not fit the run's config ({str(err)[:120]})") from None
+    return critic.to(generator.banned.device).eval()
+
+
+def load_ratio(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The ratio discriminator D of an LM run (``textgan train ratio``) in eval mode, and its
+    ``ratio.json`` record.
+
+    Raises:
+        UserError: no D yet (the message names the command that fits one), or unreadable files.
+    """
+    from safetensors.torch import load_file
+
+    from textgan.config import RatioConfig
+    from textgan.models.ratio import build_discriminator
+
+    run = Path(run_dir)
+    if not (run / RATIO_FILE).is_file() or not (run / RATIO_CONFIG_FILE).is_file():
+        raise UserError(f"{run}: no ratio discriminator yet; fit one with: textgan train ratio --run {run}")
+    try:
+        record = json.loads((run / RATIO_CONFIG_FILE).read_text(encoding="utf-8"))
+        rc = RatioConfig(**record["config"])
+        d = build_discriminator(
+            rc.arch, generator.vocab_size, generator.max_len, cfg.critic, rc.embed_dim, rc.hidden_dim, rc.dropout
+        )
+        d.load_state_dict(load_file(str(run / RATIO_FILE)))
+    except Exception as err:
+        raise UserError(
+            f"{run / RATIO_FILE}: cannot load the ratio discriminator ({type(err).__name__}: {str(err)[:120]})"
+        ) from None
+    return d.to(generator.banned.device).eval(), record
+
+
+def load_scorer(
+    run_dir: str | Path, generator: Generator, cfg: LMConfig, kind: str, ratio_dir: str | Path | None = None
+) -> Any:
+    """The sentence score s of ``--resample-with kind``: ids (B, T) -> (B,), higher = more real:
+    the critic f (``critic``) or D's logit (``ratio``, from ``ratio_dir``, where ``train ratio
+    --run-dir`` wrote it; default: the run itself).
+
+    Raises:
+        UserError: an unknown kind, or a run without that model.
+    """
+    dev = generator.banned.device
+    if kind == "critic":
+        critic = load_critic(run_dir, generator, cfg)
+        return lambda ids: critic(ids=ids.to(dev)).float()
+    if kind == "ratio":
+        d, _ = load_ratio(ratio_dir or run_dir, generator, cfg)
+        return lambda ids: d(ids.to(dev)).float()
+    raise UserError(f"--resample-with: unknown score {kind!r} (choose from {', '.join(RESAMPLE_WITH)})")
+
+
+def run_judges(
+    run_dir: str | Path, generator: Generator, cfg: LMConfig, ratio_dir: str | Path | None = None
+) -> dict[str, Any]:
+    """The scores a run has for telling real from generated text: ``critic`` (runs with an
+    adversarial phase) and ``d`` (after ``textgan train ratio``; in ``ratio_dir`` when given), as
+    ``load_scorer`` gives them."""
+    judges: dict[str, Any] = {}
+    run = Path(run_dir)
+    if (run / CHECKPOINT_FILE).is_file():
+        try:
+            judges["critic"] = load_scorer(run, generator, cfg, "critic")
+        except UserError:
+            pass  # an MLE-only run: no critic to measure
+    if (Path(ratio_dir or run) / RATIO_FILE).is_file():
+        judges["d"] = load_scorer(run, generator, cfg, "ratio", ratio_dir)
+    return judges
 
 
 # -- classifiers ---------------------------------------------------------------------------------------------
@@ -627,6 +729,7 @@ class LMRun:
         vocab: its vocabulary.
         tokenizer: text <-> tokens of the run.
         config: the run's ``LMConfig``.
+        run_dir: the run directory (where ``generate(resample=...)`` finds the critic and D).
     """
 
     generator: Generator
@@ -634,15 +737,46 @@ class LMRun:
     tokenizer: Tokenizer
     config: LMConfig
 
-    def generate(self, n: int, temperature: float = 1.0, seed: int = 0, batch_size: int = 500) -> list[str]:
+    run_dir: Path | None = None
+
+    def generate(
+        self,
+        n: int,
+        temperature: float = 1.0,
+        seed: int = 0,
+        batch_size: int = 500,
+        resample: int | None = None,
+        alpha: float = 1.0,
+        resample_with: str = "ratio",
+        ratio_dir: str | Path | None = None,
+    ) -> list[str]:
         """``n`` sentences sampled from ``softmax(logits / temperature)``, detokenised; the same
-        ``seed`` gives the same sentences."""
+        ``seed`` gives the same sentences.
+
+        With ``resample=M``: sampling-importance-resampling from q ∝ p_T · exp(alpha · s) (see
+        ``textgan.sampling``): M proposals per sentence, one kept with probability ∝ exp(alpha · s),
+        s the run's critic (``resample_with="critic"``) or its ratio discriminator D's logit
+        (``"ratio"``, after ``textgan train ratio``; from ``ratio_dir`` when it wrote D elsewhere).
+        ``alpha=0`` is plain sampling.
+        """
         if n < 1:
             raise UserError("-n: must be >= 1")
-        if temperature <= 0:
-            raise UserError("--temperature: must be > 0")
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise UserError(f"--temperature: must be a finite number > 0, got {temperature}")
         rng = torch.Generator(device=self.generator.banned.device).manual_seed(seed)
-        ids = generate_ids(self.generator, n, rng, batch_size, temperature)
+        if resample is None:
+            ids = generate_ids(self.generator, n, rng, batch_size, temperature)
+        else:
+            from textgan.sampling import check_resample, resample_ids
+
+            try:
+                check_resample(resample, alpha)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+            if self.run_dir is None:
+                raise UserError("resample: this LMRun was not loaded from a run directory (use textgan.load)")
+            scorer = load_scorer(self.run_dir, self.generator, self.config, resample_with, ratio_dir)
+            ids = resample_ids(self.generator, scorer, n, resample, alpha, temperature, rng, batch_size).ids
         return [self.tokenizer.detokenize(self.vocab.decode(row)) for row in ids.tolist()]
 
 
@@ -665,7 +799,7 @@ def load(run_dir: str | Path, device: str = "cpu", task: str | None = None) -> L
         raise UserError(f"{run_dir}: a '{found}' run, not a {what} run")
     task = found
     if task == TASK_LM:
-        return LMRun(*load_lm_run(run_dir, device))
+        return LMRun(*load_lm_run(run_dir, device), run_dir=Path(run_dir))
     if task == TASK_STYLE:
         model, clf, vocab, cfg = load_style_run(run_dir, device)
         names = _style_names(meta)

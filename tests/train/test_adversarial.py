@@ -106,7 +106,7 @@ def test_plot_writes_pngs(tmp_path, capsys) -> None:
     capsys.readouterr()
     assert main(["plot", str(run)]) == 0
     paths = capsys.readouterr().out.split()
-    assert {p.rsplit("/", 1)[-1] for p in paths} == {"losses.png", "bleu.png", "nll.png", "ratio.png"}
+    assert {p.rsplit("/", 1)[-1] for p in paths} == {"losses.png", "bleu.png", "nll.png", "ratio.png", "auc.png"}
     assert all((run / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in ("bleu.png", "ratio.png"))
     assert main(["plot", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.startswith("error:")

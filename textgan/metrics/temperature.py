@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -42,7 +42,6 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
     return temps
 
 
-@torch.no_grad()
 def frontier(
     generator: Generator,
     corpus: Any,
@@ -51,42 +50,116 @@ def frontier(
     seed: int = 0,
     ns: Sequence[int] = (2, 3, 4, 5),
     batch_size: int = 500,
+    **sampler: Any,
 ) -> list[dict[str, float]]:
-    """Quality and diversity of ``generator`` at each temperature.
+    """Quality and diversity of ``generator`` at each temperature: the list of
+    :func:`frontier_points` (see there for ``sampler`` options and the keys of a point)."""
+    return list(frontier_points(generator, corpus, temperatures, samples_per_point, seed, ns, batch_size, **sampler))
+
+
+@torch.no_grad()
+def frontier_points(
+    generator: Generator,
+    corpus: Any,
+    temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+    samples_per_point: int = 1000,
+    seed: int = 0,
+    ns: Sequence[int] = (2, 3, 4, 5),
+    batch_size: int = 500,
+    *,
+    scorer: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    resample: int | None = None,
+    alphas: Sequence[float] = (1.0,),
+    reverse_lm: Any = None,
+    quality_lm: Any = None,
+    judges: dict[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
+) -> Iterator[dict[str, float]]:
+    """Quality and diversity of ``generator`` at each temperature (and, with ``resample``, of the
+    resampled sampler q ∝ p_T · exp(A · s) at each temperature and A), one point at a time.
 
     Args:
         generator: a trained textgan generator.
         corpus: the run's ``Corpus`` (``test`` ids, ``test_words``, ``oracle`` or None).
         temperatures: the sweep, each > 0.
-        samples_per_point: N sentences sampled per temperature.
-        seed: sampling seed, the same for every temperature.
+        samples_per_point: N sentences sampled per point.
+        seed: sampling seed, the same for every point.
         ns: BLEU orders.
         batch_size: sentences per sampling batch.
+        scorer: ids (B, T) -> scores (B,), the s of resampling (with ``resample``).
+        resample: M proposals per sentence (``textgan.sampling.resample_ids``); None: plain sampling.
+        alphas: the A of each resampled point (every temperature, every A).
+        reverse_lm: a ``metrics.reverse_lm.ReverseLM``: also report ``reverse_nll``, the NLL of
+            the test split under a fresh LM of that spec trained on the point's samples.
+        quality_lm: ``(generator, vocab, tokenizer)`` of an LM trained on the real training split:
+            also report ``lm_nll``, the samples' per-token NLL under it (quality on real data).
+        judges: named scores (e.g. ``{"critic": f, "d": D}``): also report ``<name>_auc``, the ROC
+            AUC of each between the test split and the point's samples (0.5: no signal).
 
-    Returns:
-        One dict per temperature, in the given order: ``temperature``, ``samples``,
-        ``nll_test``, ``nll_oracle`` (synthetic data only), ``bleu{n}``, ``self_bleu{n}``,
-        ``seconds``.
+    Yields:
+        One dict per point: ``temperature``, ``samples``, ``nll_test`` (the tempered model's,
+        or with resampling q's in the M → ∞ limit, with ``log_z`` and ``log_z_se``),
+        ``nll_oracle`` (synthetic data only), ``bleu{n}``, ``self_bleu{n}``, ``seconds``; with
+        resampling also ``resample``, ``alpha`` and ``ess`` (effective sample size / M); and
+        ``reverse_nll``, ``lm_nll`` when asked for.
     """
+    from textgan.sampling import q_nll, resample_ids
+
     device = generator.banned.device
     was_training = generator.training
     generator.eval()  # also for nll_gen, which restores the mode it finds
-    points = []
-    for temp in temperatures:
+    grid = (
+        [(float(t), None) for t in temperatures]
+        if resample is None
+        else [(float(t), float(a)) for t in temperatures for a in alphas]
+    )
+    proposals: dict = {}  # one draw of proposals per temperature, shared by every A
+    for temp, alpha in grid:
         t0 = time.time()
         rng = torch.Generator(device=device).manual_seed(seed)
-        ids = generate_ids(generator, samples_per_point, rng, batch_size, temperature=float(temp))
-        point: dict[str, float] = {"temperature": float(temp), "samples": samples_per_point}
-        point["nll_test"] = nll_gen(generator, corpus.test, temperature=float(temp))
+        point: dict[str, float] = {"temperature": temp, "samples": samples_per_point}
+        if alpha is None:
+            ids = generate_ids(generator, samples_per_point, rng, batch_size, temperature=temp)
+            point["nll_test"] = nll_gen(generator, corpus.test, temperature=temp)
+        else:
+            if scorer is None:
+                raise ValueError("frontier: resample needs a scorer")
+            res = resample_ids(
+                generator, scorer, samples_per_point, int(resample), alpha, temp, rng, batch_size, proposals
+            )
+            ids = res.ids
+            point.update(resample=int(resample), alpha=alpha, ess=round(res.ess, 5))
+            point["nll_test"] = q_nll(generator, scorer, corpus.test, alpha, res.log_z, temp)
+            point.update(log_z=res.log_z, log_z_se=res.log_z_se)
         if corpus.oracle is not None:
             point["nll_oracle"] = nll_oracle(corpus.oracle, corpus.to_oracle_ids(ids))
-        words = [t.split() for t in corpus.detokenize(ids)]
+        texts = corpus.detokenize(ids)
+        words = [t.split() for t in texts]
         point.update(bleu(words, corpus.test_words, tuple(ns)))
         point.update(self_bleu(words, tuple(ns)))
+        for name, judge in (judges or {}).items():
+            point[f"{name}_auc"] = judge_auc(judge, corpus.test, ids)
+        if quality_lm is not None:
+            lm, lm_vocab, lm_tok = quality_lm
+            point["lm_nll"] = nll_gen(
+                lm, [t if t.strip() else "<unk>" for t in texts], vocab=lm_vocab, tokenizer=lm_tok
+            )
+        if reverse_lm is not None:
+            from textgan.metrics.reverse_lm import reverse_lm_nll
+
+            point["reverse_nll"] = reverse_lm_nll(
+                ids, corpus.test, generator.vocab_size, generator.max_len, corpus.banned_ids, reverse_lm
+            )
         point["seconds"] = round(time.time() - t0, 3)
-        points.append(point)
+        yield point
     generator.train(was_training)
-    return points
+
+
+def judge_auc(judge: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor) -> float:
+    """ROC AUC of a score between real ids (N, T) and generated ids (M, T) (see ``metrics.auc``)."""
+    from textgan.metrics.auc import roc_auc
+    from textgan.sampling import score_ids
+
+    return roc_auc(score_ids(judge, real), score_ids(judge, fake))
 
 
 def value_at(points: Sequence[dict[str, float]], x_key: str, x: float, y_key: str) -> float | None:

@@ -23,6 +23,7 @@ from textgan.data.corpus import Corpus, load_corpus
 from textgan.data.vocab import Vocab
 from textgan.metrics.ngrams import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
+from textgan.metrics.temperature import judge_auc
 from textgan.models.critics import CNNCritic
 from textgan.models.generators import Generator, build_generator, generate_ids
 from textgan.models.gumbel import beta_at
@@ -47,9 +48,15 @@ def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
 
 
 def evaluate_generator(
-    generator: Generator, corpus: Corpus, cfg: LMConfig, seed: int
+    generator: Generator,
+    corpus: Corpus,
+    cfg: LMConfig,
+    seed: int,
+    judges: dict[str, torch.nn.Module] | None = None,
 ) -> tuple[dict[str, float], list[str]]:
-    """The periodic evaluation: NLL_gen on the test split, NLL_oracle, BLEU and self-BLEU of samples.
+    """The periodic evaluation: NLL_gen on the test split, NLL_oracle, BLEU and self-BLEU of samples,
+    and for each of ``judges`` (the critic f, the ratio discriminator D) ``<name>_auc``: the ROC AUC
+    of its score between test sentences and as many fresh samples (0.5: it cannot tell them apart).
 
     Sampling uses its own ``torch.Generator`` seeded with ``seed``, so evaluating
     never shifts the training random stream.
@@ -74,6 +81,13 @@ def evaluate_generator(
     metrics.update(bleu(words, refs, ev.bleu_ns))
     if ev.self_bleu:
         metrics.update(self_bleu(words, ev.bleu_ns))
+    n = min(ids.shape[0], corpus.test.shape[0])
+    for name, judge in (judges or {}).items():
+        was = judge.training
+        judge.eval()
+        score = lambda x, j=judge: j(ids=x.to(device)).float()  # noqa: E731
+        metrics[f"{name}_auc"] = judge_auc(score, corpus.test[:n], ids[:n])
+        judge.train(was)
     return metrics, texts
 
 
@@ -213,8 +227,9 @@ class LMTrainer:
             return {}
         t0 = time.time()
         # in fp32 whatever --precision: reported numbers do not depend on it
+        judges = {k: getattr(self, m) for k, m in (("critic", "critic"), ("d", "discriminator")) if hasattr(self, m)}
         metrics, texts = evaluate_generator(
-            self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1)
+            self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1), judges=judges
         )
         record = {
             "step": self.step,

@@ -1,0 +1,229 @@
+"""The resampling study: does sampling from q ∝ p_θ · exp(A · s) beat tempered MLE on the frontier?
+
+For each seed (one process per seed; run two seeds side by side), in ``--out/s<seed>/``:
+
+1. ``mle``: ``textgan train lm --preset P --mle-epochs E --adv-steps 0`` (early-stopped tempered
+   MLE is the baseline every sampler is compared with);
+2. ``d-train``: ``textgan train ratio --run mle`` (D on the training split, early-stopped on a
+   held-out slice of it); on the oracle also ``d-fresh``: ``--fresh-real`` (a fresh oracle batch
+   every step: the upper bound with unlimited real data);
+3. frontiers, each a ``textgan eval lm --run mle --temperatures ...`` with ``--reverse-lm``:
+   ``tempered`` (plain sampling over ``--temperatures``) and, per D, ``sir-<d>`` (``--resample M
+   --alpha A1,A2,..`` over ``--sir-temperatures``).
+
+Each step is skipped when its output exists, so the study resumes; ``--deadline S`` stops starting
+steps after S seconds. ``--summary`` (no training) reads every seed's frontiers and writes
+``summary.md``, ``results.jsonl`` and the figures ``frontier.png`` (NLL_oracle vs NLL_test,
+q's in the M → ∞ limit) and ``frontier-reverse.png`` (NLL_oracle vs the reverse LM score, the
+sample-based coverage that holds every sampler). Gains are measured against the same seed's
+tempered curve at matched coverage: positive = lower NLL_oracle than tempering reaches there.
+
+Usage (the README's oracle study):
+  for s in 1 2; do python scripts/resample_study.py --seed $s --out runs/resample-oracle & done; wait
+  python scripts/resample_study.py --seed 3 --out runs/resample-oracle
+  python scripts/resample_study.py --summary --seeds 1,2,3 --out runs/resample-oracle
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def textgan(*args: str) -> list[str]:
+    return [sys.executable, "-m", "textgan", *args]
+
+
+def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]:
+    """(output that marks the step done, command) for one seed, in order."""
+    mle = seed_dir / "mle"
+    train = textgan(
+        "train", "lm", "--preset", a.preset, "--seed", str(a.seed), "--mle-epochs", str(a.mle_epochs),
+        "--eval-every", str(a.mle_epochs), "--adv-steps", "0", "--no-progress", "--device", a.device,
+        "--run-dir", str(mle), *(["--data", a.data] if a.data else []),
+    )  # fmt: skip
+    out = [(mle / "generator.safetensors", train)]
+    ds = ["d-train"] + (["d-fresh"] if a.preset == "oracle" and not a.data else [])
+    ratio = [
+        "--steps",
+        str(a.ratio_steps),
+        "--seed",
+        str(a.seed),
+        "--no-progress",
+        "--device",
+        a.device,
+        *a.ratio_flags.split(),
+    ]
+    for d in ds:
+        extra = ["--fresh-real"] if d == "d-fresh" else []
+        cmd = textgan("train", "ratio", "--run", str(mle), "--run-dir", str(seed_dir / d), *ratio, *extra)
+        out.append((seed_dir / d / "ratio.json", cmd))
+    ev = ["--samples-per-point", str(a.samples_per_point), "--seed", str(a.seed), "--reverse-lm", "--json"]
+    ev += ["--device", a.device]
+    out.append((seed_dir / "tempered.jsonl", textgan(
+        "eval", "lm", "--run", str(mle), "--temperatures", a.temperatures, *ev, "--out", str(seed_dir / "tempered.jsonl")
+    )))  # fmt: skip
+    for d in ds:
+        target = seed_dir / f"sir-{d}.jsonl"
+        out.append((target, textgan(
+            "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
+            "--alpha", a.alphas, "--ratio", str(seed_dir / d), *ev, "--out", str(target),
+        )))  # fmt: skip
+    return out
+
+
+def run_seed(a: argparse.Namespace) -> int:
+    seed_dir = Path(a.out) / f"s{a.seed}"
+    seed_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads)}
+    start = time.time()
+    times = json.loads((seed_dir / "times.json").read_text()) if (seed_dir / "times.json").is_file() else {}
+    for done, cmd in steps(a, seed_dir):
+        if done.is_file() and (done.suffix != ".json" or json.loads(done.read_text()).get("test_auc") is not None):
+            continue
+        if a.deadline and time.time() - start > a.deadline:
+            print(f"deadline: not starting {done.name}", flush=True)
+            return 0
+        print("$", " ".join(cmd[2:]), flush=True)
+        t0 = time.time()
+        with open(seed_dir / f"{done.stem}.log", "w") as log:
+            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        if proc.returncode != 0:
+            print(f"failed ({proc.returncode}): see {seed_dir / (done.stem + '.log')}", flush=True)
+            return proc.returncode
+        times[done.stem if done.stem != "ratio" else done.parent.name] = round(time.time() - t0, 1)
+        (seed_dir / "times.json").write_text(json.dumps(times, indent=1))
+    return 0
+
+
+def ms(vals: list[float], digits: int = 3) -> str:
+    if not vals:
+        return "-"
+    if len(vals) == 1:
+        return f"{vals[0]:.{digits}f}"
+    return f"{statistics.mean(vals):.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
+
+
+def read(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
+
+
+def interp(points: list[dict], xk: str, x: float, yk: str) -> float | None:
+    """``yk`` on the tempered curve where ``xk`` equals ``x``, on its branch from the lowest T to its
+    lowest ``xk`` (coverage stops improving above some T near 1; lowering T trades coverage for
+    quality), by linear interpolation; None outside it."""
+    from textgan.metrics.temperature import value_at
+
+    pts = sorted(points, key=lambda p: p["temperature"])
+    best = min(range(len(pts)), key=lambda i: pts[i][xk])
+    return value_at(pts[: best + 1], xk, x, yk)
+
+
+def summary(a: argparse.Namespace) -> str:
+    from textgan.plot import plot_frontier
+
+    out = Path(a.out)
+    seeds = [s.strip() for s in a.seeds.split(",") if s.strip()]
+    rows: dict[str, dict[str, list[float]]] = {}
+    results = []
+    for s in seeds:
+        sd = out / f"s{s}"
+        tempered = read(sd / "tempered.jsonl")
+        if not tempered:
+            continue
+        aucs = {
+            d: json.loads((sd / d / "ratio.json").read_text())
+            for d in ("d-train", "d-fresh")
+            if (sd / d / "ratio.json").is_file()
+        }
+        samplers = [("tempered", p) for p in tempered]
+        for d in aucs:
+            samplers += [(f"sir-{d}", p) for p in read(sd / f"sir-{d}.jsonl")]
+        for name, p in samplers:
+            label = f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
+            r = rows.setdefault(
+                label,
+                {k: [] for k in ("nll_oracle", "nll_test", "reverse_nll", "ess", "gain_test", "gain_rev", "d_auc")},
+            )
+            for k in ("nll_oracle", "nll_test", "reverse_nll", "ess"):
+                if k in p:
+                    r[k].append(p[k])
+            if name != "tempered":
+                r["d_auc"].append(aucs[name[4:]]["heldout_auc"])
+            for key, gk in (("nll_test", "gain_test"), ("reverse_nll", "gain_rev")):
+                ref = interp(tempered, key, p[key], "nll_oracle")
+                if ref is not None:
+                    r[gk].append(ref - p["nll_oracle"])
+            results.append({"seed": s, "sampler": label, **p})
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results))
+    lines = [
+        f"Resampling study in `{out}`: preset {a.preset}, seeds {a.seeds}, {a.mle_epochs} MLE epochs, "
+        f"{a.samples_per_point} samples per point, M = {a.resample}; mean ± std over seeds.",
+        "",
+        "`gain @ NLL_test` / `gain @ reverse`: the tempered curve's NLL_oracle at the sampler's NLL_test "
+        "(q's, M → ∞) / reverse LM score, minus the sampler's NLL_oracle (positive: better quality than "
+        "tempering at equal coverage; `-`: outside the tempered curve's range). `D AUC`: held-out AUC of D.",
+        "",
+        "| sampler | NLL_oracle | NLL_test | reverse LM | ESS / M | D AUC | gain @ NLL_test | gain @ reverse |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, r in rows.items():
+
+        def g(k: str, r: dict = r) -> str:
+            v = r[k]
+            if len(v) > 1 and statistics.stdev(v) > 0:
+                return f"{ms(v)} ({statistics.mean(v) / statistics.stdev(v):+.1f} sd)"
+            return ms(v)
+
+        lines.append(
+            f"| {label} | {ms(r['nll_oracle'])} | {ms(r['nll_test'])} | {ms(r['reverse_nll'])} | {ms(r['ess'], 2)} | "
+            f"{ms(r['d_auc'], 3)} | {g('gain_test')} | {g('gain_rev')} |"
+        )
+    # Figures of the first seed with data: one curve per sampler family and A.
+    figs = [s for s in seeds if (out / f"s{s}" / "tempered.jsonl").is_file()]
+    if figs:
+        sd = out / f"s{figs[0]}"
+        files = [str(sd / "tempered.jsonl")] + [str(p) for p in sorted(sd.glob("sir-*.jsonl"))]
+        names = ["tempered MLE"] + [Path(f).stem for f in files[1:]]
+        title = f"{a.preset}, seed {figs[0]}: tempered MLE vs resampling (points: T)"
+        plot_frontier(files, out / "frontier.png", names, title=title)
+        plot_frontier(files, out / "frontier-reverse.png", names, title=title, y="reverse_nll")
+    text = "\n".join(lines) + "\n"
+    (out / "summary.md").write_text(text)
+    return text
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seeds", default="1,2,3", help="with --summary")
+    p.add_argument("--summary", action="store_true", help="only write the summary of what finished")
+    p.add_argument("--preset", default="oracle")
+    p.add_argument("--data", default="")
+    p.add_argument("--mle-epochs", type=int, default=3)
+    p.add_argument("--ratio-steps", type=int, default=2000)
+    p.add_argument("--ratio-flags", default="", help="extra flags for train ratio, e.g. '--arch cnn --lr 3e-4'")
+    p.add_argument("--temperatures", default="0.8,0.9,0.95,1.0,1.05,1.1,1.2")
+    p.add_argument("--sir-temperatures", default="1.0,1.1")
+    p.add_argument("--alphas", default="0.25,0.5,1")
+    p.add_argument("--resample", type=int, default=16)
+    p.add_argument("--samples-per-point", type=int, default=1000)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--deadline", type=float, default=0.0, help="seconds: start no step after it")
+    a = p.parse_args()
+    if a.summary:
+        print(summary(a), end="")
+        return 0
+    return run_seed(a)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

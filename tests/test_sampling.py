@@ -1,0 +1,228 @@
+"""Sampling from q ∝ p · exp(A · s): SIR against a toy model whose q is known exactly, the log Ẑ
+estimator, the AUC helper, the reverse LM score, and the commands around them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import shutil
+
+import pytest
+import torch
+
+from textgan.cli import main
+from textgan.config import GeneratorConfig
+from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from textgan.metrics.auc import roc_auc
+from textgan.metrics.reverse_lm import ReverseLM, reverse_lm_nll
+from textgan.models.generators import build_generator, generate_ids
+from textgan.sampling import log_mean_exp, q_nll, resample_ids
+
+BANNED = [PAD_ID, BOS_ID, EOS_ID, UNK_ID]  # sentences are exactly max_len tokens of ids 4, 5, 6
+
+
+def toy_generator() -> torch.nn.Module:
+    """A 3-token vocabulary, 2 steps: 9 sentences with a known, non-uniform p."""
+    torch.manual_seed(3)
+    gen = build_generator(GeneratorConfig(generator="lstm", embed_dim=4, hidden_dim=8), 7, 2, BANNED)
+    with torch.no_grad():
+        for p in gen.parameters():
+            p.mul_(3.0)  # a peaked p, so that reweighting visibly moves mass
+    return gen.requires_grad_(False).eval()
+
+
+ALL = torch.tensor(list(itertools.product((4, 5, 6), repeat=2)))  # the 9 sentences
+
+
+def toy_score(ids: torch.Tensor) -> torch.Tensor:
+    return (ids[:, 0] == 4).float() * 1.0 + (ids[:, 1] == 6).float() * 0.5 - (ids[:, 0] == 6).float() * 0.7
+
+
+def freqs(ids: torch.Tensor) -> torch.Tensor:
+    index = ((ids[:, 0] - 4) * 3 + (ids[:, 1] - 4)).long()
+    return torch.bincount(index, minlength=9).double() / ids.shape[0]
+
+
+def test_sir_frequencies_match_the_exact_q() -> None:
+    gen = toy_generator()
+    alpha = 1.5
+    p = gen.log_prob(ALL).double().exp()
+    assert float(p.sum()) == pytest.approx(1.0, abs=1e-5)
+    q = p * torch.exp(alpha * toy_score(ALL).double())
+    z = float(q.sum())
+    q = q / q.sum()
+    rng = torch.Generator().manual_seed(0)
+    res = resample_ids(gen, toy_score, 12_000, 64, alpha, rng=rng, batch_size=100_000)
+    tv = 0.5 * float((freqs(res.ids) - q).abs().sum())
+    assert tv < 0.025, (freqs(res.ids), q)  # stated tolerance: total variation 0.025 (M = 64, n = 12,000)
+    tv_p = 0.5 * float((p - q).abs().sum())
+    assert tv_p > 0.15  # q is far from p: the test can fail
+    assert abs(res.log_z - math.log(z)) < 4 * res.log_z_se + 1e-3  # Ẑ estimates Z = E_p[exp(A s)]
+    assert 0 < res.ess < 1
+
+
+def test_alpha_zero_and_one_proposal_are_plain_sampling() -> None:
+    gen = toy_generator()
+    plain = generate_ids(gen, 50, torch.Generator().manual_seed(5))
+    for resample, alpha in ((16, 0.0), (1, 2.0)):
+        res = resample_ids(gen, toy_score, 50, resample, alpha, rng=torch.Generator().manual_seed(5))
+        assert torch.equal(res.ids, plain) and res.ess == 1.0 and res.log_z == 0.0
+
+
+def test_bad_resampling_settings_raise() -> None:
+    gen = toy_generator()
+    for resample, alpha, flag in ((0, 1.0, "--resample"), (4, -1.0, "--alpha"), (4, float("nan"), "--alpha")):
+        with pytest.raises(ValueError, match=flag):
+            resample_ids(gen, toy_score, 5, resample, alpha)
+
+
+def test_q_nll_is_the_exact_nll_of_q_given_z() -> None:
+    gen = toy_generator()
+    alpha = 0.8
+    logp = gen.log_prob(ALL).double()
+    log_z = float(torch.logsumexp(logp + alpha * toy_score(ALL).double(), 0))
+    test = ALL[[0, 4, 4, 8, 2]]
+    log_q = gen.log_prob(test).double() + alpha * toy_score(test).double() - log_z
+    tokens = test.numel()  # no <eos>: every sentence is max_len tokens
+    assert q_nll(gen, toy_score, test, alpha, log_z) == pytest.approx(float(-log_q.sum()) / tokens, rel=1e-5)
+    assert q_nll(gen, toy_score, test, 0.0, 0.0) == pytest.approx(float(-logp[[0, 4, 4, 8, 2]].sum()) / tokens)
+
+
+def test_log_mean_exp_where_z_is_known() -> None:
+    s = torch.randn(200_000, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    log_z, se = log_mean_exp(s)  # E[exp(s)] = exp(1/2) for s ~ N(0, 1)
+    assert abs(log_z - 0.5) < 4 * se and 0 < se < 0.01
+    log_z, se = log_mean_exp(torch.full((10,), 3.0))
+    assert log_z == pytest.approx(3.0) and se == 0.0
+    big, _ = log_mean_exp(torch.tensor([1000.0, 1000.0]))  # no overflow
+    assert big == pytest.approx(1000.0)
+
+
+def test_roc_auc_against_a_hand_computed_case() -> None:
+    # pairs (real, fake): 0.9>0.4, 0.9>0.1, 0.4=0.4 (1/2), 0.4>0.1, 0.4=0.4 (1/2), 0.4>0.1: 5 of 6
+    assert roc_auc([0.9, 0.4, 0.4], [0.4, 0.1]) == pytest.approx(5 / 6)
+    assert roc_auc([1.0, 2.0], [0.0, -1.0]) == 1.0 and roc_auc([0.0], [1.0]) == 0.0
+    assert roc_auc([1.0, 1.0], [1.0]) == 0.5
+    with pytest.raises(ValueError):
+        roc_auc([], [1.0])
+
+
+def test_reverse_lm_prefers_samples_of_the_data_to_uniform_samples() -> None:
+    g = torch.Generator().manual_seed(0)
+    v, t = 14, 6
+
+    def data(n: int) -> torch.Tensor:  # a few fixed patterns with noise: far from uniform
+        base = torch.tensor([[4, 5, 6, 7, 8, 9], [10, 11, 12, 13, 4, 5], [6, 6, 7, 7, 8, 8]])
+        rows = base[torch.randint(3, (n,), generator=g)]
+        noise = torch.rand(n, t, generator=g) < 0.1
+        return torch.where(noise, torch.randint(4, v, (n, t), generator=g), rows)
+
+    test, faithful = data(200), data(256)
+    uniform = torch.randint(4, v, (256, t), generator=g)
+    spec = ReverseLM(epochs=3)
+    good = reverse_lm_nll(faithful, test, v, t, BANNED, spec)
+    bad = reverse_lm_nll(uniform, test, v, t, BANNED, spec)
+    assert good < bad - 0.3, (good, bad)
+    assert reverse_lm_nll(faithful, test, v, t, BANNED, spec) == good  # seeded: the same score twice
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    return err[0]
+
+
+@pytest.fixture
+def run_copy(smoke_lm_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(smoke_lm_run, run)
+    return run
+
+
+RATIO = ["--steps", "60", "--eval-every", "20", "--heldout", "32", "--batch-size", "32", "--no-progress"]
+
+
+def test_train_ratio_round_trips_through_the_run_dir(run_copy, capsys) -> None:
+    from textgan import load
+
+    records = [json.loads(x) for x in (run_copy / "metrics.jsonl").read_text().splitlines()]
+    assert all(0 <= r["critic_auc"] <= 1 for r in records if r["phase"] == "adv")  # measured at every evaluation
+    assert main(["train", "ratio", "--run", str(run_copy), *RATIO]) == 0
+    record = json.loads((run_copy / "ratio.json").read_text())
+    assert record["config"]["arch"] == "lstm" and 0 <= record["heldout_auc"] <= 1 and record["test_auc"] is not None
+    assert [h["step"] for h in record["history"]][:3] == [20, 40, 60]
+    capsys.readouterr()
+    assert main(["generate", str(run_copy), "-n", "5", "--resample", "4", "--seed", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5
+    run = load(run_copy)
+    assert run.generate(5, resample=4, seed=2) == lines  # the Python API: the same sentences
+    assert run.generate(5, resample=4, alpha=0.0, seed=2) == run.generate(5, seed=2)
+    assert len(run.generate(3, resample=4, resample_with="critic")) == 3
+    out = run_copy / "fr.jsonl"
+    args = ["eval", "lm", "--run", str(run_copy), "--temperatures", "1.0", "--samples-per-point", "40"]
+    assert main([*args, "--resample", "4", "--alpha", "0.5,1", "--reverse-lm", "--out", str(out), "--json"]) == 0
+    points = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [p["alpha"] for p in points] == [0.5, 1.0]
+    assert all({"ess", "log_z", "log_z_se", "reverse_nll", "critic_auc", "d_auc", "nll_test"} <= set(p) for p in points)
+    png = run_copy / "f.png"
+    assert main(["plot", "--frontier", str(out), "--out", str(png), "--x", "nll_oracle", "--y", "reverse_nll"]) == 0
+    assert png.stat().st_size > 0
+
+
+def test_bad_resampling_input_is_one_line_and_writes_nothing(run_copy, tmp_path, capsys) -> None:
+    before = sorted(p.name for p in run_copy.iterdir())
+    cases = [
+        (["generate", str(run_copy), "--resample", "0"], "--resample"),
+        (["generate", str(run_copy), "--resample", "4", "--alpha", "-0.5"], "--alpha"),
+        (["generate", str(run_copy), "--resample", "4", "--alpha", "inf"], "--alpha"),
+        (["generate", str(run_copy), "--resample", "4"], "textgan train ratio --run"),  # no D yet
+        (["eval", "lm", "--run", str(run_copy), "--temperatures", "1", "--resample", "2"], "textgan train ratio"),
+        (["train", "ratio", "--run", str(run_copy), "--lr", "nan"], "--lr"),
+        (["train", "ratio", "--run", str(run_copy), "--arch", "gru"], "gru"),
+        (["train", "ratio", "--run", str(run_copy), "--heldout", "100000"], "--heldout"),
+        (["train", "ratio", "--run", str(run_copy), "--fresh-real", "--heldout", "100000"], "--heldout"),
+        (["train", "ratio"], "--run"),
+    ]
+    for argv, message in cases:
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        assert message in one_error_line(capsys), argv
+    assert sorted(p.name for p in run_copy.iterdir()) == before
+    style = tmp_path / "style"
+    style.mkdir()
+    (style / "model.json").write_text('{"task": "style"}')
+    assert main(["train", "ratio", "--run", str(style)]) == 2
+    assert "a 'style' run" in one_error_line(capsys)
+    assert sorted(p.name for p in style.iterdir()) == ["model.json"]
+
+
+def test_resample_with_critic_needs_an_adversarial_phase(tmp_path, capsys) -> None:
+    run = tmp_path / "mle"
+    smoke = ["train", "lm", "--preset", "smoke", "--no-progress", "--adv-steps", "0", "--mle-epochs", "1"]
+    assert main([*smoke, "--run-dir", str(run)]) == 0
+    before = sorted(p.name for p in run.iterdir())
+    capsys.readouterr()
+    assert main(["generate", str(run), "--resample", "4", "--resample-with", "critic"]) == 2
+    assert "no critic" in one_error_line(capsys)
+    assert sorted(p.name for p in run.iterdir()) == before
+
+
+def test_a_sweep_of_alpha_draws_the_proposals_once_with_the_same_results() -> None:
+    gen = toy_generator()
+    calls = []
+
+    def counted(ids: torch.Tensor) -> torch.Tensor:
+        calls.append(ids.shape[0])
+        return toy_score(ids)
+
+    cache: dict = {}
+    for alpha in (0.5, 1.0, 2.0):
+        cached = resample_ids(gen, counted, 40, 8, alpha, rng=torch.Generator().manual_seed(9), cache=cache)
+        plain = resample_ids(gen, toy_score, 40, 8, alpha, rng=torch.Generator().manual_seed(9))
+        assert torch.equal(cached.ids, plain.ids) and cached.log_z == plain.log_z and cached.ess == plain.ess
+    assert sum(calls) == 40 * 8  # scored once for the three weights
