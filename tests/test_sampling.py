@@ -165,10 +165,12 @@ def test_train_ratio_round_trips_through_the_run_dir(run_copy, capsys) -> None:
     assert len(run.generate(3, resample=4, resample_with="critic")) == 3
     out = run_copy / "fr.jsonl"
     args = ["eval", "lm", "--run", str(run_copy), "--temperatures", "1.0", "--samples-per-point", "40"]
-    assert main([*args, "--resample", "4", "--alpha", "0.5,1", "--reverse-lm", "--out", str(out), "--json"]) == 0
+    resample = ["--resample", "4", "--alpha", "0.5,1", "--reverse-lm", "--lm", str(run_copy)]
+    assert main([*args, *resample, "--out", str(out), "--json"]) == 0
     points = [json.loads(x) for x in out.read_text().splitlines()]
     assert [p["alpha"] for p in points] == [0.5, 1.0]
-    assert all({"ess", "log_z", "log_z_se", "reverse_nll", "critic_auc", "d_auc", "nll_test"} <= set(p) for p in points)
+    keys = {"ess", "log_z", "log_z_se", "reverse_nll", "lm_nll", "critic_auc", "d_auc", "nll_test"}
+    assert all(keys <= set(p) for p in points)
     png = run_copy / "f.png"
     assert main(["plot", "--frontier", str(out), "--out", str(png), "--x", "nll_oracle", "--y", "reverse_nll"]) == 0
     assert png.stat().st_size > 0

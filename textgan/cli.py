@@ -244,11 +244,9 @@ def _number_list(kind: type) -> Any:
 
 
 def cmd_eval_style(argv: list[str]) -> int:
-    import math
 
     from textgan.data.style import load_style_corpus
-    from textgan.metrics.nll import nll_gen
-    from textgan.metrics.style import style_metrics
+    from textgan.metrics.style import score_outputs
     from textgan.runs import (
         Rerank,
         beam_tokens,
@@ -259,7 +257,6 @@ def cmd_eval_style(argv: list[str]) -> int:
         transfer_tokens,
     )
     from textgan.train.common import atomic_write_bytes
-    from textgan.train.style import _accuracy
 
     p = argparse.ArgumentParser(
         prog="textgan eval style",
@@ -268,7 +265,15 @@ def cmd_eval_style(argv: list[str]) -> int:
         "--style-rerank, --content-rerank and --content-order take comma-separated values: every "
         "combination is scored from one beam search (one result each).",
     )
-    p.add_argument("--run", required=True, help="style-transfer run dir")
+    p.add_argument("--run", default=None, help="style-transfer run dir (or --outputs)")
+    p.add_argument(
+        "--outputs",
+        default=None,
+        metavar="FILES|DIR|copy",
+        help="score any system's transfers of the test split instead of a run: two files (transfers of "
+        "the style-0 sources, then of the style-1 sources; comma-separated), a directory holding "
+        "<style>.txt per source style (or neg2pos.txt / pos2neg.txt), or 'copy' (the unchanged input)",
+    )
     p.add_argument("--data", required=True, help="style directory (test.{0,1} and references)")
     p.add_argument("--classifier", required=True, help="evaluator classifier run dir (textgan train classifier)")
     p.add_argument("--lm", default=None, help="LM run dir (textgan train lm on the training text) for perplexity")
@@ -294,6 +299,10 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON object (one per combination)")
     a = _parse(p, argv)
+    if (a.run is None) == (a.outputs is None):
+        raise UserError("give exactly one of --run RUN_DIR (a model to evaluate) or --outputs (a system's transfers)")
+    if a.outputs is not None:
+        return _eval_style_outputs(a)
     grid = rerank_grid(a.style_rerank, a.content_rerank, a.content_order)
     for style_w, content_w, order in grid:
         check_beam(a.beam, style_w, content_w, order)
@@ -316,10 +325,7 @@ def cmd_eval_style(argv: list[str]) -> int:
             outputs = [" ".join(t) for t in beams.choose(rerank)]
         else:
             outputs = [" ".join(t) for t in transfer_tokens(model, vocab, toks, targets, no_repeat=a.no_repeat)]
-        ppl = None
-        if a.lm:
-            ppl = math.exp(nll_gen(a.lm, [o if o.strip() else "<unk>" for o in outputs]))
-        result = style_metrics(outputs, sources, refs, _accuracy(evaluator, ev_vocab, outputs, targets), ppl)
+        result = score_outputs(outputs, sources, targets, refs, evaluator, ev_vocab, a.lm)
         path = out
         if len(grid) > 1:
             path = out.with_name(f"{out.stem}-s{style_w:g}-c{content_w:g}-o{order}{out.suffix or '.tsv'}")
@@ -327,12 +333,82 @@ def cmd_eval_style(argv: list[str]) -> int:
         atomic_write_bytes(
             path, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in zip(sources, targets, outputs, strict=True)).encode()
         )
-        if a.json:
-            print(json.dumps(result), flush=True)
-        else:
-            for k, v in result.items():
-                print(f"{k:<18}{'null' if v is None else f'{v:.2f}':>10}")
-            print(f"({len(outputs)} {a.split} sentences; transfers in {path})", flush=True)
+        _print_style_result(result, a.json, f"({len(outputs)} {a.split} sentences; transfers in {path})")
+    return 0
+
+
+def _print_style_result(result: dict, as_json: bool, footer: str) -> None:
+    if as_json:
+        print(json.dumps(result), flush=True)
+        return
+    for k, v in result.items():
+        print(f"{k:<18}{'null' if v is None else f'{v:.2f}':>10}")
+    print(footer, flush=True)
+
+
+def _style_output_files(spec: str, root: Path, names: tuple[str, str]) -> list[Path]:
+    """The two transfers files of ``--outputs`` (style-0 sources first)."""
+    if "," in spec:
+        files = [Path(x.strip()) for x in spec.split(",") if x.strip()]
+        if len(files) != 2:
+            raise UserError(
+                f"--outputs: expected two comma-separated files (style-0 sources, then style-1), got {spec!r}"
+            )
+        return files
+    folder = Path(spec)
+    if not folder.is_dir():
+        raise UserError(f"--outputs {spec}: not found (two comma-separated files, a directory, or 'copy')")
+    a, b = names
+    layouts = [(f"{a}.txt", f"{b}.txt"), (f"{a[:3]}2{b[:3]}.txt", f"{b[:3]}2{a[:3]}.txt")]
+    for layout in layouts:
+        if all((folder / f).is_file() for f in layout):
+            return [folder / f for f in layout]
+    wanted = " or ".join(" + ".join(layout) for layout in layouts)
+    raise UserError(f"--outputs {spec}: expected {wanted} (transfers of the {a} and of the {b} test sentences)")
+
+
+def _eval_style_outputs(a: argparse.Namespace) -> int:
+    """``eval style --outputs``: any system's transfers of the test split, scored as a run's are."""
+    from textgan.data.corpus import check_text_file, read_lines
+    from textgan.data.style import read_references, read_style_names
+    from textgan.metrics.style import score_outputs
+    from textgan.runs import load_classifier
+
+    if a.split != "test":
+        raise UserError("--outputs: scores transfers of the test split (drop --split)")
+    root = Path(a.data)
+    if not root.is_dir():
+        raise UserError(f"--data {a.data}: style directory not found")
+    names = read_style_names(root)
+    sources = [read_lines(root / f"test.{s}") if (root / f"test.{s}").is_file() else None for s in (0, 1)]
+    if any(x is None for x in sources):
+        raise UserError(f"--data {a.data}: test.0 and test.1 are needed")
+    evaluator, ev_vocab, clf_cfg = load_classifier(a.classifier, a.device)
+    outputs: list[str] = []
+    if a.outputs == "copy":
+        outputs = [line for lines in sources for line in lines]
+    else:
+        for style, path in enumerate(_style_output_files(a.outputs, root, names)):
+            if not path.is_file():
+                raise UserError(f"--outputs {path}: file not found")
+            raw = path.read_bytes()
+            if raw.strip():
+                check_text_file(path)
+            lines = raw.decode("utf-8").splitlines()
+            want = len(sources[style])
+            if len(lines) != want:
+                raise UserError(
+                    f"--outputs {path}: {len(lines)} lines, but test.{style} ({names[style]}) has {want} sentences "
+                    "(one transfer per test sentence, in test order)"
+                )
+            lower = clf_cfg.data.lowercase
+            outputs += [" ".join((ln.lower() if lower else ln).split()) for ln in lines]
+    flat_sources = sources[0] + sources[1]
+    targets = [1] * len(sources[0]) + [0] * len(sources[1])
+    refs = read_references(root, 0, len(sources[0])) + read_references(root, 1, len(sources[1]))
+    result = score_outputs(outputs, flat_sources, targets, refs, evaluator, ev_vocab, a.lm)
+    what = "the unchanged input" if a.outputs == "copy" else a.outputs
+    _print_style_result(result, a.json, f"({len(outputs)} test sentences: {what})")
     return 0
 
 

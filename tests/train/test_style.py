@@ -469,3 +469,64 @@ def test_transfer_uses_the_runs_tuned_decoding(trained, capsys, tmp_path) -> Non
         assert main(["transfer", str(tuned), "x"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "decoding.json" in err[0] and "Traceback" not in err[0]
+
+
+def test_eval_style_outputs_scores_any_system_as_a_run_is_scored(trained, capsys, tmp_path) -> None:
+    """--outputs with the run's own transfers equals the run's evaluation; copy gives BLEU-src 100."""
+    clf, run = trained
+    common = ["eval", "style", "--data", str(STYLE), "--classifier", str(clf), "--json"]
+    capsys.readouterr()
+    tsv = tmp_path / "t.tsv"
+    assert main([*common, "--run", str(run), "--out", str(tsv)]) == 0
+    own = json.loads(capsys.readouterr().out)
+    rows = [line.split("\t") for line in tsv.read_text().splitlines()]
+    n0 = sum(1 for r in rows if r[1] == "1")  # style-0 sources come first, transferred to style 1
+    systems = tmp_path / "system"
+    systems.mkdir()
+    (systems / "neg2pos.txt").write_text("".join(r[2] + "\n" for r in rows[:n0]))
+    (systems / "pos2neg.txt").write_text("".join(r[2] + "\n" for r in rows[n0:]))
+    assert main([*common, "--outputs", str(systems)]) == 0
+    assert json.loads(capsys.readouterr().out) == own
+    files = f"{systems / 'neg2pos.txt'},{systems / 'pos2neg.txt'}"
+    assert main([*common, "--outputs", files]) == 0
+    assert json.loads(capsys.readouterr().out) == own
+    assert main([*common, "--outputs", "copy"]) == 0
+    copy = json.loads(capsys.readouterr().out)
+    assert copy["bleu_src"] == pytest.approx(100.0) and copy["insert_only"] == 0.0
+    assert 0 <= own["insert_only"] <= 100
+
+
+def test_eval_style_outputs_bad_input_is_one_line(trained, capsys, tmp_path) -> None:
+    clf, _ = trained
+    common = ["eval", "style", "--data", str(STYLE), "--classifier", str(clf)]
+    n0 = len((STYLE / "test.0").read_text().splitlines())
+    n1 = len((STYLE / "test.1").read_text().splitlines())
+    short, good, binary = tmp_path / "short.txt", tmp_path / "good.txt", tmp_path / "bad.txt"
+    short.write_text("a\n" * (n0 - 1))
+    good.write_text("a\n" * n1)
+    binary.write_bytes(b"ok\n\xff\xfe broken\n" + b"x\n" * (n1 - 2))
+    cases = [
+        ([f"{short},{good}"], "test.0"),
+        ([f"{good},{binary}"] if n0 == n1 else [f"{tmp_path / 'n0.txt'},{binary}"], "UTF-8"),
+        ([f"{tmp_path / 'missing.txt'},{good}"], "file not found"),
+        ([str(tmp_path)], "neg2pos.txt"),
+        ([str(tmp_path / "nope")], "not found"),
+    ]
+    (tmp_path / "n0.txt").write_text("a\n" * n0)
+    for extra, message in cases:
+        capsys.readouterr()
+        assert main([*common, "--outputs", *extra]) == 2, extra
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], (extra, err)
+    capsys.readouterr()
+    assert main([*common, "--outputs", "copy", "--run", "r"]) == 2
+    assert "exactly one of --run" in capsys.readouterr().err
+
+
+def test_insert_only_on_hand_made_cases() -> None:
+    from textgan.metrics.style import insert_only
+
+    assert insert_only("it was not a great experience".split(), "it was a great experience".split())
+    assert not insert_only("it was a bad experience".split(), "it was a great experience".split())  # substitution
+    assert not insert_only("it was a great experience".split(), "it was a great experience".split())  # copy
+    assert not insert_only("experience great a was it !".split(), "it was a great experience".split())  # order

@@ -69,3 +69,47 @@ def style_metrics(
     result["ppl"] = ppl
     result["gm"] = geometric_mean(result["accuracy"], bleu_src, result["bleu_ref"])  # type: ignore[arg-type]
     return result
+
+
+def insert_only(output: Sequence[str], source: Sequence[str]) -> bool:
+    """Whether ``output`` keeps every ``source`` token, in order, and only adds tokens: the
+    failure mode of a rewrite that inserts ("not", "loved") where a person substitutes a word."""
+    if len(output) <= len(source):
+        return False
+    it = iter(output)
+    return all(tok in it for tok in source)  # ``in`` on an iterator consumes it: a subsequence test
+
+
+def score_outputs(
+    outputs: Sequence[str],
+    sources: Sequence[str],
+    targets: Sequence[int],
+    references: Sequence[Sequence[Sequence[str]]],
+    evaluator: object,
+    evaluator_vocab: object,
+    lm: str | None = None,
+) -> dict[str, float | None]:
+    """``style_metrics`` of any system's transfers: the evaluator classifier's accuracy on the
+    target styles, BLEU-src / BLEU-ref, the perplexity under the LM run ``lm`` (when given) and
+    ``insert_only`` (the % of outputs that keep the whole source in order and only insert).
+
+    Args:
+        outputs: whitespace-tokenised transfers, one per source (an empty string is an output).
+        sources: the test sentences, as in the test files.
+        targets: the target style of each output.
+        references: per source, its human rewrites as word lists.
+        evaluator, evaluator_vocab: a ``textgan train classifier`` model and its vocabulary.
+        lm: an LM run directory (``textgan train lm`` on the training text) for perplexity.
+    """
+    from textgan.metrics.nll import nll_gen
+    from textgan.runs import predict_styles
+
+    if not outputs:
+        raise ValueError("score_outputs: no outputs")
+    pred = predict_styles(evaluator, evaluator_vocab, list(outputs))  # type: ignore[arg-type]
+    accuracy = sum(p == t for p, t in zip(pred, targets, strict=True)) / len(outputs)
+    ppl = math.exp(nll_gen(lm, [o if o.strip() else "<unk>" for o in outputs])) if lm else None
+    result = style_metrics(outputs, sources, references, accuracy, ppl)
+    inserted = sum(insert_only(o.split(), s.split()) for o, s in zip(outputs, sources, strict=True))
+    result["insert_only"] = 100.0 * inserted / len(outputs)
+    return result
