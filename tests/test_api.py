@@ -86,3 +86,17 @@ def test_run_loading_sits_below_metrics_and_train() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
+
+
+def test_help_answers_without_importing_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io, textgan.cli as c; "
+        "out = io.StringIO(); ctx = contextlib.redirect_stdout(out); ctx.__enter__(); code = c.main(['--help']); "
+        "ctx.__exit__(None, None, None); "
+        "print('torch' in sys.modules, code, 'commands:' in out.getvalue())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "0", "True"], done.stdout + done.stderr

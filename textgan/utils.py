@@ -6,9 +6,10 @@ import logging
 import os
 import random
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch loads on first use, so that `textgan --help` and bad flags answer at once
+    import torch
 
 
 class UserError(Exception):
@@ -30,6 +31,8 @@ def resolve_device(device: str) -> torch.device:
     Raises:
         UserError: for CUDA when no GPU is visible, or an unknown string.
     """
+    import torch
+
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -45,6 +48,8 @@ def resolve_device(device: str) -> torch.device:
 
 def seed_everything(seed: int) -> None:
     """Seed python's ``random`` and torch (CPU and CUDA) for a run."""
+    import torch
+
     random.seed(seed)
     torch.manual_seed(seed)
     try:  # numpy is optional for the library; seed it when present
@@ -88,6 +93,8 @@ def progress_enabled(requested: bool) -> bool:
 
 def autocast(precision: str, device: torch.device) -> Any:
     """The forward-pass context of ``--precision``: bfloat16 autocast for ``bf16``, else a no-op."""
+    import torch
+
     if precision not in ("fp32", "bf16"):
         raise UserError(f"--precision: unknown precision {precision!r} (choose from fp32, bf16)")
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
