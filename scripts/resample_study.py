@@ -92,12 +92,13 @@ def run_seed(a: argparse.Namespace) -> int:
             return 0
         print("$", " ".join(cmd[2:]), flush=True)
         t0 = time.time()
-        with open(seed_dir / f"{done.stem}.log", "w") as log:
+        name = done.parent.name if done.name == "ratio.json" else done.stem
+        with open(seed_dir / f"{name}.log", "w") as log:
             proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         if proc.returncode != 0:
-            print(f"failed ({proc.returncode}): see {seed_dir / (done.stem + '.log')}", flush=True)
+            print(f"failed ({proc.returncode}): see {seed_dir / (name + '.log')}", flush=True)
             return proc.returncode
-        times[done.stem if done.stem != "ratio" else done.parent.name] = round(time.time() - t0, 1)
+        times[name] = round(time.time() - t0, 1)
         (seed_dir / "times.json").write_text(json.dumps(times, indent=1))
     return 0
 

@@ -831,6 +831,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        import errno
+
+        if debug or exc.errno not in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return _die(
+            f"no space left on the device{where}; the files written before are intact (free space, then --resume)"
+        )
     except Exception as exc:
         from textgan.train.lm import TrainingInterrupted
 

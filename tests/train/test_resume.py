@@ -81,14 +81,70 @@ def test_resume_without_checkpoint_and_bad_checkpoints(tmp_path, capsys) -> None
     good = tmp_path / "good"
     assert main(["train", "lm", "--preset", "smoke", "--no-progress", "--adv-steps", "0", "--run-dir", str(good)]) == 0
     capsys.readouterr()
-    last = good / "checkpoints" / "last.pt"
+    last, prev = good / "checkpoints" / "last.pt", good / "checkpoints" / "prev.pt"
     data = last.read_bytes()
-    last.write_bytes(data[: len(data) // 2])  # truncated
+    last.write_bytes(data[: len(data) // 2])  # truncated, and the one before unreadable too
+    prev.write_text("not a checkpoint")
     assert main(["train", "lm", "--resume", "--run-dir", str(good), "--mle-epochs", "3"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "truncated" in err[0]
-    last.write_text("not a checkpoint")
-    assert main(["train", "lm", "--resume", "--run-dir", str(good), "--mle-epochs", "3"]) == 2
+    assert len(err) == 1 and "truncated" in err[0] and "the one before" in err[0], err
+    assert last.read_bytes() == data[: len(data) // 2]  # nothing renamed or written when nothing loads
+
+
+@pytest.mark.parametrize("damage", ["truncated", "zero bytes", "flipped bytes", "missing"])
+def test_resume_falls_back_to_the_previous_checkpoint(tmp_path, capsys, damage) -> None:
+    run = tmp_path / "run"
+    smoke = ["train", "lm", "--preset", "smoke", "--no-progress", "--adv-steps", "0"]
+    assert main([*smoke, "--run-dir", str(run), "--mle-epochs", "2"]) == 0
+    last, prev = run / "checkpoints" / "last.pt", run / "checkpoints" / "prev.pt"
+    survivor = prev.read_bytes()
+    steps = torch.load(prev, weights_only=True)["step"], torch.load(last, weights_only=True)["step"]
+    data = last.read_bytes()
+    if damage == "truncated":
+        last.write_bytes(data[: len(data) // 3])
+    elif damage == "zero bytes":
+        last.write_bytes(b"")
+    elif damage == "flipped bytes":
+        last.write_bytes(data[:30] + bytes(b ^ 0xFF for b in data[30:90]) + data[90:])
+    else:
+        last.unlink()
+    capsys.readouterr()
+    assert main(["train", "lm", "--resume", "--run-dir", str(run), "--mle-epochs", "3", "--no-progress"]) == 0
+    warnings = [x for x in capsys.readouterr().err.splitlines() if x.startswith("WARNING")]
+    assert len(warnings) == 1 and "resuming from prev.pt" in warnings[0], warnings
+    assert steps[0] < steps[1] and f"steps {steps[0] + 1}-{steps[1]} are lost" in warnings[0]
+    assert torch.load(last, weights_only=True)["epoch"] == 3  # trained on from the survivor
+    assert torch.load(prev, weights_only=True)["step"] > steps[0] or prev.read_bytes() != survivor
+    epochs = [json.loads(x)["epoch"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2, 3]  # the lost epoch's record replaced by its rerun
+
+
+def test_a_full_disk_during_a_checkpoint_keeps_the_previous_one(tmp_path, capsys, monkeypatch) -> None:
+    import errno
+
+    run = tmp_path / "run"
+    smoke = ["train", "lm", "--preset", "smoke", "--no-progress", "--adv-steps", "0"]
+    assert main([*smoke, "--run-dir", str(run), "--mle-epochs", "1"]) == 0
+    last = run / "checkpoints" / "last.pt"
+    before = last.read_bytes()
+    real_save = torch.save
+
+    def full_disk(obj, f, *args, **kwargs):
+        with open(f, "wb") as fh:
+            fh.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device", str(f))
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    capsys.readouterr()
+    assert main(["train", "lm", "--resume", "--run-dir", str(run), "--mle-epochs", "2", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    errors = [x for x in err.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and "no space left on the device writing" in errors[0] and "last.pt" in errors[0], err
+    assert "Traceback" not in err
+    assert last.read_bytes() == before
+    assert sorted(p.name for p in last.parent.iterdir() if not p.name.startswith("prev")) == ["last.pt"]
+    monkeypatch.setattr(torch, "save", real_save)
+    assert main(["train", "lm", "--resume", "--run-dir", str(run), "--mle-epochs", "2", "--no-progress"]) == 0
 
 
 def test_checkpoint_checks_task_and_version(tmp_path) -> None:

@@ -51,6 +51,7 @@ KEY_STATE = "state"
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_DIR = "checkpoints"
 LAST_CHECKPOINT = "last.pt"
+PREV_CHECKPOINT = "prev.pt"  # the checkpoint before last.pt, kept for a last.pt that will not load
 SAMPLES_DIR = "samples"
 
 
@@ -141,7 +142,7 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
         lock_run_dir(run_dir)  # before reading its state: a live run there is named first
     try:
         if resume:
-            if not (run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT).is_file():
+            if not any((run_dir / CHECKPOINT_DIR / n).is_file() for n in (LAST_CHECKPOINT, PREV_CHECKPOINT)):
                 hint = " (start it anew without --resume)" if run_dir.is_dir() and is_skeleton(run_dir) else ""
                 raise UserError(f"--resume: no checkpoint in {run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT}{hint}")
             return
@@ -161,11 +162,12 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path, keep_previous: Path | None = None) -> Iterator[Path]:
     """A temporary path beside ``path``; on success it is fsynced and renamed over ``path``.
 
-    Readers see the old file or the new one, never a torn one; on any error the
-    temporary file is removed and ``path`` is untouched.
+    Readers see the old file or the new one, never a torn one; on any error (a full disk
+    included) the temporary file is removed and ``path`` is untouched. With ``keep_previous``
+    the old ``path`` is first renamed to it, once the new file is safely on disk.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -174,9 +176,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
         yield Path(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        if keep_previous is not None and path.is_file():
+            os.replace(path, keep_previous)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (tmp, str(tmp)):
+            exc.filename = str(path)  # name the file being written, not its temporary
         raise
 
 
@@ -186,9 +192,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
+def atomic_torch_save(obj: Any, path: Path, keep_previous: Path | None = None) -> None:
+    """``torch.save`` to ``path`` atomically (the old file renamed to ``keep_previous`` when given)."""
+    with atomic_path(path, keep_previous) as tmp:
         torch.save(obj, tmp)
 
 
@@ -251,6 +257,7 @@ def save_checkpoint(
             KEY_STATE: state or {},
         },
         path,
+        keep_previous=path.with_name(PREV_CHECKPOINT) if path.name == LAST_CHECKPOINT else None,
     )
 
 
@@ -280,6 +287,37 @@ def load_checkpoint(path: Path, task: str) -> dict[str, Any]:
     return ckpt
 
 
+def load_surviving_checkpoint(run_dir: Path, task: str) -> dict[str, Any]:
+    """``checkpoints/last.pt``, or, when it is missing or will not load (truncated, zero bytes,
+    damaged), ``checkpoints/prev.pt`` with one warning naming the steps lost. The unreadable file
+    is renamed ``last.pt.damaged``, so that the next checkpoint never replaces the surviving one.
+
+    Raises:
+        UserError: neither loads (both reasons named).
+    """
+    folder = run_dir / CHECKPOINT_DIR
+    last, prev = folder / LAST_CHECKPOINT, folder / PREV_CHECKPOINT
+    try:
+        return load_checkpoint(last, task)
+    except UserError as err:
+        if not prev.is_file():
+            raise
+        why = str(err)
+    try:
+        ckpt = load_checkpoint(prev, task)
+    except UserError as err2:
+        raise UserError(f"{why}; and the one before: {err2}") from None
+    if last.is_file():
+        os.replace(last, last.with_name(LAST_CHECKPOINT + ".damaged"))
+    step = int(ckpt[KEY_STEP])
+    logged = [int(r["step"]) for r in read_metrics(run_dir / METRICS_FILE) if "step" in r]
+    lost = "no logged step is lost"
+    if logged and max(logged) > step:
+        lost = f"steps {step + 1}-{max(logged)} are lost and will be trained again"
+    log.warning("%s; resuming from %s (step %d): %s", why.split(" (")[0], prev.name, step, lost)
+    return ckpt
+
+
 def restore_checkpoint(
     run_dir: Path,
     task: str,
@@ -295,7 +333,7 @@ def restore_checkpoint(
     Raises:
         UserError: no or a bad checkpoint, or one whose tensors do not fit these models.
     """
-    ckpt = load_checkpoint(run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT, task)
+    ckpt = load_surviving_checkpoint(run_dir, task)
     try:
         for name, model in models.items():
             if name in ckpt[KEY_MODELS]:

@@ -200,6 +200,7 @@ class LMTrainer:
         """Write ``checkpoints/last.pt`` and ``generator.safetensors`` (rank 0 only)."""
         if not self.dist.is_main:
             return
+        self.checkpointed = (self.step, self.epoch, self.adv_step, self.critic_warmed)
         C.save_checkpoint(
             self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT,
             TASK,
@@ -501,7 +502,8 @@ class LMTrainer:
             self.pretrain()
         if self.cfg.adv.adv_steps > 0:
             self.adversarial()
-        self.checkpoint()
+        if getattr(self, "checkpointed", None) != (self.step, self.epoch, self.adv_step, self.critic_warmed):
+            self.checkpoint()  # only when something changed: prev.pt stays the checkpoint before last.pt
         D.barrier()  # the others wait for rank 0's last evaluation and checkpoint
         if not self.dist.is_main:
             return {}
