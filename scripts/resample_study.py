@@ -158,9 +158,15 @@ def summary(a: argparse.Namespace) -> str:
             if name != "tempered":
                 r["d_auc"].append(aucs[name[4:]]["heldout_auc"])
             for key, gk in (("nll_test", "gain_test"), ("reverse_nll", "gain_rev")):
+                if name == "tempered":
+                    continue
                 ref = interp(tempered, key, p[key], "nll_oracle")
                 if ref is not None:
                     r[gk].append(ref - p["nll_oracle"])
+                elif p[key] < min(t[key] for t in tempered):
+                    r.setdefault(gk + "_beyond", []).append(1.0)  # better coverage than every tempered point
+                dominated = any(t[key] <= p[key] and t["nll_oracle"] <= p["nll_oracle"] for t in tempered)
+                r.setdefault(gk + "_dominated", []).append(float(dominated))
             results.append({"seed": s, "sampler": label, **p})
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results))
     lines = [
@@ -169,7 +175,10 @@ def summary(a: argparse.Namespace) -> str:
         "",
         "`gain @ NLL_test` / `gain @ reverse`: the tempered curve's NLL_oracle at the sampler's NLL_test "
         "(q's, M → ∞) / reverse LM score, minus the sampler's NLL_oracle (positive: better quality than "
-        "tempering at equal coverage; `-`: outside the tempered curve's range). `D AUC`: held-out AUC of D.",
+        "tempering at equal coverage; over seeds, with mean / std in sd units). `beyond the curve in k`: in k "
+        "seeds the sampler covers better than every tempered point (no matched point; see `dominated`). "
+        "`dominated in k of n`: in k of n seeds some tempered point is at least as good on both axes. "
+        "`D AUC`: held-out AUC of D.",
         "",
         "| sampler | NLL_oracle | NLL_test | reverse LM | ESS / M | D AUC | gain @ NLL_test | gain @ reverse |",
         "|---|---|---|---|---|---|---|---|",
@@ -178,9 +187,15 @@ def summary(a: argparse.Namespace) -> str:
 
         def g(k: str, r: dict = r) -> str:
             v = r[k]
+            text = ms(v)
             if len(v) > 1 and statistics.stdev(v) > 0:
-                return f"{ms(v)} ({statistics.mean(v) / statistics.stdev(v):+.1f} sd)"
-            return ms(v)
+                text += f" ({statistics.mean(v) / statistics.stdev(v):+.1f} sd)"
+            beyond, dominated = r.get(k + "_beyond", []), r.get(k + "_dominated", [])
+            if beyond:
+                text += f"; beyond the curve in {len(beyond)}"
+            if dominated:
+                text += f"; dominated in {int(sum(dominated))} of {len(dominated)}"
+            return text
 
         lines.append(
             f"| {label} | {ms(r['nll_oracle'])} | {ms(r['nll_test'])} | {ms(r['reverse_nll'])} | {ms(r['ess'], 2)} | "
