@@ -78,6 +78,19 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
     return out
 
 
+def finished(done: Path, a: argparse.Namespace) -> bool:
+    """Whether a step's output is complete: D's ratio.json with its final test AUC; the MLE run's
+    metrics at its last epoch (its generator file is written at every epoch); a frontier file."""
+    if not done.is_file():
+        return False
+    if done.name == "ratio.json":
+        return json.loads(done.read_text()).get("test_auc") is not None
+    if done.name == "generator.safetensors":
+        records = read(done.parent / "metrics.jsonl")
+        return bool(records) and records[-1].get("epoch") == a.mle_epochs
+    return True
+
+
 def run_seed(a: argparse.Namespace) -> int:
     seed_dir = Path(a.out) / f"s{a.seed}"
     seed_dir.mkdir(parents=True, exist_ok=True)
@@ -85,8 +98,12 @@ def run_seed(a: argparse.Namespace) -> int:
     start = time.time()
     times = json.loads((seed_dir / "times.json").read_text()) if (seed_dir / "times.json").is_file() else {}
     for done, cmd in steps(a, seed_dir):
-        if done.is_file() and (done.suffix != ".json" or json.loads(done.read_text()).get("test_auc") is not None):
+        if finished(done, a):
             continue
+        if done.name == "generator.safetensors" and (done.parent / "checkpoints" / "last.pt").is_file():
+            cmd = textgan(
+                "train", "lm", "--resume", "--run-dir", str(done.parent), "--no-progress"
+            )  # a stopped MLE run
         if a.deadline and time.time() - start > a.deadline:
             print(f"deadline: not starting {done.name}", flush=True)
             return 0

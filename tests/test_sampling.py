@@ -189,6 +189,7 @@ def test_bad_resampling_input_is_one_line_and_writes_nothing(run_copy, tmp_path,
         (["train", "ratio", "--run", str(run_copy), "--heldout", "100000"], "--heldout"),
         (["train", "ratio", "--run", str(run_copy), "--fresh-real", "--heldout", "100000"], "--heldout"),
         (["train", "ratio"], "--run"),
+        (["eval", "lm", "--samples", "s.txt", "--references", "r.txt", "--resample", "4"], "--temperatures"),
     ]
     for argv, message in cases:
         capsys.readouterr()
@@ -228,3 +229,18 @@ def test_a_sweep_of_alpha_draws_the_proposals_once_with_the_same_results() -> No
         plain = resample_ids(gen, toy_score, 40, 8, alpha, rng=torch.Generator().manual_seed(9))
         assert torch.equal(cached.ids, plain.ids) and cached.log_z == plain.log_z and cached.ess == plain.ess
     assert sum(calls) == 40 * 8  # scored once for the three weights
+
+
+def test_the_lstm_discriminator_scores_the_whole_sentence() -> None:
+    from textgan.models.ratio import LSTMDiscriminator
+
+    torch.manual_seed(0)
+    ids = torch.tensor([[5, 6, EOS_ID, PAD_ID], [4, 5, 6, 7]])
+    last = LSTMDiscriminator(9, 4, 8, 0.0, "last").eval()
+    mean = LSTMDiscriminator(9, 4, 8, 0.0, "mean").eval()
+    mean.load_state_dict(last.state_dict())
+    logits, alive = last.token_logits(ids)
+    torch.testing.assert_close(last(ids), torch.stack([logits[0, 2], logits[1, 3]]))  # <eos>, or the last token
+    torch.testing.assert_close(mean(ids), torch.stack([logits[0, :3].mean(), logits[1].mean()]))
+    with pytest.raises(ValueError, match="--score"):
+        LSTMDiscriminator(9, score="max")

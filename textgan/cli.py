@@ -637,6 +637,9 @@ def cmd_eval_lm(argv: list[str]) -> int:
         raise UserError("--ns: orders must be >= 1")
     if a.temperatures is not None:
         return _eval_frontier(a, ns)
+    used = [f for f, v in (("--resample", a.resample), ("--reverse-lm", a.reverse_lm), ("--lm", a.lm)) if v]
+    if used:
+        raise UserError(f"{', '.join(used)}: frontier options; use them with --run RUN --temperatures T1,T2,...")
     if not a.samples or not a.references:
         raise UserError("--samples FILE and --references FILE are required (or --run RUN --temperatures T1,T2,...)")
     if a.max_hypotheses is not None and a.max_hypotheses < 1:
@@ -694,13 +697,13 @@ def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
         raise UserError(f"{exc} (the run's data; pass --data DIR if it moved)") from None
     if a.samples or a.references:
         log.warning("--samples / --references are not used with --temperatures (the run's own test split is)")
-    from textgan.runs import load_scorer, run_judges
+    from textgan.runs import load_scorer, run_judges, warn_temperature
 
     sampler: dict[str, Any] = {"judges": run_judges(a.run, gen, cfg, a.ratio)}
     if a.resample is not None:
-        sampler.update(
-            scorer=load_scorer(a.run, gen, cfg, a.resample_with, a.ratio), resample=a.resample, alphas=a.alpha
-        )
+        scorer = load_scorer(a.run, gen, cfg, a.resample_with, a.ratio)
+        warn_temperature(scorer, temps)
+        sampler.update(scorer=scorer, resample=a.resample, alphas=a.alpha)
     if a.reverse_lm:
         from textgan.metrics.reverse_lm import ReverseLM
 

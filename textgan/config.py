@@ -633,6 +633,10 @@ class RatioConfig:
     embed_dim: int = field(default=64, metadata=_help("lstm: embedding size"))
     hidden_dim: int = field(default=128, metadata=_help("lstm: hidden size"))
     dropout: float = field(default=0.1, metadata=_help("dropout (lstm: embeddings and outputs; cnn: before its MLP)"))
+    score: Literal["last", "mean"] = field(
+        default="last",
+        metadata=_help("lstm: the sentence's logit is its last prefix's (log p_data/p at the optimum) or their mean"),
+    )
     weight_decay: float = field(default=0.0, metadata=_help("AdamW weight decay"))
     temperature: float = field(default=1.0, metadata=_help("T of the generated side (resample at the same T)"))
     heldout: int = field(default=1000, metadata=_help("training sentences held out for the early-stopping AUC"))
@@ -648,6 +652,7 @@ class RatioConfig:
     def __post_init__(self) -> None:
         _check(bool(self.run), "--run", "the LM run to fit D to is required (--run RUN)")
         _check(self.arch in ("lstm", "cnn"), "--arch", "choose from lstm, cnn")
+        _check(self.score in ("last", "mean"), "--score", "choose from last, mean")
         _check(self.steps >= 1, "--steps", "must be >= 1")
         _check(self.batch_size >= 2, "--batch-size", "must be >= 2")
         _check(self.lr > 0, "--lr", "must be > 0")

@@ -138,14 +138,7 @@ def load_critic(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> tor
     """
     from textgan.models.critics import CNNCritic
 
-    path = Path(run_dir) / CHECKPOINT_FILE
-    state = None
-    if path.is_file():
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-            state = ckpt.get("models", {}).get("critic")
-        except Exception as err:
-            raise UserError(f"{path}: unreadable checkpoint ({type(err).__name__})") from None
+    path, state = _critic_state(run_dir)
     if state is None:
         raise UserError(
             f"{run_dir}: this run has no critic (it had no adversarial phase); use --resample-with ratio "
@@ -157,6 +150,28 @@ def load_critic(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> tor
     except RuntimeError as err:
         raise UserError(f"{path}: the critic does not fit the run's config ({str(err)[:120]})") from None
     return critic.to(generator.banned.device).eval()
+
+
+def _critic_state(run_dir: str | Path) -> tuple[Path, dict[str, torch.Tensor] | None]:
+    """The critic's weights in the run's last checkpoint (or the one before, when the last will not
+    load), and the file they came from; None when the run has no critic.
+
+    Raises:
+        UserError: no checkpoint loads.
+    """
+    folder = Path(run_dir) / CHECKPOINT_FILE
+    candidates = [p for p in (folder, folder.with_name("prev.pt")) if p.is_file()]
+    errors = []
+    for path in candidates:
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:
+            errors.append(f"{path}: unreadable checkpoint ({type(err).__name__})")
+            continue
+        return path, ckpt.get("models", {}).get("critic") if isinstance(ckpt, dict) else None
+    if errors:
+        raise UserError("; ".join(errors))
+    return folder, None
 
 
 def load_ratio(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -176,9 +191,16 @@ def load_ratio(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> tupl
         raise UserError(f"{run}: no ratio discriminator yet; fit one with: textgan train ratio --run {run}")
     try:
         record = json.loads((run / RATIO_CONFIG_FILE).read_text(encoding="utf-8"))
-        rc = RatioConfig(**record["config"])
+        rc = RatioConfig(**{"score": "mean", **record["config"]})  # Ds fitted before --score used the mean
         d = build_discriminator(
-            rc.arch, generator.vocab_size, generator.max_len, cfg.critic, rc.embed_dim, rc.hidden_dim, rc.dropout
+            rc.arch,
+            generator.vocab_size,
+            generator.max_len,
+            cfg.critic,
+            rc.embed_dim,
+            rc.hidden_dim,
+            rc.dropout,
+            rc.score,
         )
         d.load_state_dict(load_file(str(run / RATIO_FILE)))
     except Exception as err:
@@ -203,9 +225,24 @@ def load_scorer(
         critic = load_critic(run_dir, generator, cfg)
         return lambda ids: critic(ids=ids.to(dev)).float()
     if kind == "ratio":
-        d, _ = load_ratio(ratio_dir or run_dir, generator, cfg)
-        return lambda ids: d(ids.to(dev)).float()
+        d, record = load_ratio(ratio_dir or run_dir, generator, cfg)
+        score = lambda ids: d(ids.to(dev)).float()  # noqa: E731
+        score.temperature = float(record["config"].get("temperature", 1.0))  # type: ignore[attr-defined]
+        return score
     raise UserError(f"--resample-with: unknown score {kind!r} (choose from {', '.join(RESAMPLE_WITH)})")
+
+
+def warn_temperature(scorer: Any, temperatures: Sequence[float]) -> None:
+    """One warning when proposals are drawn at a temperature other than D's: D's logit estimates
+    log p_data / p_T' for its own T', so A = 1 then targets p_T · p_data / p_T', not p_data."""
+    own = getattr(scorer, "temperature", None)
+    other = sorted({float(t) for t in temperatures if own is not None and float(t) != own})
+    if other:
+        log.warning(
+            "--resample at T = %s with a D fitted at T = %g: A = 1 targets p_T · p_data / p_%g there, not the "
+            "data (fit D with 'train ratio --temperature T' to match)",
+            ", ".join(f"{t:g}" for t in other), own, own,
+        )  # fmt: skip
 
 
 def run_judges(
@@ -216,11 +253,8 @@ def run_judges(
     ``load_scorer`` gives them."""
     judges: dict[str, Any] = {}
     run = Path(run_dir)
-    if (run / CHECKPOINT_FILE).is_file():
-        try:
-            judges["critic"] = load_scorer(run, generator, cfg, "critic")
-        except UserError:
-            pass  # an MLE-only run: no critic to measure
+    if (run / CHECKPOINT_FILE).is_file() and _critic_state(run)[1] is not None:  # MLE-only runs have none
+        judges["critic"] = load_scorer(run, generator, cfg, "critic")
     if (Path(ratio_dir or run) / RATIO_FILE).is_file():
         judges["d"] = load_scorer(run, generator, cfg, "ratio", ratio_dir)
     return judges
@@ -776,6 +810,7 @@ class LMRun:
             if self.run_dir is None:
                 raise UserError("resample: this LMRun was not loaded from a run directory (use textgan.load)")
             scorer = load_scorer(self.run_dir, self.generator, self.config, resample_with, ratio_dir)
+            warn_temperature(scorer, [temperature])
             ids = resample_ids(self.generator, scorer, n, resample, alpha, temperature, rng, batch_size).ids
         return [self.tokenizer.detokenize(self.vocab.decode(row)) for row in ids.tolist()]
 

@@ -6,7 +6,8 @@ self-normalised importance sampling; this module *samples* from q with sampling-
 resampling (SIR): for each output draw M proposals from p_θ (at temperature T), and keep one
 with probability ∝ exp(A · s(x)). ``s`` is any sentence score: the critic f, or the logit of a
 ratio discriminator D trained on real vs generated text (``textgan train ratio``), whose
-optimum is log p_data(x) / p_θ(x), so that A = 1 targets p_data within p_θ's support.
+optimum is log p_data(x) / p_T'(x) for the temperature T' it was fitted at, so that with proposals
+at T' A = 1 targets p_data within p_θ's support.
 
 As M → ∞ the SIR output is distributed as q exactly, and q has a likelihood that the test split
 can be scored under: ``log q(x) = log p_T(x) + A · s(x) − log Z``, with ``Z = E_{p_T}[exp(A s)]``
@@ -123,7 +124,7 @@ def resample_ids(
     if alpha == 0 or resample == 1:  # q = p_T: exactly plain sampling (the same sentences for the same rng)
         ids = generate_ids(generator, n, rng, batch_size, temperature)
         return Resampled(ids, torch.zeros(n, 1), 1.0, 0.0, 0.0)
-    key = (n, resample, float(temperature), rng.initial_seed())
+    key = (n, resample, float(temperature), rng.initial_seed(), batch_size, id(scorer))
     if cache is not None and key in cache:
         proposals, scores, choice_seed = cache[key]
     else:

@@ -148,3 +148,12 @@ def test_scoring_without_gradient_equals_the_training_path(t) -> None:
         trained_path = critic(**kw).detach()
         with torch.no_grad():
             torch.testing.assert_close(critic(**kw), trained_path)
+
+
+def test_scoring_under_bf16_autocast_takes_the_training_path() -> None:
+    critic = CNNCritic(CFG, vocab_size=12, max_len=10).eval()
+    soft = torch.softmax(torch.randn(50, 10, 12), -1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with_grad = critic(soft=soft).detach()
+        with torch.no_grad():
+            torch.testing.assert_close(critic(soft=soft), with_grad, rtol=0, atol=0)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import logging
 
 import pytest
@@ -14,8 +15,7 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch) -> No
     before = path.read_bytes()
 
     def broken_save(obj, f):
-        with open(f, "wb") as fh:
-            fh.write(b"partial")
+        f.write(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", broken_save)
@@ -23,6 +23,18 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch) -> No
         C.atomic_torch_save({"a": torch.zeros(2)}, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # no temp file left behind
+
+    def zip_writer_full(obj, f):  # what torch.save's zip writer raises on a full disk
+        f.write(b"partial")
+        raise RuntimeError(
+            "[enforce fail at inline_container.cc:603] . PytorchStreamWriter failed writing file data/3: file write failed"
+        )
+
+    monkeypatch.setattr(torch, "save", zip_writer_full)
+    with pytest.raises(OSError) as info:
+        C.atomic_torch_save({"a": torch.zeros(2)}, path)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]
 
 
 def test_non_finite_weights_are_never_checkpointed(tmp_path) -> None:

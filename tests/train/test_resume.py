@@ -130,9 +130,8 @@ def test_a_full_disk_during_a_checkpoint_keeps_the_previous_one(tmp_path, capsys
     real_save = torch.save
 
     def full_disk(obj, f, *args, **kwargs):
-        with open(f, "wb") as fh:
-            fh.write(b"partial")
-        raise OSError(errno.ENOSPC, "No space left on device", str(f))
+        f.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device", f.name)
 
     monkeypatch.setattr(torch, "save", full_disk)
     capsys.readouterr()

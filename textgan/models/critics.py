@@ -131,7 +131,8 @@ class CNNCritic(nn.Module):
         rows, t, d = x.shape
         n = weight.shape[0]
         steps = max(t - width + 1, 1)
-        if not torch.is_grad_enabled() and t >= width:  # scoring only (evaluation, resampling)
+        fast = not torch.is_grad_enabled() and not torch.is_autocast_enabled(x.device.type)
+        if fast and t >= width:  # scoring only (evaluation, resampling), in fp32: the same values as below
             # conv1d then the max over time, in row blocks whose (rows, N, T) outputs stay in cache
             # (3x faster than one call on CPU); no argmax search, no recomputation.
             w = weight.view(n, width, d).transpose(1, 2).to(x.dtype)  # (N, E/R, w)

@@ -9,8 +9,11 @@ Two architectures, the levers the literature names for a strong text discriminat
 - ``cnn``: RelGAN's CNN (``CNNCritic``), one logit per sentence.
 - ``lstm``: ScratchGAN's (de Masson d'Autume et al. 2019) per-token discriminator: an LSTM reads
   the sentence left to right and scores every prefix; training classifies every prefix
-  (``token_logits``, the loss averaged over positions up to ``<eos>``), and the sentence's logit
-  is the mean of its prefix logits.
+  (``token_logits``, the loss averaged over positions up to ``<eos>``). The sentence's logit is
+  the logit of its whole sentence, the last prefix (``score="last"``): at the optimum
+  log p_data(x) / p_θ(x) up to a constant, which cancels in resampling; ``score="mean"`` (the
+  mean of the prefix logits, a smoother score that is not that ratio) is what Ds fitted before
+  the option existed use.
 """
 
 from __future__ import annotations
@@ -36,8 +39,13 @@ class LSTMDiscriminator(nn.Module):
         dropout: dropout on the embeddings and on the LSTM outputs.
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int = 64, hidden_dim: int = 128, dropout: float = 0.1) -> None:
+    def __init__(
+        self, vocab_size: int, embed_dim: int = 64, hidden_dim: int = 128, dropout: float = 0.1, score: str = "last"
+    ) -> None:
         super().__init__()
+        if score not in ("last", "mean"):
+            raise ValueError(f"--score: choose from last, mean (got {score!r})")
+        self.score = score
         self.embedding = nn.Parameter(torch.empty(vocab_size, embed_dim))
         nn.init.normal_(self.embedding, std=embed_dim**-0.5)
         self.lstm = nn.LSTM(embed_dim, hidden_dim, batch_first=True)
@@ -51,8 +59,12 @@ class LSTMDiscriminator(nn.Module):
         return self.out(self.dropout(hidden))[..., 0].float(), alive_mask(ids)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """Sentence logits (B,): the mean of the prefix logits up to ``<eos>``."""
+        """Sentence logits (B,): the whole sentence's (the last prefix up to ``<eos>``), or with
+        ``score="mean"`` the mean of the prefix logits."""
         logits, alive = self.token_logits(ids)
+        if self.score == "last":
+            last = (alive.long().sum(1) - 1).clamp_min(0)  # the <eos> position, or the last token
+            return logits.gather(1, last[:, None])[:, 0]
         alive = alive.float()
         return (logits * alive).sum(1) / alive.sum(1).clamp_min(1.0)
 
@@ -80,12 +92,19 @@ class CNNDiscriminator(nn.Module):
 
 
 def build_discriminator(
-    arch: str, vocab_size: int, max_len: int, critic_cfg: Any, embed_dim: int, hidden_dim: int, dropout: float
+    arch: str,
+    vocab_size: int,
+    max_len: int,
+    critic_cfg: Any,
+    embed_dim: int,
+    hidden_dim: int,
+    dropout: float,
+    score: str = "last",
 ) -> nn.Module:
-    """The D of ``arch``: ``lstm`` (embed_dim, hidden_dim, dropout) or ``cnn`` (the run's critic
-    architecture with ``dropout`` before its output MLP)."""
+    """The D of ``arch``: ``lstm`` (embed_dim, hidden_dim, dropout, its sentence ``score``) or
+    ``cnn`` (the run's critic architecture with ``dropout`` before its output MLP)."""
     if arch == "lstm":
-        return LSTMDiscriminator(vocab_size, embed_dim, hidden_dim, dropout)
+        return LSTMDiscriminator(vocab_size, embed_dim, hidden_dim, dropout, score)
     if arch == "cnn":
         import dataclasses
 

@@ -8,6 +8,7 @@ constants below. Files are written atomically (temp file, flush, fsync,
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -183,7 +184,16 @@ def atomic_path(path: Path, keep_previous: Path | None = None) -> Iterator[Path]
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.filename in (tmp, str(tmp)):
             exc.filename = str(path)  # name the file being written, not its temporary
+        elif not isinstance(exc, OSError) and _disk_full(exc):  # torch.save / safetensors say it their way
+            raise OSError(errno.ENOSPC, "No space left on device", str(path)) from exc
         raise
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """A failed write that is a full disk in another library's words (torch.save's zip writer:
+    "file write failed"; safetensors: "No space left on device")."""
+    text = str(exc)
+    return "file write failed" in text or "No space left on device" in text or "os error 28" in text
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -194,8 +204,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_torch_save(obj: Any, path: Path, keep_previous: Path | None = None) -> None:
     """``torch.save`` to ``path`` atomically (the old file renamed to ``keep_previous`` when given)."""
-    with atomic_path(path, keep_previous) as tmp:
-        torch.save(obj, tmp)
+    with atomic_path(path, keep_previous) as tmp, open(tmp, "wb") as fh:
+        torch.save(obj, fh)  # through a Python file: a full disk is an OSError (ENOSPC)
 
 
 def rng_state(data_generator: torch.Generator | None = None) -> dict[str, Any]:

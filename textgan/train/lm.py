@@ -228,7 +228,11 @@ class LMTrainer:
             return {}
         t0 = time.time()
         # in fp32 whatever --precision: reported numbers do not depend on it
-        judges = {k: getattr(self, m) for k, m in (("critic", "critic"), ("d", "discriminator")) if hasattr(self, m)}
+        judges = {}  # the critic and D are measured once they train (not the untrained ones of the MLE phase)
+        if phase == "adv":
+            judges = {
+                k: getattr(self, m) for k, m in (("critic", "critic"), ("d", "discriminator")) if hasattr(self, m)
+            }
         metrics, texts = evaluate_generator(
             self.generator, self.corpus, self.cfg, seed=self.cfg.seed + 7919 * (self.step + 1), judges=judges
         )

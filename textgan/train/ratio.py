@@ -94,7 +94,7 @@ def train_ratio(cfg: RatioConfig) -> dict[str, Any]:
     )
     oracle_rng = torch.Generator().manual_seed(cfg.seed + 3)
     d = build_discriminator(
-        cfg.arch, len(vocab), corpus.max_len, lm_cfg.critic, cfg.embed_dim, cfg.hidden_dim, cfg.dropout
+        cfg.arch, len(vocab), corpus.max_len, lm_cfg.critic, cfg.embed_dim, cfg.hidden_dim, cfg.dropout, cfg.score
     ).to(dev)
     opt = torch.optim.AdamW(d.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     data_rng = torch.Generator().manual_seed(cfg.seed + 4)
