@@ -57,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     gen = build_generator(cfg.model, v, t, [0, 1, 2, 3]).to(a.device).eval()
     critic = CNNCritic(cfg.critic, v, t).to(a.device).eval()
     rc = RatioConfig(run="-")
-    print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, device {a.device}")
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), None) if (
+        platform.system() == "Linux"
+    ) else None  # fmt: skip
+    print(f"machine: {cpu or platform.processor() or platform.machine()}, torch {torch.__version__}, device {a.device}")
     print(f"oracle preset: vocabulary {v}, length {t}, generator {cfg.model.generator}")
     n, m = a.sentences, a.resample
 
@@ -71,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"[{threads} thread(s)] plain sampling of {n * m:,}: {plain:.2f} s; resampled {n:,} at M={m} "
             f"(critic score): {res:.2f} s = {res / plain:.2f}x plain (target <= 1.5x)"
+        )
+        d = build_discriminator("lstm", v, t, cfg.critic, rc.embed_dim, rc.hidden_dim, rc.dropout).to(a.device).eval()
+        res_d = timed(lambda d=d: resample_ids(gen, lambda x: d(x), n, m, 1.0, rng=rng()), a.device)
+        print(
+            f"[{threads} thread(s)] resampled {n:,} at M={m} (lstm D's score): {res_d:.2f} s = "
+            f"{res_d / plain:.2f}x plain (target <= 1.5x)"
         )
         one_batch = timed(lambda: gen.sample_ids(rc.batch_size, generator=rng()), a.device, 3)
         for arch in ("lstm", "cnn"):
