@@ -35,10 +35,10 @@ def run_dir_layout_ok(run) -> None:
 
 def test_smoke_oracle_run_and_generate(tmp_path, capsys) -> None:
     run = tmp_path / "run"
-    assert main([*SMOKE, "--run-dir", str(run)]) == 0
+    assert main([*SMOKE, "--run-dir", str(run), "--json"]) == 0
     run_dir_layout_ok(run)
     final = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert {"nll_gen", "nll_oracle", "bleu2", "self_bleu5"} <= set(final)
+    assert {"nll_gen", "nll_oracle", "bleu2", "self_bleu5", "critic_auc"} <= set(final)
     cfg = load_json(LMConfig, run / "config.json")
     assert cfg.train.mle_epochs == PRESETS["smoke"].train.mle_epochs
     assert main(["generate", str(run), "-n", "50", "--seed", "1"]) == 0
@@ -189,3 +189,14 @@ def test_generate_refuses_a_temperature_of_zero(smoke_lm_run, capsys) -> None:
     capsys.readouterr()
     assert main(["generate", str(smoke_lm_run), "-n", "3", "--temperature", "0"]) == 2
     assert "--temperature: must be > 0" in one_error_line(capsys)
+
+
+def test_a_run_ends_with_a_small_table_and_where_the_run_is(smoke_lm_run, tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    capsys.readouterr()
+    assert main([*SMOKE, "--run-dir", str(run), "--mle-epochs", "1", "--adv-steps", "0"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith("final metrics (epoch 1") and not any(line.startswith("{") for line in out)
+    rows = {line.split()[0]: line.split()[1] for line in out[1:-1]}
+    assert {"nll_gen", "nll_oracle", "bleu2"} <= set(rows) and "step" not in rows
+    assert out[-1].startswith(f"run directory: {run}")

@@ -111,6 +111,7 @@ def cmd_train_lm(argv: list[str]) -> int:
     pre.add_argument("--preset", default=None)
     pre.add_argument("--config", default=None)
     pre.add_argument("--resume", action="store_true")
+    pre.add_argument("--json", action="store_true")
     known, rest = pre.parse_known_args(argv)
     if "-h" in rest or "--help" in rest:
         print(
@@ -118,6 +119,7 @@ def cmd_train_lm(argv: list[str]) -> int:
             f"  --preset NAME   one of: {', '.join(PRESETS)} (default: {DEFAULT_PRESET})\n"
             "  --config FILE   a config.json (e.g. from a run dir), applied after the preset\n"
             "  --resume        continue the run in --run-dir from its last checkpoint\n"
+            "  --json          end with the final metrics as one JSON object (default: a small table)\n"
         )
     preset = known.preset or DEFAULT_PRESET
     if preset not in PRESETS:
@@ -144,7 +146,7 @@ def cmd_train_lm(argv: list[str]) -> int:
     cfg = _parse_config(LMConfig, default, rest, "textgan train lm")
     record = train_lm(cfg, resume=known.resume)
     if _main_process():
-        print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float))}))
+        _print_final(record, known.json, record.get("run_dir"))
     return 0
 
 
@@ -155,11 +157,12 @@ def cmd_train_ratio(argv: list[str]) -> int:
 
     if env_world_size() > 1:
         raise UserError("train ratio: D trains in one process; start it without torchrun")
-    cfg = _parse_config(RatioConfig, RatioConfig(run="-"), argv, "textgan train ratio")
+    as_json = "--json" in argv
+    cfg = _parse_config(RatioConfig, RatioConfig(run="-"), [x for x in argv if x != "--json"], "textgan train ratio")
     if cfg.run == "-":
         raise UserError("--run: the LM run to fit D to is required (--run RUN)")
     record = train_ratio(cfg)
-    print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float))}))
+    _print_final(record, as_json, cfg.run_dir or cfg.run)
     return 0
 
 
@@ -172,12 +175,13 @@ def cmd_train_classifier(argv: list[str]) -> int:
         raise UserError("train classifier: the evaluator classifier trains in one process; start it without torchrun")
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--preset", default="yelp")
+    pre.add_argument("--json", action="store_true")
     known, rest = pre.parse_known_args(argv)
     if known.preset not in CLASSIFIER_PRESETS:
         raise UserError(f"--preset: unknown preset {known.preset!r} (choose from {', '.join(CLASSIFIER_PRESETS)})")
     cfg = _parse_config(ClassifierConfig, CLASSIFIER_PRESETS[known.preset], rest, "textgan train classifier")
     record = train_classifier(cfg)
-    print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float))}))
+    _print_final(record, known.json, cfg.run_dir or None)
     return 0
 
 
@@ -188,6 +192,7 @@ def cmd_train_style(argv: list[str]) -> int:
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--preset", default="yelp")
     pre.add_argument("--resume", action="store_true")
+    pre.add_argument("--json", action="store_true")
     known, rest = pre.parse_known_args(argv)
     if known.preset not in STYLE_PRESETS:
         raise UserError(f"--preset: unknown preset {known.preset!r} (choose from {', '.join(STYLE_PRESETS)})")
@@ -203,8 +208,45 @@ def cmd_train_style(argv: list[str]) -> int:
     cfg = _parse_config(StyleConfig, default, rest, "textgan train style")
     record = train_style(cfg, resume=known.resume)
     if _main_process():
-        print(json.dumps({k: v for k, v in record.items() if isinstance(v, (int, float)) or v is None}))
+        _print_final(record, known.json, record.get("run_dir"), keep_none=True)
     return 0
+
+
+BOOKKEEPING = {"step", "epoch", "adv_step", "elapsed", "eval_seconds", "seconds_per_iter", "beta", "best_step"}
+# what the end-of-run table shows: evaluations, not the training statistics of the last steps
+EVALUATION_KEYS = (
+    "nll",
+    "bleu",
+    "self_bleu",
+    "critic_auc",
+    "d_auc",
+    "accuracy",
+    "dev_",
+    "test_",
+    "heldout",
+    "ppl",
+    "gm",
+)
+
+
+def _print_final(record: dict, as_json: bool, run_dir: str | None, keep_none: bool = False) -> None:
+    """The end of a training command: the final metrics as a small table and where the run is, or
+    with ``--json`` one JSON object of them (the full records stay in the run's files)."""
+    numbers = {k: v for k, v in record.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if keep_none:
+        numbers.update({k: v for k, v in record.items() if v is None})
+    if as_json:
+        print(json.dumps(numbers))
+        return
+    where = ", ".join(f"{k} {record[k]}" for k in ("epoch", "adv_step", "step") if k in record)
+    print(f"final metrics ({where}):" if where else "final metrics:")
+    shown_keys = [k for k in numbers if k.startswith(EVALUATION_KEYS)] or [k for k in numbers if k not in BOOKKEEPING]
+    for k in shown_keys:
+        v = numbers[k]
+        shown = "-" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
+        print(f"  {k:<22}{shown:>12}")
+    if run_dir:
+        print(f"run directory: {run_dir} (every record and statistic: metrics.jsonl; --json prints them as JSON)")
 
 
 def _main_process() -> bool:

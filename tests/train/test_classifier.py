@@ -28,7 +28,7 @@ def test_train_classifier_end_to_end(tmp_path, capsys) -> None:
         "--lr",
         "0.01",
     ]
-    assert main(args) == 0
+    assert main([*args, "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["dev_accuracy"] >= 0.75 and 0 <= out["test_accuracy"] <= 1
     ckpt = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)

@@ -47,7 +47,7 @@ def test_mle_on_two_processes_equals_one_process_with_the_global_batch(tmp_path,
     one, two = tmp_path / "one", tmp_path / "two"
     assert main([*SMOKE, "--adv-steps", "0", "--run-dir", str(one)]) == 0
     capsys.readouterr()
-    res = run_torchrun(["-m", "textgan", *SMOKE, "--adv-steps", "0", "--run-dir", str(two)])
+    res = run_torchrun(["-m", "textgan", *SMOKE, "--adv-steps", "0", "--run-dir", str(two), "--json"])
     assert res.returncode == 0, res.stderr[-2000:]
     assert len(res.stdout.strip().splitlines()) == 1  # rank 0 alone prints the final record
     a, b = records(one), records(two)

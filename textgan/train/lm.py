@@ -599,9 +599,11 @@ def adversarial_summary(records: list[dict[str, Any]]) -> str | None:
 
 
 def train_lm(cfg: LMConfig, resume: bool = False) -> dict[str, Any]:
-    """Train a text GAN generator as configured; returns the final metrics record ({} on the
-    ranks other than 0 under torchrun)."""
+    """Train a text GAN generator as configured; returns the final metrics record with the run's
+    ``run_dir`` ({} on the ranks other than 0 under torchrun)."""
     try:
-        return LMTrainer(cfg, resume).run()
+        trainer = LMTrainer(cfg, resume)
+        record = trainer.run()
+        return {**record, "run_dir": str(trainer.run_dir)} if record else record
     finally:
         D.teardown()

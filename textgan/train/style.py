@@ -453,7 +453,9 @@ def train_style(cfg: StyleConfig, resume: bool = False) -> dict[str, Any]:
     """Train a style-transfer model; returns the final metrics record ({} on the ranks other
     than 0 under torchrun)."""
     try:
-        return StyleTrainer(cfg, resume).run()
+        trainer = StyleTrainer(cfg, resume)
+        record = trainer.run()
+        return {**record, "run_dir": str(trainer.run_dir)} if record else record
     finally:
         D.teardown()
 
