@@ -129,7 +129,10 @@ def ms(vals: list[float], digits: int = 3) -> str:
 
 
 def read(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
+    """The records of a JSONL file (metrics or frontier points; a torn last line is dropped), [] if absent."""
+    from textgan.train.common import read_metrics
+
+    return read_metrics(path) if path.is_file() else []
 
 
 def interp(points: list[dict], xk: str, x: float, yk: str) -> float | None:

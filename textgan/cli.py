@@ -411,7 +411,7 @@ def _style_output_files(spec: str, root: Path, names: tuple[str, str]) -> list[P
 
 def _eval_style_outputs(a: argparse.Namespace) -> int:
     """``eval style --outputs``: any system's transfers of the test split, scored as a run's are."""
-    from textgan.data.corpus import check_text_file, read_lines
+    from textgan.data.corpus import read_lines
     from textgan.data.style import read_references, read_style_names
     from textgan.metrics.style import score_outputs
     from textgan.runs import load_classifier
@@ -431,12 +431,7 @@ def _eval_style_outputs(a: argparse.Namespace) -> int:
         outputs = [line for lines in sources for line in lines]
     else:
         for style, path in enumerate(_style_output_files(a.outputs, root, names)):
-            if not path.is_file():
-                raise UserError(f"--outputs {path}: file not found")
-            raw = path.read_bytes()
-            if raw.strip():
-                check_text_file(path)
-            lines = raw.decode("utf-8").splitlines()
+            lines = _input_lines(path, "--outputs")
             want = len(sources[style])
             if len(lines) != want:
                 raise UserError(
@@ -495,15 +490,7 @@ def cmd_transfer(argv: list[str]) -> int:
     if a.sentences:
         lines = list(a.sentences)
     elif a.input:
-        from textgan.data.corpus import check_text_file
-
-        path = Path(a.input)
-        if not path.is_file():
-            raise UserError(f"--input {path}: file not found")
-        raw = path.read_bytes()
-        if raw.strip():
-            check_text_file(path)
-        lines = raw.decode("utf-8").splitlines()
+        lines = _input_lines(Path(a.input), "--input")
     else:
         lines = sys.stdin.read().splitlines()
     run = load(a.run_dir, a.device, task="style")
@@ -526,6 +513,22 @@ def cmd_transfer(argv: list[str]) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _input_lines(path: Path, flag: str) -> list[str]:
+    """Every line of a UTF-8 file given by ``flag``, blank ones included (an empty file is no lines).
+
+    Raises:
+        UserError: a missing file, binary or non-UTF-8 bytes (the line named).
+    """
+    from textgan.data.corpus import check_text_file
+
+    if not path.is_file():
+        raise UserError(f"{flag} {path}: file not found")
+    raw = path.read_bytes()
+    if raw.strip():
+        check_text_file(path)
+    return raw.decode("utf-8").splitlines()
 
 
 def _flag_value(args: list[str], flag: str) -> str | None:
@@ -563,11 +566,14 @@ def _resample_flags(p: argparse.ArgumentParser, several: bool = False) -> None:
 
 
 def _check_resample_flags(a: argparse.Namespace, several: bool = False) -> None:
-    """Refuse bad resampling flags before anything is loaded or written."""
-    if a.resample is not None and a.resample < 1:
-        raise UserError(f"--resample: proposals per sentence must be >= 1, got {a.resample}")
-    if any(x < 0 for x in a.alpha):
-        raise UserError(f"--alpha: must be >= 0, got {min(a.alpha):g}")
+    """Refuse bad resampling flags before anything is loaded or written (``sampling.check_resample``)."""
+    from textgan.sampling import check_resample
+
+    for alpha in a.alpha:
+        try:
+            check_resample(1 if a.resample is None else a.resample, alpha)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     if len(a.alpha) > 1 and not several:
         raise UserError("--alpha: one value here (several only with eval lm --temperatures)")
 

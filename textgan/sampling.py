@@ -78,13 +78,6 @@ def score_ids(scorer: Scorer, ids: torch.Tensor, batch_size: int = 1000) -> torc
     return torch.cat(out) if out else torch.empty(0)
 
 
-def sir_choice(scores: torch.Tensor, alpha: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """For each row of ``scores`` (n, M), the index of one proposal drawn with probability
-    ∝ exp(alpha · score): LongTensor (n,)."""
-    probs = torch.softmax(alpha * scores.double(), dim=1)
-    return torch.multinomial(probs, 1, generator=generator)[:, 0]
-
-
 @torch.no_grad()
 def resample_ids(
     generator: Generator,
@@ -133,10 +126,9 @@ def resample_ids(
         choice_seed = int(torch.randint(2**62, (1,), generator=rng, device=device))
         if cache is not None:
             cache[key] = (proposals, scores, choice_seed)
-    choice_rng = torch.Generator().manual_seed(choice_seed)
-    pick = sir_choice(scores, alpha, choice_rng)
+    w = torch.softmax(alpha * scores.double(), dim=1)  # (n, M): each output's choice probabilities
+    pick = torch.multinomial(w, 1, generator=torch.Generator().manual_seed(choice_seed))[:, 0]
     ids = proposals.view(n, resample, -1)[torch.arange(n), pick]
-    w = torch.softmax(alpha * scores.double(), dim=1)
     ess = float((1.0 / (w**2).sum(dim=1)).mean() / resample)
     log_z, log_z_se = log_mean_exp(alpha * scores)
     return Resampled(ids, scores, ess, log_z, log_z_se)

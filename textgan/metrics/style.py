@@ -80,6 +80,16 @@ def insert_only(output: Sequence[str], source: Sequence[str]) -> bool:
     return all(tok in it for tok in source)  # ``in`` on an iterator consumes it: a subsequence test
 
 
+def style_accuracy(classifier: object, vocab: object, outputs: Sequence[str], targets: Sequence[int]) -> float:
+    """The share of ``outputs`` that ``classifier`` reads as their target style (NaN for none)."""
+    from textgan.runs import predict_styles
+
+    if not outputs:
+        return float("nan")
+    pred = predict_styles(classifier, vocab, list(outputs))  # type: ignore[arg-type]
+    return sum(p == t for p, t in zip(pred, targets, strict=True)) / len(outputs)
+
+
 def score_outputs(
     outputs: Sequence[str],
     sources: Sequence[str],
@@ -102,12 +112,10 @@ def score_outputs(
         lm: an LM run directory (``textgan train lm`` on the training text) for perplexity.
     """
     from textgan.metrics.nll import nll_gen
-    from textgan.runs import predict_styles
 
     if not outputs:
         raise ValueError("score_outputs: no outputs")
-    pred = predict_styles(evaluator, evaluator_vocab, list(outputs))  # type: ignore[arg-type]
-    accuracy = sum(p == t for p, t in zip(pred, targets, strict=True)) / len(outputs)
+    accuracy = style_accuracy(evaluator, evaluator_vocab, outputs, targets)
     ppl = math.exp(nll_gen(lm, [o if o.strip() else "<unk>" for o in outputs])) if lm else None
     result = style_metrics(outputs, sources, references, accuracy, ppl)
     inserted = sum(insert_only(o.split(), s.split()) for o, s in zip(outputs, sources, strict=True))

@@ -28,7 +28,7 @@ import torch
 from textgan.config import RatioConfig
 from textgan.data.corpus import load_corpus
 from textgan.data.vocab import SPECIALS
-from textgan.metrics.auc import roc_auc
+from textgan.metrics.temperature import judge_auc
 from textgan.models.generators import generate_ids
 from textgan.models.ratio import build_discriminator
 from textgan.runs import RATIO_CONFIG_FILE, RATIO_FILE, TASK_LM, load_lm_run, read_meta
@@ -49,12 +49,11 @@ def _bce_step(d: torch.nn.Module, opt: torch.optim.Optimizer, real: torch.Tensor
 
 
 @torch.no_grad()
-def heldout_auc(d: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, batch_size: int = 1000) -> float:
+def heldout_auc(d: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor) -> float:
     """AUC of D's logits: real (N, T) vs generated (M, T) sentences (eval mode, restored after)."""
     was = d.training
     d.eval()
-    score = lambda x: torch.cat([d(x[i : i + batch_size]).float() for i in range(0, x.shape[0], batch_size)])  # noqa: E731
-    auc = roc_auc(score(real), score(fake))
+    auc = judge_auc(lambda x: d(x).float(), real, fake)
     d.train(was)
     return auc
 

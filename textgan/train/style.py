@@ -26,7 +26,7 @@ from textgan import losses as L
 from textgan.config import StyleConfig, to_dict
 from textgan.data.style import StyleCorpus, load_style_corpus
 from textgan.data.vocab import Vocab
-from textgan.metrics.style import style_metrics
+from textgan.metrics.style import style_accuracy, style_metrics
 from textgan.models.classifiers import TextCNN
 from textgan.models.critics import CNNCritic
 from textgan.models.generators import alive_mask
@@ -400,13 +400,13 @@ class StyleTrainer:
             refs += self.corpus.references[s][: len(lines)]
         # in fp32 whatever --precision: reported numbers do not depend on it
         outputs = transfer_sentences(self.model, self.corpus.vocab, self.corpus.tokenizer, sources, targets)
-        clf_acc = _accuracy(self.classifier, self.corpus.vocab, outputs, targets)
+        clf_acc = style_accuracy(self.classifier, self.corpus.vocab, outputs, targets)
         accuracy = clf_acc
         if self.cfg.eval_classifier:
             if self._evaluator is None:  # read once, on the first evaluation
                 self._evaluator = load_classifier(self.cfg.eval_classifier, str(self.device))[:2]
             evaluator, ev_vocab = self._evaluator
-            accuracy = _accuracy(evaluator, ev_vocab, outputs, targets)
+            accuracy = style_accuracy(evaluator, ev_vocab, outputs, targets)
         metrics = style_metrics(outputs, sources, refs, accuracy)
         record = {
             "step": self.step,
@@ -481,10 +481,3 @@ def _init_from(cfg: StyleConfig) -> tuple[StyleConfig, Vocab, dict[str, dict[str
     train = dataclasses.replace(cfg.train, ae_steps=0)
     log.info("initialising from %s (vocab %d, max_len %d; no autoencoder phase)", run, len(vocab), meta["max_len"])
     return dataclasses.replace(cfg, model=src.model, classifier=src.classifier, data=data, train=train), vocab, state
-
-
-def _accuracy(classifier: TextCNN, vocab: Vocab, outputs: list[str], targets: list[int]) -> float:
-    if not outputs:
-        return float("nan")
-    pred = predict_styles(classifier, vocab, outputs)
-    return sum(p == t for p, t in zip(pred, targets, strict=True)) / len(outputs)
