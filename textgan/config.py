@@ -140,6 +140,7 @@ COMPILE_HELP = (
 )
 ADVANTAGES = ("raw", "centered", "normalized")
 RATIO_LEVELS = ("sequence", "token")
+CRITIC_INPUTS = ("soft", "hard")
 NORMALIZERS = ("nltk", "space")  # text normalisation of the style task (data/text.py)
 
 
@@ -207,10 +208,28 @@ class AdvConfig:
         default=0,
         metadata=_help("critic updates on the starting generator before the first adversarial iteration (LM task)"),
     )
+    critic_warmup_auc: float = field(
+        default=0.0,
+        metadata=_help(
+            "end the critic warm-up early once the critic's AUC between 512 training sentences and 512 fresh "
+            "samples reaches this (checked every 50 updates; 0: all --critic-warmup updates)"
+        ),
+    )
+    critic_input: Literal["soft", "hard"] = field(
+        default="soft",
+        metadata=_help(
+            "what the critic sees of generated text: soft = the Gumbel-softmax rows (the paper); hard = the "
+            "sampled tokens, as it is judged (critic_auc), with the generator's gradient through "
+            "straight-through rows (LM task)"
+        ),
+    )
     adv_eval_every: int = field(default=100, metadata=_help("evaluate every N adversarial iterations (and at the end)"))
 
     def __post_init__(self) -> None:
         _check(self.adv_steps >= 0, "--adv-steps", "must be >= 0")
+        _check(
+            self.critic_input in CRITIC_INPUTS, "--critic-input", f"unknown value {self.critic_input!r} (soft, hard)"
+        )
         _check(self.loss in LOSSES, "--loss", f"unknown loss {self.loss!r} (choose from {', '.join(LOSSES)})")
         _check(self.ratio in RATIOS, "--ratio", f"unknown ratio {self.ratio!r} (choose from {', '.join(RATIOS)})")
         _check(self.clip_eps > 0, "--clip-eps", "must be > 0")
@@ -233,6 +252,12 @@ class AdvConfig:
         _check(self.adv_lr > 0, "--adv-lr", "must be > 0")
         _check(self.critic_lr >= 0, "--critic-lr", "must be >= 0")
         _check(self.critic_warmup >= 0, "--critic-warmup", "must be >= 0")
+        _check(0 <= self.critic_warmup_auc < 1, "--critic-warmup-auc", "must be in [0, 1)")
+        _check(
+            not self.critic_warmup_auc or self.critic_warmup > 0,
+            "--critic-warmup-auc",
+            "needs --critic-warmup N, the most warm-up updates",
+        )
         _check(self.adv_eval_every >= 1, "--adv-eval-every", "must be >= 1")
 
     @property

@@ -218,3 +218,60 @@ def test_defaults_and_configs_saved_before_the_recipe_options() -> None:
     assert (cfg.adv.clip_rule, cfg.adv.advantage, cfg.adv.ratio_level) == ("paper", "raw", "sequence")
     assert from_dict(LMConfig, to_dict(PRESETS["oracle"])) == PRESETS["oracle"]
     assert from_dict(StyleConfig, to_dict(STYLE_PRESETS["yelp"])) == STYLE_PRESETS["yelp"]
+
+
+def test_critic_input_hard_scores_tokens_and_passes_soft_gradients(tmp_path) -> None:
+    from textgan.train import common as C
+
+    cfg = PRESETS["smoke"]
+    adv = dataclasses.replace(cfg.adv, critic_input="hard", adv_steps=1)
+    cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu", adv=adv, progress=False)
+    trainer = LMTrainer(cfg)
+    fakes = trainer._fake_rows(1.0, 2)
+    assert len(fakes) == 2 and fakes[0].dtype == torch.long and fakes[0].shape == (16, trainer.corpus.max_len)
+    # the critic loss of ids equals the loss of their one-hot rows (same penalty interpolates, same alpha)
+    real = trainer._real_batch()
+    trainer.critic.eval()  # no dropout: both calls see the same network
+    torch.manual_seed(3)
+    by_ids, _ = C.critic_objective(adv, trainer.critic, real, fakes[0], 0)
+    torch.manual_seed(3)
+    rows = torch.nn.functional.one_hot(fakes[0], trainer.critic.vocab_size).float()
+    by_rows, _ = C.critic_objective(adv, trainer.critic, real, rows, 0)
+    assert torch.allclose(by_ids, by_rows, atol=1e-5)
+    # straight-through rows: one-hot tokens forward, the soft rows' gradient backward
+    sample = trainer.generator.sample(4, beta=1.0)
+    st = trainer._critic_rows(sample)
+    assert torch.allclose(st, torch.nn.functional.one_hot(sample.ids, st.shape[-1]).float(), atol=1e-6)
+    weights = torch.randn_like(st)
+    params = [p for p in trainer.generator.parameters() if p.requires_grad]
+    g_st = torch.autograd.grad((st * weights).sum(), params, retain_graph=True, allow_unused=True)
+    g_soft = torch.autograd.grad((sample.soft * weights).sum(), params, allow_unused=True)
+    pairs = [(a, b) for a, b in zip(g_st, g_soft, strict=True) if b is not None]
+    assert pairs and all(torch.allclose(a, b, atol=1e-6) for a, b in pairs)
+    assert any(b.abs().sum() > 0 for _, b in pairs)
+    assert trainer.run()["critic_auc"] >= 0.0
+
+
+def test_critic_warmup_stops_at_the_auc_target(tmp_path, monkeypatch) -> None:
+    from textgan.train import lm
+
+    monkeypatch.setattr(lm, "WARMUP_AUC_EVERY", 2)
+    cfg = PRESETS["smoke"]
+    adv = dataclasses.replace(cfg.adv, critic_warmup=40, critic_warmup_auc=0.01, adv_steps=1)
+    cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu", adv=adv, progress=False)
+    trainer = LMTrainer(cfg)
+    trainer.warm_up_critic()
+    assert trainer.critic_updates == 2  # any AUC reaches 0.01: the first check ends it
+    assert 0.0 <= trainer.warmup_auc() <= 1.0
+    with pytest.raises(ValueError, match="--critic-warmup-auc"):
+        dataclasses.replace(cfg.adv, critic_warmup=0, critic_warmup_auc=0.6)
+    with pytest.raises(ValueError, match="--critic-warmup-auc"):
+        dataclasses.replace(cfg.adv, critic_warmup_auc=1.0)
+
+
+def test_critic_input_hard_is_refused_for_style_runs(tmp_path, capsys) -> None:
+    from tests.train.test_style import SMOKE
+
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "s"), "--critic-input", "hard"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --critic-input") and not (tmp_path / "s").exists()

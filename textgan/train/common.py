@@ -584,10 +584,13 @@ def critic_objective(
     Args:
         adv: the ``AdvConfig``.
         critic: called as ``critic(ids=...)`` / ``critic(soft=...)`` -> (B,) scores (cast to fp32).
-        real: (B, T) ids of real text; fake: (B, T, V) soft rows.
+        real: (B, T) ids of real text; fake: (B, T, V) soft rows, or (B, T) ids of generated
+            text (``--critic-input hard``: the penalty then interpolates two one-hot rows).
         critic_updates: the update's number (for ``--gp-every``).
     """
-    f_real, f_fake = critic(ids=real).float(), critic(soft=fake).float()
+    hard = not fake.is_floating_point()
+    f_real = critic(ids=real).float()
+    f_fake = critic(ids=fake).float() if hard else critic(soft=fake).float()
     if adv.loss == "ppo":
         batch = D.gather(f_fake) if D.world_size() > 1 and adv.reweight else None
         loss, stats = L.critic_loss(f_real, f_fake, reweight=adv.reweight, batch_scores=batch)
@@ -595,7 +598,10 @@ def critic_objective(
         loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
     gp_weight = penalty_weight(adv, critic_updates)
     if gp_weight > 0:
-        rows = torch.nn.functional.one_hot(real, critic.vocab_size).to(fake.dtype)
+        dtype = torch.float32 if hard else fake.dtype
+        rows = torch.nn.functional.one_hot(real, critic.vocab_size).to(dtype)
+        if hard:
+            fake = torch.nn.functional.one_hot(fake, critic.vocab_size).to(dtype)
         alpha = torch.rand(real.shape[0], device=real.device)
         gp, gp_stats = L.gradient_penalty(lambda x: critic(soft=x).float(), rows, fake, alpha)
         loss = loss + gp_weight * gp

@@ -34,6 +34,8 @@ from textgan.utils import UserError, autocast, seed_everything
 
 log = logging.getLogger(__name__)
 TASK = TASK_LM
+WARMUP_AUC_EVERY = 50  # critic updates between the AUC checks of --critic-warmup-auc
+WARMUP_AUC_ROWS = 512  # training sentences (and fresh samples) of each check
 
 
 def default_run_dir() -> Path:
@@ -333,12 +335,17 @@ class LMTrainer:
         return self.corpus.train[D.shard(idx)].to(self.device)
 
     def _fake_rows(self, beta: float, n_batches: int = 1) -> list[torch.Tensor]:
-        """Soft rows (B, T, V) of ``n_batches`` fresh generator batches, without gradient.
+        """Soft rows (B, T, V) of ``n_batches`` fresh generator batches, without gradient; with
+        ``--critic-input hard`` their token ids (B, T) instead.
 
         The generator is fixed during the critic updates, so their fake batches are
         drawn in one batched pass (same distribution, far less per-step overhead).
         """
         b = self.local_batch
+        if self.cfg.adv.critic_input == "hard":
+            with torch.no_grad(), self.amp():
+                ids, _ = self.generator.sample_ids(n_batches * b)
+            return list(ids.split(b))
         with self.amp():
             _, soft = self.generator.sample_soft(n_batches * b, beta=beta)
         soft = soft.float()
@@ -349,7 +356,7 @@ class LMTrainer:
 
         Args:
             beta: inverse temperature of the fake soft rows.
-            fake: (B, T, V) fake soft rows (drawn here when None).
+            fake: (B, T, V) fake soft rows or (B, T) ids (drawn here when None; see ``_fake_rows``).
         """
         adv, tc = self.cfg.adv, self.cfg.train
         real = self._real_batch()
@@ -398,6 +405,7 @@ class LMTrainer:
                 for _ in range(adv.g_steps):
                     with self.amp():
                         cur = self.g.relax(ids, noise, beta)
+                    rows = self._critic_rows(cur)
                     log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
                     if adv.ratio == "discriminator":
                         out.update(self.discriminator_step(cur.soft))
@@ -411,7 +419,7 @@ class LMTrainer:
                             )
                         self.discriminator.requires_grad_(True)
                     with self.amp():
-                        scores = self.critic(soft=cur.soft).float()
+                        scores = self.critic(soft=rows).float()
                         loss, stats = C.clipped_ratio_loss(adv, scores, cur, old, log_r)
                     C.optimizer_step(gen, opt, loss, tc.grad_clip, "generator", self.step)
                     out.update({"g_loss": loss.item(), **{k: float(v) for k, v in stats.items()}})
@@ -419,7 +427,7 @@ class LMTrainer:
                 for _ in range(adv.g_steps):
                     with self.amp():
                         fake = self.g.sample(self.local_batch, beta=beta)
-                        f_fake = self.critic(soft=fake.soft).float()
+                        f_fake = self.critic(soft=self._critic_rows(fake)).float()
                         real = self.critic(ids=self._real_batch()).float() if adv.loss == "rsgan" else None
                         loss, _ = L.generator_loss(adv.loss, f_fake.detach() if real is None else real, f_fake)
                     C.optimizer_step(gen, opt, loss, tc.grad_clip, "generator", self.step)
@@ -427,6 +435,32 @@ class LMTrainer:
         finally:
             self.critic.requires_grad_(True)
         return out
+
+    def _critic_rows(self, sample: Any) -> torch.Tensor:
+        """What the critic scores of a differentiable sample in the generator's update: its soft
+        rows, or with ``--critic-input hard`` straight-through rows: the one-hot rows of its
+        tokens (the input the critic was trained on) in the forward pass, the soft rows'
+        gradient in the backward pass."""
+        if self.cfg.adv.critic_input != "hard":
+            return sample.soft
+        soft = sample.soft
+        hard = torch.nn.functional.one_hot(sample.ids, soft.shape[-1]).to(soft.dtype)
+        return hard + soft - soft.detach()
+
+    def warmup_auc(self) -> float:
+        """The critic's ROC AUC between ``WARMUP_AUC_ROWS`` training sentences and as many fresh
+        samples (own random streams: the training streams do not move). Rank 0's view."""
+        rng = torch.Generator().manual_seed(self.cfg.seed + 104_729 + self.critic_updates)
+        n = min(WARMUP_AUC_ROWS, self.corpus.train.shape[0])
+        real = self.corpus.train[torch.randperm(self.corpus.train.shape[0], generator=rng)[:n]]
+        g_rng = torch.Generator(device=self.device).manual_seed(self.cfg.seed + 1_299_709 + self.critic_updates)
+        fake = generate_ids(self.generator, n, g_rng)
+        was = self.critic.training
+        self.critic.eval()
+        try:
+            return judge_auc(lambda x: self.critic(ids=x.to(self.device)).float(), real, fake)
+        finally:
+            self.critic.train(was)
 
     def warm_up_critic(self) -> None:
         """``critic_warmup`` critic updates on the starting generator (at the first iteration's beta).
@@ -437,15 +471,22 @@ class LMTrainer:
         adv = self.cfg.adv
         beta = beta_at(0, adv.adv_steps, adv.beta_max, adv.beta_schedule)
         bar = C.progress_bar(adv.critic_warmup, "critic warm-up", "step", self.cfg.progress)
-        done, stats = 0, {}
+        done, stats, auc = 0, {}, None
         while done < adv.critic_warmup:
             for fake in self._fake_rows(beta, min(adv.n_critic, adv.critic_warmup - done)):
                 stats = self.critic_step(beta, fake)
                 done += 1
                 bar.update(1)
-            bar.set_postfix(gap=f"{stats.get('critic_gap', 0):.3f}")
+                if adv.critic_warmup_auc and done % WARMUP_AUC_EVERY == 0:
+                    auc = self.warmup_auc()
+                    if auc >= adv.critic_warmup_auc:
+                        break
+            bar.set_postfix(gap=f"{stats.get('critic_gap', 0):.3f}", **({} if auc is None else {"auc": f"{auc:.3f}"}))
+            if auc is not None and auc >= adv.critic_warmup_auc:
+                break
         bar.close()
-        log.info("critic warm-up: %d updates, real-fake gap %.4f", done, stats.get("critic_gap", 0.0))
+        shown = "" if auc is None else f", AUC on training sentences {auc:.3f} (target {adv.critic_warmup_auc})"
+        log.info("critic warm-up: %d updates, real-fake gap %.4f%s", done, stats.get("critic_gap", 0.0), shown)
         self.critic_warmed = True
         self.checkpoint()
 

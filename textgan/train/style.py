@@ -63,6 +63,8 @@ class StyleTrainer:
             raise UserError("--data: a style directory is required (train.0, train.1, dev.*, test.*)")
         if cfg.adv.critic_warmup:
             raise UserError("--critic-warmup: only the language-model task (textgan train lm) has it so far")
+        if cfg.adv.critic_input != "soft":
+            raise UserError("--critic-input hard: only the language-model task (textgan train lm) has it so far")
         self.dist = D.setup(cfg.device)
         self.device = self.dist.device
         if not self.dist.is_main:  # rank 0 alone shows progress and writes files
