@@ -69,12 +69,34 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
     out.append((seed_dir / "tempered.jsonl", textgan(
         "eval", "lm", "--run", str(mle), "--temperatures", a.temperatures, *ev, "--out", str(seed_dir / "tempered.jsonl")
     )))  # fmt: skip
+    for name, flags in adversarial(a):
+        run = seed_dir / f"adv-{name}"
+        out.append((run / "generator.safetensors", textgan(
+            "train", "lm", "--init-from", str(mle), "--mle-epochs", "0", "--adv-steps", str(a.adv_steps),
+            "--adv-eval-every", str(a.adv_eval_every), "--seed", str(a.seed), "--no-progress", "--device", a.device,
+            "--run-dir", str(run), *flags.split(),
+        )))  # fmt: skip
+        out.append((seed_dir / f"adv-{name}.jsonl", textgan(
+            "eval", "lm", "--run", str(run), "--temperatures", a.adv_temperatures, *ev,
+            "--out", str(seed_dir / f"adv-{name}.jsonl"),
+        )))  # fmt: skip
     for d in ds:
         target = seed_dir / f"sir-{d}.jsonl"
         out.append((target, textgan(
             "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
             "--alpha", a.alphas, "--ratio", str(seed_dir / d), *ev, "--out", str(target),
         )))  # fmt: skip
+    return out
+
+
+def adversarial(a: argparse.Namespace) -> list[tuple[str, str]]:
+    """The ``--adv NAME=FLAGS`` runs: (name, train lm flags)."""
+    out = []
+    for spec in a.adv:
+        name, _, flags = spec.partition("=")
+        if not name or not name.replace("-", "").isalnum():
+            raise SystemExit(f"error: --adv {spec!r}: expected NAME=FLAGS with a plain NAME")
+        out.append((name, flags))
     return out
 
 
@@ -87,6 +109,8 @@ def finished(done: Path, a: argparse.Namespace) -> bool:
         return json.loads(done.read_text()).get("test_auc") is not None
     if done.name == "generator.safetensors":
         records = read(done.parent / "metrics.jsonl")
+        if done.parent.name.startswith("adv-"):
+            return bool(records) and records[-1].get("adv_step") == a.adv_steps
         return bool(records) and records[-1].get("epoch") == a.mle_epochs
     return True
 
@@ -109,7 +133,7 @@ def run_seed(a: argparse.Namespace) -> int:
             return 0
         print("$", " ".join(cmd[2:]), flush=True)
         t0 = time.time()
-        name = done.parent.name if done.name == "ratio.json" else done.stem
+        name = done.parent.name if done.name in ("ratio.json", "generator.safetensors") else done.stem
         with open(seed_dir / f"{name}.log", "w") as log:
             proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         if proc.returncode != 0:
@@ -166,6 +190,11 @@ def summary(a: argparse.Namespace) -> str:
         samplers = [("tempered", p) for p in tempered]
         for d in aucs:
             samplers += [(f"sir-{d}", p) for p in read(sd / f"sir-{d}.jsonl")]
+        for name, _ in adversarial(a):  # the generator trained against the critic, plain sampling
+            records = [r for r in read(sd / f"adv-{name}" / "metrics.jsonl") if "critic_auc" in r]
+            if records:
+                aucs[f"adv-{name}"] = {"heldout_auc": records[-1]["critic_auc"]}
+                samplers += [(f"adv-{name}", p) for p in read(sd / f"adv-{name}.jsonl")]
         for name, p in samplers:
             label = f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
             r = rows.setdefault(
@@ -176,7 +205,7 @@ def summary(a: argparse.Namespace) -> str:
                 if k in p:
                     r[k].append(p[k])
             if name != "tempered":
-                r["d_auc"].append(aucs[name[4:]]["heldout_auc"])
+                r["d_auc"].append(aucs[name if name.startswith("adv-") else name[4:]]["heldout_auc"])
             for key, gk in (("nll_test", "gain_test"), ("reverse_nll", "gain_rev")):
                 if name == "tempered":
                     continue
@@ -198,7 +227,8 @@ def summary(a: argparse.Namespace) -> str:
         "tempering at equal coverage; over seeds, with mean / std in sd units). `beyond the curve in k`: in k "
         "seeds the sampler covers better than every tempered point (no matched point; see `dominated`). "
         "`dominated in k of n`: in k of n seeds some tempered point is at least as good on both axes. "
-        "`D AUC`: held-out AUC of D.",
+        "`D AUC`: held-out AUC of D (for `adv-*`, the generator trained adversarially from the same MLE "
+        "run: its critic's `critic_auc` at the last evaluation).",
         "",
         "| sampler | NLL_oracle | NLL_test | reverse LM | ESS / M | D AUC | gain @ NLL_test | gain @ reverse |",
         "|---|---|---|---|---|---|---|---|",
@@ -226,6 +256,7 @@ def summary(a: argparse.Namespace) -> str:
     if figs:
         sd = out / f"s{figs[0]}"
         files = [str(sd / "tempered.jsonl")] + [str(p) for p in sorted(sd.glob("sir-*.jsonl"))]
+        files += [str(p) for p in sorted(sd.glob("adv-*.jsonl"))]
         names = ["tempered MLE"] + [Path(f).stem for f in files[1:]]
         title = f"{a.preset}, seed {figs[0]}: tempered MLE vs resampling (points: T)"
         plot_frontier(files, out / "frontier.png", names, title=title)
@@ -251,6 +282,17 @@ def main() -> int:
     p.add_argument("--alphas", default="0.25,0.5,1")
     p.add_argument("--resample", type=int, default=16)
     p.add_argument("--samples-per-point", type=int, default=1000)
+    p.add_argument(
+        "--adv",
+        action="append",
+        default=[],
+        metavar="NAME=FLAGS",
+        help="an adversarial run from the MLE run (train lm --init-from), e.g. 'ppo-hard=--critic-input hard'; "
+        "evaluated at --adv-temperatures (repeatable)",
+    )
+    p.add_argument("--adv-steps", type=int, default=400)
+    p.add_argument("--adv-eval-every", type=int, default=100)
+    p.add_argument("--adv-temperatures", default="1.0")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="cpu")
     p.add_argument("--deadline", type=float, default=0.0, help="seconds: start no step after it")
