@@ -33,8 +33,8 @@ import torch
 from textgan.config import STYLE_PRESETS
 from textgan.data.style import load_style_corpus
 from textgan.data.vocab import Tokenizer
+from textgan.decoding import Rerank, beam_tokens
 from textgan.models.style import StyleTransferModel
-from textgan.runs import Rerank, beam_tokens
 from textgan.train.style import load_style_run, transfer_sentences
 
 

@@ -154,7 +154,7 @@ def ms(vals: list[float], digits: int = 3) -> str:
 
 def read(path: Path) -> list[dict]:
     """The records of a JSONL file (metrics or frontier points; a torn last line is dropped), [] if absent."""
-    from textgan.train.common import read_metrics
+    from textgan.runs import read_metrics
 
     return read_metrics(path) if path.is_file() else []
 

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             for line in path.read_text().splitlines():
                 r = json.loads(line)
                 done[run][setting_of(r)] = r
-    from textgan.runs import CONTENT_ORDERS, rerank_grid
+    from textgan.decoding import CONTENT_ORDERS, rerank_grid
 
     orders = [int(o) for o in a.content_orders.split(",") if o.strip()]
     if not orders or any(o not in CONTENT_ORDERS for o in orders):
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     for run in tuned:
         print(f"chosen on dev for {run_tag(run)}:", " ".join(chosen[run]), flush=True)
     if a.save:
-        from textgan.runs import write_decoding
+        from textgan.decoding import write_decoding
 
         for run in runs:
             b = best[tuned_on[run]]

@@ -41,8 +41,9 @@ def _pristine_logging():
 
 @pytest.fixture
 def tiny_corpus() -> Path:
-    """A tiny corpus directory (train.txt, test.txt) shipped with the tests."""
-    return FIXTURES / "tiny"
+    """The tiny corpus directory (train.txt, test.txt) that data/README.md shows users: the tests
+    run on the same example."""
+    return ROOT / "data" / "tiny"
 
 
 def shared(name: str) -> Path:

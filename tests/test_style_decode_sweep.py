@@ -99,7 +99,7 @@ def test_deadline_leaves_a_partial_sweep_to_resume(sweep, tmp_path, capsys) -> N
 
 
 def test_save_writes_each_runs_choice_for_transfer(sweep, tmp_path, monkeypatch) -> None:
-    from textgan.runs import read_decoding
+    from textgan.decoding import read_decoding
 
     monkeypatch.chdir(tmp_path)
     for run in ("a/s1/ppo-cycle3", "a/s1/ppo-cycle1"):
@@ -118,7 +118,7 @@ def test_save_writes_each_runs_choice_for_transfer(sweep, tmp_path, monkeypatch)
 
 
 def test_content_orders_are_a_setting_and_a_weight_of_0_is_scored_once(sweep, tmp_path, monkeypatch) -> None:
-    from textgan.runs import read_decoding
+    from textgan.decoding import read_decoding
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a/s1/ppo-cycle3").mkdir(parents=True)

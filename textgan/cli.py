@@ -288,17 +288,10 @@ def _number_list(kind: type) -> Any:
 def cmd_eval_style(argv: list[str]) -> int:
 
     from textgan.data.style import load_style_corpus
+    from textgan.decoding import Rerank, beam_tokens, check_beam, rerank_grid, transfer_tokens
     from textgan.metrics.style import score_outputs
-    from textgan.runs import (
-        Rerank,
-        beam_tokens,
-        check_beam,
-        load_classifier,
-        load_style_run,
-        rerank_grid,
-        transfer_tokens,
-    )
-    from textgan.train.common import atomic_write_bytes
+    from textgan.runs import load_classifier, load_style_run
+    from textgan.utils import atomic_write_bytes
 
     p = argparse.ArgumentParser(
         prog="textgan eval style",
@@ -450,7 +443,8 @@ def _eval_style_outputs(a: argparse.Namespace) -> int:
 
 
 def cmd_transfer(argv: list[str]) -> int:
-    from textgan.runs import DECODING_FILE, StyleRun, check_decoding, decoding_flags, load
+    from textgan.decoding import DECODING_FILE, check_decoding, decoding_flags
+    from textgan.runs import StyleRun, load
 
     p = argparse.ArgumentParser(
         prog="textgan transfer",
@@ -507,7 +501,7 @@ def cmd_transfer(argv: list[str]) -> int:
     )
     text = "".join(o + "\n" for o in outputs)
     if a.output:
-        from textgan.train.common import atomic_write_bytes
+        from textgan.utils import atomic_write_bytes
 
         atomic_write_bytes(Path(a.output), text.encode("utf-8"))
     else:
@@ -612,7 +606,7 @@ def cmd_generate(argv: list[str]) -> int:
     )
     text = "\n".join(lines) + "\n"
     if a.out:
-        from textgan.train.common import atomic_write_bytes
+        from textgan.utils import atomic_write_bytes
 
         atomic_write_bytes(Path(a.out), text.encode("utf-8"))
         log.info("wrote %d sentences to %s", len(lines), a.out)
@@ -725,7 +719,7 @@ def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
 
     from textgan.data.corpus import load_corpus
     from textgan.metrics.temperature import frontier_points, parse_temperatures
-    from textgan.train.common import atomic_write_bytes
+    from textgan.utils import atomic_write_bytes
     from textgan.train.lm import load_lm_run
     from textgan.utils import resolve_device
 

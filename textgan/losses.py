@@ -12,7 +12,10 @@ from collections.abc import Callable
 import torch
 from torch.nn import functional as F
 
-from textgan.config import ADVANTAGES, CLIP_RULES
+# The modes of the generator's surrogate (config.py holds the same tuples for its flag checks;
+# tests/test_config.py keeps them equal): losses.py imports nothing of the project.
+ADVANTAGES = ("raw", "centered", "normalized")
+CLIP_RULES = ("paper", "ppo")
 
 Stats = dict[str, torch.Tensor]
 

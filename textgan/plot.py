@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textgan.train.common import METRICS_FILE, read_metrics
+from textgan.runs import METRICS_FILE, read_metrics
 from textgan.utils import UserError
 
 PANELS: dict[str, tuple[str, list[str]]] = {

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,13 +24,28 @@ import torch
 
 from textgan.config import FORMAT_VERSION, ClassifierConfig, LMConfig, StyleConfig
 from textgan.data.style import DEFAULT_STYLE_NAMES, FLIP
-from textgan.data.text import TextNormalizer, chunks
-from textgan.data.text import sentences as split_sentences
-from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK, UNK_ID, Tokenizer, Vocab
+from textgan.data.text import TextNormalizer
+from textgan.data.vocab import UNK, Tokenizer, Vocab
+from textgan.decoding import (  # noqa: F401 - the decoding names re-exported: older code imports them from here
+    CONTENT_ORDERS,
+    DECODING_FILE,
+    Beams,
+    Rerank,
+    beam_tokens,
+    check_beam,
+    check_decoding,
+    content_overlap,
+    decoding_flags,
+    read_decoding,
+    rerank_grid,
+    transfer_sentences,
+    transfer_tokens,
+    write_decoding,
+)
 from textgan.models.classifiers import TextCNN
 from textgan.models.generators import Generator, build_generator, generate_ids
-from textgan.models.style import StyleTransferModel, best_of_beams
-from textgan.utils import UserError, autocast, resolve_device
+from textgan.models.style import StyleTransferModel
+from textgan.utils import UserError, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +59,7 @@ CLASSIFIER_FILE = "classifier.safetensors"
 RATIO_FILE = "ratio.safetensors"  # textgan train ratio: the real-vs-generated classifier D
 RATIO_CONFIG_FILE = "ratio.json"  # its settings, held-out AUC and AUC curve
 CHECKPOINT_FILE = "checkpoints/last.pt"
+METRICS_FILE = "metrics.jsonl"  # one JSON record per evaluation (read_metrics)
 RESAMPLE_WITH = ("critic", "ratio")
 TASK_LM, TASK_STYLE, TASK_CLASSIFIER = "lm", "style", "classifier"
 
@@ -74,6 +89,18 @@ def read_run_files(run_dir: str | Path, task: str, config_cls: type, what: str) 
     except (ValueError, TypeError, json.JSONDecodeError) as err:
         raise UserError(f"{run}: unreadable run metadata ({err})") from None
     return meta, cfg, vocab
+
+
+def read_metrics(path: str | Path) -> list[dict[str, Any]]:
+    """Records of a run's ``metrics.jsonl`` (or any JSONL file of records: a frontier file); a torn
+    last line from a crash is ignored."""
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
 
 
 def read_meta(run_dir: str | Path) -> dict[str, Any]:
@@ -308,244 +335,6 @@ def load_style_run(run_dir: str | Path, device: str = "cpu") -> tuple[StyleTrans
     return model.to(dev).eval(), clf.to(dev).eval(), vocab, cfg
 
 
-def _pieces(sentences: Sequence[Sequence[str]], max_len: int, by_sentence: bool) -> tuple[list[list[str]], list[int]]:
-    """Every piece of every input (see ``transfer_tokens``) and the input each belongs to."""
-    pieces: list[list[str]] = []
-    owner: list[int] = []
-    cut = 0
-    for i, toks in enumerate(sentences):
-        if toks:
-            for sent in split_sentences(toks) if by_sentence else [toks]:
-                parts = chunks(sent, max_len)  # max_len tokens fit, without <eos>, as in training
-                cut += len(parts) > 1
-                pieces += parts
-                owner += [i] * len(parts)
-    if cut and by_sentence:  # the user-facing path says so; evaluations stay quiet
-        log.info("%d sentence(s) of %d tokens or more: transferred in pieces cut at commas, then joined", cut, max_len)
-    return pieces, owner
-
-
-def _piece_batches(
-    model: StyleTransferModel,
-    vocab: Vocab,
-    sentences: Sequence[Sequence[str]],
-    targets: Sequence[int],
-    batch_size: int,
-    by_sentence: bool,
-) -> list[tuple[list[list[str]], list[int], torch.Tensor, torch.Tensor]]:
-    """The pieces of ``sentences`` in batches: (pieces, the input of each, ids (b, T), target styles (b,))."""
-    if len(sentences) != len(targets):
-        raise ValueError(f"{len(sentences)} sentences but {len(targets)} target styles")
-    device = model.banned.device
-    pieces, owner = _pieces(sentences, model.max_len, by_sentence)
-    out = []
-    for start in range(0, len(pieces), batch_size):
-        toks, rows = pieces[start : start + batch_size], owner[start : start + batch_size]
-        src = vocab.encode_batch(toks, model.max_len)[0].to(device)
-        out.append((toks, rows, src, torch.tensor([targets[i] for i in rows], device=device)))
-    return out
-
-
-def _append_words(outputs: list[list[str]], vocab: Vocab, rows: list[int], toks: list[list[str]], ids: torch.Tensor):
-    """Decoded ``ids`` appended to their inputs' outputs; ``<unk>`` takes the piece's next OOV word."""
-    for row, i, src_toks in zip(ids.tolist(), rows, toks, strict=True):
-        oov = [w for w in src_toks if vocab.stoi.get(w, UNK_ID) == UNK_ID]
-        for w in vocab.decode(row):
-            if w != UNK:
-                outputs[i].append(w)
-            elif oov:
-                outputs[i].append(oov.pop(0))
-
-
-@dataclass
-class _BeamBatch:
-    toks: list[list[str]]  # the pieces
-    rows: list[int]  # the input each piece belongs to
-    src: torch.Tensor  # (b, T) piece ids
-    style: torch.Tensor  # (b*k,) target style of each hypothesis
-    ids: torch.Tensor  # (b*k, T) the final hypotheses, piece-major
-    norm: torch.Tensor  # (b*k,) their length-normalised log-probabilities
-    cache: dict = field(default_factory=dict)  # rerank terms already computed (Rerank.score)
-
-
-@dataclass
-class Beams:
-    """Every input's final beam from one decoding pass (:func:`beam_tokens`). ``choose(rerank)``
-    ranks them exactly as ``transfer_tokens(..., beam, rerank=rerank)`` would, without decoding
-    again, so a grid of rerank weights costs one beam search (``eval style`` with comma-separated weights)."""
-
-    vocab: Vocab
-    n: int  # inputs
-    batches: list[_BeamBatch]
-    precision: str = "fp32"
-
-    @torch.no_grad()
-    def choose(self, rerank: Rerank | None = None) -> list[list[str]]:
-        """Each input's output tokens: the best hypothesis of each piece under ``rerank``, joined."""
-        outputs: list[list[str]] = [[] for _ in range(self.n)]
-        for bt in self.batches:
-            score = bt.norm
-            if rerank:
-                with autocast(self.precision, bt.ids.device):
-                    score = score + rerank.score(bt.ids, bt.style, bt.src, bt.cache)
-            _append_words(outputs, self.vocab, bt.rows, bt.toks, bt.ids[best_of_beams(score, len(bt.rows))])
-        return outputs
-
-
-@torch.no_grad()
-def beam_tokens(
-    model: StyleTransferModel,
-    vocab: Vocab,
-    sentences: Sequence[Sequence[str]],
-    targets: Sequence[int],
-    beam: int,
-    batch_size: int = 256,
-    by_sentence: bool = False,
-    no_repeat: bool = False,
-    precision: str = "fp32",
-) -> Beams:
-    """Beam search over token lists (as ``transfer_tokens``), keeping every input's final beam
-    unranked; ``.choose(rerank)`` gives the outputs."""
-    was = model.training
-    model.eval()
-    batches = []
-    for toks, rows, src, style in _piece_batches(model, vocab, sentences, targets, batch_size, by_sentence):
-        with autocast(precision, src.device):
-            ids, norm = model.beam_hypotheses(model.encode(src), style, beam, no_repeat)
-        batches.append(_BeamBatch(toks, rows, src, style.repeat_interleave(max(1, beam)), ids, norm))
-    model.train(was)
-    return Beams(vocab, len(sentences), batches, precision)
-
-
-@torch.no_grad()
-def transfer_tokens(
-    model: StyleTransferModel,
-    vocab: Vocab,
-    sentences: Sequence[Sequence[str]],
-    targets: Sequence[int],
-    beam: int = 1,
-    batch_size: int = 256,
-    by_sentence: bool = False,
-    rerank: Rerank | None = None,
-    no_repeat: bool = False,
-    precision: str = "fp32",
-) -> list[list[str]]:
-    """Transfer token lists to target styles (0 or 1), in input order, batched; greedy or beam search
-    (``no_repeat``: a word never follows itself; ``precision="bf16"``: the forward passes under
-    bfloat16 autocast, faster on CPUs with bf16 matmul; the choice of words can differ on near-ties).
-
-    ``rerank`` (beam > 1): each input's final beam is ranked by the length-normalised log-probability
-    plus the ``Rerank`` terms (style under a classifier, word overlap with the source).
-
-    An input that does not fit the model (more than ``max_len`` tokens, the training cap) is
-    transferred sentence by sentence, and a sentence that still does not fit in pieces cut at
-    commas (``data.text.chunks``); the pieces are joined, so no word is lost. Inputs that fit are
-    transferred whole (the evaluation protocol), unless ``by_sentence``: then every input goes
-    sentence by sentence, as the models learn from single sentences (``StyleRun.transfer``).
-    Empty inputs give empty outputs. Where the decoder emits ``<unk>``, the source piece's
-    out-of-vocabulary words are copied through in order (dropped when none are left).
-    """
-    if beam > 1:
-        beams = beam_tokens(model, vocab, sentences, targets, beam, batch_size, by_sentence, no_repeat, precision)
-        return beams.choose(rerank)
-    was = model.training
-    model.eval()
-    outputs: list[list[str]] = [[] for _ in sentences]
-    for toks, rows, src, style in _piece_batches(model, vocab, sentences, targets, batch_size, by_sentence):
-        with autocast(precision, src.device):
-            ids = model.sample_ids(model.encode(src), style, greedy=True, no_repeat=no_repeat)[0]
-        _append_words(outputs, vocab, rows, toks, ids)
-    model.train(was)
-    return outputs
-
-
-def _ngrams(ids: Sequence[int], n: int) -> Counter:
-    return Counter(tuple(ids[i : i + n]) for i in range(len(ids) - n + 1))
-
-
-CONTENT_ORDERS = (1, 2, 3, 4)
-
-
-def content_overlap(hyp: Sequence[int], src: Sequence[int], order: int = 2) -> float:
-    """Word overlap of a hypothesis with its source in [0, 1]: the mean of the 1- to ``order``-gram F1
-    over clipped counts (special ids ignored; by default unigrams and bigrams). 1 for a copy, 0 for
-    nothing in common. ``order=4`` rewards keeping the source's longer runs of words, as BLEU-4 does."""
-    special = (PAD_ID, BOS_ID, EOS_ID)
-    h = [t for t in hyp if t not in special]
-    s = [t for t in src if t not in special]
-    f1 = []
-    for n in range(1, order + 1):
-        hc, sc = _ngrams(h, n), _ngrams(s, n)
-        match = sum((hc & sc).values())
-        total = sum(hc.values()) + sum(sc.values())
-        f1.append(2.0 * match / total if total else 1.0)
-    return sum(f1) / len(f1)
-
-
-@dataclass(frozen=True)
-class Rerank:
-    """How beam search ranks each input's final hypotheses: length-normalised log-probability plus
-    ``style * log p(target style | y)`` under ``classifier`` (the run's own, never the evaluator) plus
-    ``content * content_overlap(y, source, content_order)``. Both weights 0: plain beam search."""
-
-    classifier: TextCNN | None = None
-    style: float = 0.0
-    content: float = 0.0
-    content_order: int = 2
-
-    def __bool__(self) -> bool:
-        return bool(self.style or self.content)
-
-    def score(
-        self, ids: torch.Tensor, style: torch.Tensor, src: torch.Tensor, cache: dict | None = None
-    ) -> torch.Tensor:
-        """The rerank terms (B*k,) of hypotheses ``ids`` (B*k, T) of target styles ``style`` (B*k,)
-        for sources ``src`` (B, T). ``cache`` keeps the unweighted terms of these hypotheses, so
-        scoring them again with other weights (or another order already seen) costs no classifier call."""
-        cache = {} if cache is None else cache
-        score = torch.zeros(ids.shape[0], device=ids.device)
-        if self.style:
-            if self.classifier is None:
-                raise ValueError("Rerank: a style weight needs a classifier")
-            key = ("style", self.classifier)  # the module itself: no id reused after garbage collection
-            if key not in cache:
-                logp = torch.log_softmax(self.classifier(ids=ids).float(), dim=-1)
-                cache[key] = logp.gather(1, style[:, None])[:, 0]
-            score += self.style * cache[key]
-        if self.content:
-            key = ("content", self.content_order)
-            if key not in cache:
-                k, sources, order = ids.shape[0] // src.shape[0], src.tolist(), self.content_order
-                overlap = [content_overlap(h, sources[i // k], order) for i, h in enumerate(ids.tolist())]
-                cache[key] = torch.tensor(overlap, device=ids.device)
-            score += self.content * cache[key]
-        return score
-
-    def rescorer(self, src: torch.Tensor) -> Any:
-        """``beam_search(rescore=...)`` for a batch of sources ``src`` (B, T): scores (B*k,) of ids (B*k, T)."""
-        return lambda ids, style: self.score(ids, style, src)
-
-
-def transfer_sentences(
-    model: StyleTransferModel,
-    vocab: Vocab,
-    tokenizer: Any,
-    sentences: Sequence[str],
-    targets: Sequence[int],
-    beam: int = 1,
-    batch_size: int = 256,
-    rerank: Rerank | None = None,
-    no_repeat: bool = False,
-    precision: str = "fp32",
-) -> list[str]:
-    """``transfer_tokens`` on texts read by ``tokenizer``; outputs as space-joined model tokens."""
-    toks = [tokenizer.tokenize(s) for s in sentences]
-    out = transfer_tokens(
-        model, vocab, toks, targets, beam, batch_size, rerank=rerank, no_repeat=no_repeat, precision=precision
-    )
-    return [" ".join(t) for t in out]
-
-
 def _style_names(meta: dict[str, Any]) -> tuple[str, str]:
     names = meta.get("styles") or DEFAULT_STYLE_NAMES
     return str(names[0]), str(names[1])
@@ -653,97 +442,6 @@ class StyleRun:
             precision=precision,
         )
         return [" ".join(t) if raw_output else self.normalizer.detokenize(t) for t in out]
-
-
-DECODING_FILE = "decoding.json"
-
-
-def read_decoding(run_dir: str | Path) -> dict[str, Any]:
-    """A style run's tuned decoding, ``RUN/decoding.json`` (written by ``scripts/style_decode_sweep.py
-    --save``, or by hand: ``{"beam": 16, "style_rerank": 1, "content_rerank": 12, "no_repeat": true}``,
-    optionally with ``"content_order": 4``; 2 when absent),
-    as :meth:`StyleRun.transfer` keyword arguments; ``{}`` when the file does not exist.
-
-    Raises:
-        UserError: a file that is not such a JSON object, or values ``check_beam`` refuses.
-    """
-    path = Path(run_dir) / DECODING_FILE
-    if not path.is_file():
-        return {}
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict):
-            raise ValueError("not a JSON object")
-        out = {
-            "beam": int(raw.get("beam", 1)),
-            "style_rerank": float(raw.get("style_rerank", 0.0)),
-            "content_rerank": float(raw.get("content_rerank", 0.0)),
-            "no_repeat": bool(raw.get("no_repeat", False)),
-            "content_order": int(raw.get("content_order", 2)),
-        }
-        check_decoding(out)
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, UserError) as e:
-        raise UserError(f"{path}: {e}; fix it or delete it (greedy decoding then)") from None
-    return out
-
-
-def write_decoding(run_dir: str | Path, decoding: dict[str, Any], **about: Any) -> Path:
-    """Save ``decoding`` (``beam``, ``style_rerank``, ``content_rerank``, ``no_repeat``, optionally
-    ``content_order``) as the run's tuned decoding, with ``about`` (how it was chosen) beside it;
-    returns the file's path."""
-    from textgan.train.common import atomic_write_bytes
-
-    check_decoding(decoding)
-    path = Path(run_dir) / DECODING_FILE
-    atomic_write_bytes(path, (json.dumps({**decoding, **about}, indent=2) + "\n").encode())
-    return path
-
-
-def decoding_flags(decoding: dict[str, Any]) -> str:
-    """The command-line flags of a decoding: ``--beam 16 --style-rerank 1 ...``."""
-    flags = [f"--beam {decoding.get('beam', 1)}"]
-    for key in ("style_rerank", "content_rerank"):
-        if decoding.get(key):
-            flags.append(f"--{key.replace('_', '-')} {decoding[key]:g}")
-    if decoding.get("content_rerank") and decoding.get("content_order", 2) != 2:
-        flags.append(f"--content-order {decoding['content_order']}")
-    if decoding.get("no_repeat"):
-        flags.append("--no-repeat")
-    return " ".join(flags)
-
-
-def rerank_grid(
-    styles: Sequence[float], contents: Sequence[float], orders: Sequence[int]
-) -> list[tuple[float, float, int]]:
-    """Every (style weight, content weight, content order) combination, in that nesting order. The
-    order changes nothing without a content weight, so such a combination appears once, as order 2."""
-    combos = ((s, c, o if c else 2) for s in styles for c in contents for o in orders)
-    return list(dict.fromkeys(combos))
-
-
-def check_decoding(decoding: dict[str, Any]) -> None:
-    """``check_beam`` on a decoding dict (``beam``, ``style_rerank``, ``content_rerank``,
-    ``content_order``; a missing key takes transfer's default)."""
-    check_beam(
-        decoding.get("beam", 1),
-        decoding.get("style_rerank", 0.0),
-        decoding.get("content_rerank", 0.0),
-        decoding.get("content_order", 2),
-    )
-
-
-def check_beam(beam: int, style_rerank: float = 0.0, content_rerank: float = 0.0, content_order: int = 2) -> None:
-    """Raises UserError for a beam below 1, a negative rerank weight, a rerank without a beam to rank,
-    or a content order outside 1-4."""
-    if beam < 1:
-        raise UserError("--beam: must be >= 1")
-    if content_order not in CONTENT_ORDERS:
-        raise UserError(f"--content-order: must be one of {', '.join(map(str, CONTENT_ORDERS))}")
-    for flag, w in (("--style-rerank", style_rerank), ("--content-rerank", content_rerank)):
-        if w < 0:
-            raise UserError(f"{flag}: must be >= 0")
-        if w and beam < 2:
-            raise UserError(f"{flag}: needs a beam to rank (--beam 2 or more)")
 
 
 def style_normalizer(cfg: StyleConfig, vocab: Vocab) -> TextNormalizer:

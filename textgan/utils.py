@@ -1,11 +1,16 @@
-"""Small helpers: device resolution, seeding, logging setup, user errors."""
+"""Small helpers: device resolution, seeding, logging setup, user errors, atomic file writes."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import random
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # torch loads on first use, so that `textgan --help` and bad flags answer at once
@@ -98,3 +103,51 @@ def autocast(precision: str, device: torch.device) -> Any:
     if precision not in ("fp32", "bf16"):
         raise UserError(f"--precision: unknown precision {precision!r} (choose from fp32, bf16)")
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+@contextmanager
+def atomic_path(path: Path, keep_previous: Path | None = None) -> Iterator[Path]:
+    """A temporary path beside ``path``; on success it is fsynced and renamed over ``path``.
+
+    Readers see the old file or the new one, never a torn one; on any error (a full disk
+    included) the temporary file is removed and ``path`` is untouched. With ``keep_previous``
+    the old ``path`` is first renamed to it, once the new file is safely on disk.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        if keep_previous is not None and path.is_file():
+            os.replace(path, keep_previous)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (tmp, str(tmp)):
+            exc.filename = str(path)  # name the file being written, not its temporary
+        elif not isinstance(exc, OSError) and _disk_full(exc):  # torch.save / safetensors say it their way
+            raise OSError(errno.ENOSPC, "No space left on device", str(path)) from exc
+        raise
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """A failed write that is a full disk in another library's words (torch.save's zip writer:
+    "file write failed"; safetensors: "No space left on device")."""
+    text = str(exc)
+    return "file write failed" in text or "No space left on device" in text or "os error 28" in text
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_torch_save(obj: Any, path: Path, keep_previous: Path | None = None) -> None:
+    """``torch.save`` to ``path`` atomically (the old file renamed to ``keep_previous`` when given)."""
+    import torch
+
+    with atomic_path(path, keep_previous) as tmp, open(tmp, "wb") as fh:
+        torch.save(obj, fh)  # through a Python file: a full disk is an OSError (ENOSPC)

@@ -177,7 +177,7 @@ def test_greedy_decoding_that_drops_finished_rows_gives_the_same_ids() -> None:
 
 
 def test_content_overlap_is_unigram_and_bigram_f1() -> None:
-    from textgan.runs import content_overlap
+    from textgan.decoding import content_overlap
 
     assert content_overlap([4, 5, 6, EOS_ID, PAD_ID], [4, 5, 6, EOS_ID]) == 1.0  # a copy; specials ignored
     assert content_overlap([7, 8], [4, 5, 6]) == 0.0
@@ -187,7 +187,7 @@ def test_content_overlap_is_unigram_and_bigram_f1() -> None:
 
 
 def test_content_overlap_of_higher_order_rewards_longer_kept_runs() -> None:
-    from textgan.runs import content_overlap
+    from textgan.decoding import content_overlap
 
     src = [4, 5, 6, 7, 8]
     assert content_overlap(src, src, order=4) == 1.0
@@ -202,7 +202,7 @@ def test_content_overlap_of_higher_order_rewards_longer_kept_runs() -> None:
 
 
 def test_content_rerank_prefers_the_hypothesis_closest_to_the_source() -> None:
-    from textgan.runs import Rerank, content_overlap
+    from textgan.decoding import Rerank, content_overlap
 
     model = tiny()
     src = source()

@@ -432,7 +432,7 @@ def test_transfer_uses_the_runs_tuned_decoding(trained, capsys, tmp_path) -> Non
     import shutil
 
     import textgan
-    from textgan.runs import write_decoding
+    from textgan.decoding import write_decoding
 
     _, run = trained
     tuned = tmp_path / "tuned"

@@ -8,13 +8,11 @@ constants below. Files are written atomically (temp file, flush, fsync,
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
 import pickle
 import random
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,12 +27,14 @@ from textgan.config import FORMAT_VERSION
 from textgan.runs import (  # noqa: F401 - re-exported: the trainers read and write run files through common
     CONFIG_FILE,
     GENERATOR_FILE,
+    METRICS_FILE,
     MODEL_FILE,
     VOCAB_FILE,
     load_safetensors,
+    read_metrics,
     read_run_files,
 )
-from textgan.utils import UserError
+from textgan.utils import UserError, atomic_path, atomic_torch_save, atomic_write_bytes  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,6 @@ KEY_OPTIMIZERS = "optimizers"
 KEY_RNG = "rng"
 KEY_STATE = "state"
 
-METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_DIR = "checkpoints"
 LAST_CHECKPOINT = "last.pt"
 PREV_CHECKPOINT = "prev.pt"  # the checkpoint before last.pt, kept for a last.pt that will not load
@@ -160,52 +159,6 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
     (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
     (run_dir / SAMPLES_DIR).mkdir(exist_ok=True)
     lock_run_dir(run_dir)
-
-
-@contextmanager
-def atomic_path(path: Path, keep_previous: Path | None = None) -> Iterator[Path]:
-    """A temporary path beside ``path``; on success it is fsynced and renamed over ``path``.
-
-    Readers see the old file or the new one, never a torn one; on any error (a full disk
-    included) the temporary file is removed and ``path`` is untouched. With ``keep_previous``
-    the old ``path`` is first renamed to it, once the new file is safely on disk.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        if keep_previous is not None and path.is_file():
-            os.replace(path, keep_previous)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename in (tmp, str(tmp)):
-            exc.filename = str(path)  # name the file being written, not its temporary
-        elif not isinstance(exc, OSError) and _disk_full(exc):  # torch.save / safetensors say it their way
-            raise OSError(errno.ENOSPC, "No space left on device", str(path)) from exc
-        raise
-
-
-def _disk_full(exc: BaseException) -> bool:
-    """A failed write that is a full disk in another library's words (torch.save's zip writer:
-    "file write failed"; safetensors: "No space left on device")."""
-    text = str(exc)
-    return "file write failed" in text or "No space left on device" in text or "os error 28" in text
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def atomic_torch_save(obj: Any, path: Path, keep_previous: Path | None = None) -> None:
-    """``torch.save`` to ``path`` atomically (the old file renamed to ``keep_previous`` when given)."""
-    with atomic_path(path, keep_previous) as tmp, open(tmp, "wb") as fh:
-        torch.save(obj, fh)  # through a Python file: a full disk is an OSError (ENOSPC)
 
 
 def rng_state(data_generator: torch.Generator | None = None) -> dict[str, Any]:
@@ -489,17 +442,6 @@ class MetricsLogger:
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, sort_keys=False) + "\n")
             fh.flush()
-
-
-def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """Records of a ``metrics.jsonl`` (a torn last line from a crash is ignored)."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
 
 
 def truncate_metrics(path: Path, step: int) -> None:

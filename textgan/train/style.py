@@ -26,20 +26,20 @@ from textgan import losses as L
 from textgan.config import StyleConfig, to_dict
 from textgan.data.style import StyleCorpus, load_style_corpus
 from textgan.data.vocab import Vocab
+from textgan.decoding import transfer_sentences
 from textgan.metrics.style import style_accuracy, style_metrics
 from textgan.models.classifiers import TextCNN
 from textgan.models.critics import CNNCritic
 from textgan.models.generators import alive_mask
 from textgan.models.gumbel import beta_at
 from textgan.models.style import Encoded, StyleTransferModel, drop_words
-from textgan.runs import (  # noqa: F401 - load_style_run and transfer_sentences re-exported
+from textgan.runs import (  # noqa: F401 - load_style_run re-exported
     STYLE_CLASSIFIER_FILE,
     STYLE_MODEL_FILE,
     TASK_STYLE,
     load_classifier,
     load_style_run,
     predict_styles,
-    transfer_sentences,
 )
 from textgan.train import common as C
 from textgan.utils import UserError, autocast, seed_everything
