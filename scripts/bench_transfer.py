@@ -33,9 +33,9 @@ import torch
 from textgan.config import STYLE_PRESETS
 from textgan.data.style import load_style_corpus
 from textgan.data.vocab import Tokenizer
-from textgan.decoding import Rerank, beam_tokens
+from textgan.decoding import Rerank, beam_tokens, transfer_sentences
 from textgan.models.style import StyleTransferModel
-from textgan.train.style import load_style_run, transfer_sentences
+from textgan.runs import load_style_run
 
 
 def _sync(device: str) -> None:

@@ -698,7 +698,7 @@ def cmd_eval_lm(argv: list[str]) -> int:
         raise UserError(str(exc)) from None
     if a.run:
         from textgan.metrics.nll import nll_gen
-        from textgan.train.lm import load_lm_run
+        from textgan.runs import load_lm_run
 
         gen, vocab, tokenizer, _ = load_lm_run(a.run)
         text = [s for s in Path(a.references).read_text(encoding="utf-8").splitlines() if s.strip()]
@@ -719,9 +719,8 @@ def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
 
     from textgan.data.corpus import load_corpus
     from textgan.metrics.temperature import frontier_points, parse_temperatures
-    from textgan.utils import atomic_write_bytes
-    from textgan.train.lm import load_lm_run
-    from textgan.utils import resolve_device
+    from textgan.runs import load_lm_run
+    from textgan.utils import atomic_write_bytes, resolve_device
 
     if not a.run:
         raise UserError("--temperatures needs --run RUN_DIR (the model to sweep)")
