@@ -303,6 +303,10 @@ class LMConfig:
     precision: Literal["fp32", "bf16"] = field(default="fp32", metadata=_help(PRECISION_HELP))
     compile: bool = field(default=False, metadata=_help(COMPILE_HELP))
     progress: bool = field(default=True, metadata=_help("show progress bars (only on a terminal)"))
+    tensorboard: bool = field(
+        default=False,
+        metadata=_help("also log every metrics record as TensorBoard scalars in RUN/tensorboard (needs tensorboard)"),
+    )
 
 
 PRESETS: dict[str, LMConfig] = {
@@ -565,6 +569,10 @@ class StyleConfig:
     precision: Literal["fp32", "bf16"] = field(default="fp32", metadata=_help(PRECISION_HELP))
     compile: bool = field(default=False, metadata=_help(COMPILE_HELP))
     progress: bool = field(default=True, metadata=_help("show progress bars (only on a terminal)"))
+    tensorboard: bool = field(
+        default=False,
+        metadata=_help("also log every metrics record as TensorBoard scalars in RUN/tensorboard (needs tensorboard)"),
+    )
 
 
 STYLE_PRESETS: dict[str, StyleConfig] = {

@@ -60,6 +60,7 @@ RATIO_FILE = "ratio.safetensors"  # textgan train ratio: the real-vs-generated c
 RATIO_CONFIG_FILE = "ratio.json"  # its settings, held-out AUC and AUC curve
 CHECKPOINT_FILE = "checkpoints/last.pt"
 METRICS_FILE = "metrics.jsonl"  # one JSON record per evaluation (read_metrics)
+TENSORBOARD_DIR = "tensorboard"  # --tensorboard: the same records as TensorBoard scalars
 RESAMPLE_WITH = ("critic", "ratio")
 TASK_LM, TASK_STYLE, TASK_CLASSIFIER = "lm", "style", "classifier"
 

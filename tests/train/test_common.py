@@ -67,8 +67,8 @@ class _Records(logging.Handler):
 
 @pytest.fixture
 def common_log(monkeypatch):
-    """Records of textgan.train.common at INFO, apart from any other handler."""
-    handler, logger = _Records(), logging.getLogger("textgan.train.common")
+    """Records of textgan.train.loop (progress lines) at INFO, apart from any other handler."""
+    handler, logger = _Records(), logging.getLogger("textgan.train.loop")
     level = logger.level
     monkeypatch.setattr(logger, "propagate", False)
     logger.setLevel(logging.INFO)

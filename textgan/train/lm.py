@@ -102,6 +102,8 @@ class LMTrainer:
     """
 
     def __init__(self, cfg: LMConfig, resume: bool = False) -> None:
+        if cfg.tensorboard:
+            C.require_tensorboard()
         self.dist = D.setup(cfg.device)
         self.device = self.dist.device
         if not self.dist.is_main:  # rank 0 alone shows progress and writes files
@@ -170,10 +172,12 @@ class LMTrainer:
         self.adv_sums: dict[str, float] = {}
         self.adv_count = 0
         self.stop_requested = False
-        self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE)
+        tensorboard = self.run_dir / C.TENSORBOARD_DIR if cfg.tensorboard else None
+        self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE, tensorboard)
         self.started = time.time()
         if resume:
             self._restore()
+            self.metrics.purge_step = self.step + 1
         elif main:
             meta = {
                 "task": TASK,

@@ -59,6 +59,8 @@ class StyleTrainer:
     """
 
     def __init__(self, cfg: StyleConfig, resume: bool = False) -> None:
+        if cfg.tensorboard:
+            C.require_tensorboard()
         if not cfg.data.data:
             raise UserError("--data: a style directory is required (train.0, train.1, dev.*, test.*)")
         if cfg.adv.critic_warmup:
@@ -152,12 +154,14 @@ class StyleTrainer:
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
         self.step = self.ae_step = self.adv_step = self.critic_updates = 0
         self.stop_requested = False
-        self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE)
+        tensorboard = self.run_dir / C.TENSORBOARD_DIR if cfg.tensorboard else None
+        self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE, tensorboard)
         self._evaluator: tuple[TextCNN, Vocab] | None = None
         train = self.corpus.splits["train"]
         self.by_style = [train.ids[train.labels == s] for s in (0, 1)]
         if resume:
             self._restore()
+            self.metrics.purge_step = self.step + 1
         elif main:
             C.write_run_files(
                 self.run_dir,
