@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("data", ("textgan.data",)),
     ("models", ("textgan.models",)),
     ("inference", ("textgan.sampling", "textgan.decoding")),
-    ("runs", ("textgan.runs",)),
+    ("runs", ("textgan.runs", "textgan.hub")),
     ("metrics", ("textgan.metrics",)),
     ("train", ("textgan.train",)),
     ("surface", ("textgan.plot", "textgan.cli", "textgan.__main__", "textgan")),

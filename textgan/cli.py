@@ -42,6 +42,7 @@ commands:
   generate          write sentences from a trained LM run
   eval lm           BLEU / self-BLEU / NLL of a file of sentences
   plot              PNG curves of a run's metrics
+  export            a trained gpt2 generator as a Hugging Face transformers model (--hf DIR)
   train classifier  train the separate style evaluator (TextCNN) on a style directory
   train ratio       fit a real-vs-generated classifier D to a finished LM run (for --resample)
   train style       train a sentiment style-transfer model (autoencoder, then adversarial)
@@ -615,6 +616,24 @@ def cmd_generate(argv: list[str]) -> int:
     return 0
 
 
+def cmd_export(argv: list[str]) -> int:
+    from textgan.hub import export_hf
+
+    p = argparse.ArgumentParser(
+        prog="textgan export",
+        description="Write a trained generator where another toolkit reads it: --hf DIR gives a transformers "
+        "model directory (gpt2 generators), loadable with pipeline('text-generation', model=DIR).",
+    )
+    p.add_argument("run_dir", help="run directory of 'textgan train lm'")
+    p.add_argument(
+        "--hf", required=True, metavar="DIR", help="a new directory for the Hugging Face model and tokenizer"
+    )
+    a = _parse(p, argv)
+    out = export_hf(a.run_dir, a.hf)
+    log.info("wrote a transformers model and tokenizer to %s (pipeline('text-generation', model=%r))", out, str(out))
+    return 0
+
+
 def _read_sentences(path: str, what: str) -> list[list[str]]:
     from textgan.data.corpus import check_text_file
 
@@ -840,6 +859,7 @@ COMMANDS = {
     ("generate",): cmd_generate,
     ("eval", "lm"): cmd_eval_lm,
     ("plot",): cmd_plot,
+    ("export",): cmd_export,
 }
 
 
