@@ -21,6 +21,8 @@ __all__ = [
     "LMRun",
     "StyleRun",
     "__version__",
+    "evaluate_style",
+    "evaluate_style_outputs",
     "lm_config",
     "load",
     "style_config",
@@ -30,9 +32,16 @@ __all__ = [
 
 if TYPE_CHECKING:
     from textgan.config import LMConfig, StyleConfig
+    from textgan.metrics.style import evaluate_style, evaluate_style_outputs
     from textgan.runs import LMRun, StyleRun, load
 
-_LAZY = {"load": "textgan.runs", "LMRun": "textgan.runs", "StyleRun": "textgan.runs"}
+_LAZY = {
+    "load": "textgan.runs",
+    "LMRun": "textgan.runs",
+    "StyleRun": "textgan.runs",
+    "evaluate_style": "textgan.metrics.style",  # a style run's transfers scored by an evaluator
+    "evaluate_style_outputs": "textgan.metrics.style",  # any system's transfers scored the same way
+}
 
 
 def __getattr__(name: str) -> Any:

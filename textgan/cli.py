@@ -287,11 +287,7 @@ def _number_list(kind: type) -> Any:
 
 
 def cmd_eval_style(argv: list[str]) -> int:
-
-    from textgan.data.style import load_style_corpus
-    from textgan.decoding import Rerank, beam_tokens, check_beam, rerank_grid, transfer_tokens
-    from textgan.metrics.style import score_outputs
-    from textgan.runs import load_classifier, load_style_run
+    from textgan.metrics.style import evaluate_style, evaluate_style_outputs
     from textgan.utils import atomic_write_bytes
 
     p = argparse.ArgumentParser(
@@ -338,38 +334,37 @@ def cmd_eval_style(argv: list[str]) -> int:
     if (a.run is None) == (a.outputs is None):
         raise UserError("give exactly one of --run RUN_DIR (a model to evaluate) or --outputs (a system's transfers)")
     if a.outputs is not None:
-        return _eval_style_outputs(a)
-    grid = rerank_grid(a.style_rerank, a.content_rerank, a.content_order)
-    for style_w, content_w, order in grid:
-        check_beam(a.beam, style_w, content_w, order)
-    model, own_classifier, vocab, cfg = load_style_run(a.run, a.device)
-    evaluator, ev_vocab, _ = load_classifier(a.classifier, a.device)
-    corpus = load_style_corpus(
-        a.data, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab
+        if a.split != "test":
+            raise UserError("--outputs: scores transfers of the test split (drop --split)")
+        ev = evaluate_style_outputs(a.outputs, a.data, a.classifier, lm=a.lm, device=a.device)
+        what = "the unchanged input" if a.outputs == "copy" else a.outputs
+        _print_style_result(ev.result, a.json, f"({len(ev.outputs)} test sentences: {what})")
+        return 0
+    evaluations = evaluate_style(
+        a.run,
+        a.data,
+        a.classifier,
+        lm=a.lm,
+        split=a.split,
+        beam=a.beam,
+        style_rerank=a.style_rerank,
+        content_rerank=a.content_rerank,
+        content_order=a.content_order,
+        no_repeat=a.no_repeat,
+        device=a.device,
     )
-    split = corpus.splits[a.split]
-    sources = list(split.texts)
-    labels = split.labels.tolist()
-    targets = [1 - s for s in labels]
-    refs = corpus.references[0] + corpus.references[1] if a.split == "test" else [[] for _ in sources]
     out = Path(a.out) if a.out else Path(a.run) / ("transfers.tsv" if a.split == "test" else f"transfers-{a.split}.tsv")
-    toks = [corpus.tokenizer.tokenize(s) for s in sources]
-    beams = beam_tokens(model, vocab, toks, targets, a.beam, no_repeat=a.no_repeat) if a.beam > 1 else None
-    for style_w, content_w, order in grid:  # one beam search, ranked once per combination
-        rerank = Rerank(own_classifier, style_w, content_w, order)
-        if beams is not None:
-            outputs = [" ".join(t) for t in beams.choose(rerank)]
-        else:
-            outputs = [" ".join(t) for t in transfer_tokens(model, vocab, toks, targets, no_repeat=a.no_repeat)]
-        result = score_outputs(outputs, sources, targets, refs, evaluator, ev_vocab, a.lm)
-        path = out
-        if len(grid) > 1:
-            path = out.with_name(f"{out.stem}-s{style_w:g}-c{content_w:g}-o{order}{out.suffix or '.tsv'}")
-            result = {"style_rerank": style_w, "content_rerank": content_w, "content_order": order, **result}
-        atomic_write_bytes(
-            path, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in zip(sources, targets, outputs, strict=True)).encode()
-        )
-        _print_style_result(result, a.json, f"({len(outputs)} {a.split} sentences; transfers in {path})")
+    for ev in evaluations:
+        path, result = out, ev.result
+        if len(evaluations) > 1:
+            d = ev.decoding
+            path = out.with_name(
+                f"{out.stem}-s{d['style_rerank']:g}-c{d['content_rerank']:g}-o{d['content_order']}{out.suffix or '.tsv'}"
+            )
+            result = {k: d[k] for k in ("style_rerank", "content_rerank", "content_order")} | result
+        rows = zip(ev.sources, ev.targets, ev.outputs, strict=True)
+        atomic_write_bytes(path, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in rows).encode())
+        _print_style_result(result, a.json, f"({len(ev.outputs)} {a.split} sentences; transfers in {path})")
     return 0
 
 
@@ -380,67 +375,6 @@ def _print_style_result(result: dict, as_json: bool, footer: str) -> None:
     for k, v in result.items():
         print(f"{k:<18}{'null' if v is None else f'{v:.2f}':>10}")
     print(footer, flush=True)
-
-
-def _style_output_files(spec: str, root: Path, names: tuple[str, str]) -> list[Path]:
-    """The two transfers files of ``--outputs`` (style-0 sources first)."""
-    if "," in spec:
-        files = [Path(x.strip()) for x in spec.split(",") if x.strip()]
-        if len(files) != 2:
-            raise UserError(
-                f"--outputs: expected two comma-separated files (style-0 sources, then style-1), got {spec!r}"
-            )
-        return files
-    folder = Path(spec)
-    if not folder.is_dir():
-        raise UserError(f"--outputs {spec}: not found (two comma-separated files, a directory, or 'copy')")
-    a, b = names
-    layouts = [(f"{a}.txt", f"{b}.txt"), (f"{a[:3]}2{b[:3]}.txt", f"{b[:3]}2{a[:3]}.txt")]
-    for layout in layouts:
-        if all((folder / f).is_file() for f in layout):
-            return [folder / f for f in layout]
-    wanted = " or ".join(" + ".join(layout) for layout in layouts)
-    raise UserError(f"--outputs {spec}: expected {wanted} (transfers of the {a} and of the {b} test sentences)")
-
-
-def _eval_style_outputs(a: argparse.Namespace) -> int:
-    """``eval style --outputs``: any system's transfers of the test split, scored as a run's are."""
-    from textgan.data.corpus import read_lines
-    from textgan.data.style import read_references, read_style_names
-    from textgan.metrics.style import score_outputs
-    from textgan.runs import load_classifier
-
-    if a.split != "test":
-        raise UserError("--outputs: scores transfers of the test split (drop --split)")
-    root = Path(a.data)
-    if not root.is_dir():
-        raise UserError(f"--data {a.data}: style directory not found")
-    names = read_style_names(root)
-    sources = [read_lines(root / f"test.{s}") if (root / f"test.{s}").is_file() else None for s in (0, 1)]
-    if any(x is None for x in sources):
-        raise UserError(f"--data {a.data}: test.0 and test.1 are needed")
-    evaluator, ev_vocab, clf_cfg = load_classifier(a.classifier, a.device)
-    outputs: list[str] = []
-    if a.outputs == "copy":
-        outputs = [line for lines in sources for line in lines]
-    else:
-        for style, path in enumerate(_style_output_files(a.outputs, root, names)):
-            lines = _input_lines(path, "--outputs")
-            want = len(sources[style])
-            if len(lines) != want:
-                raise UserError(
-                    f"--outputs {path}: {len(lines)} lines, but test.{style} ({names[style]}) has {want} sentences "
-                    "(one transfer per test sentence, in test order)"
-                )
-            lower = clf_cfg.data.lowercase
-            outputs += [" ".join((ln.lower() if lower else ln).split()) for ln in lines]
-    flat_sources = sources[0] + sources[1]
-    targets = [1] * len(sources[0]) + [0] * len(sources[1])
-    refs = read_references(root, 0, len(sources[0])) + read_references(root, 1, len(sources[1]))
-    result = score_outputs(outputs, flat_sources, targets, refs, evaluator, ev_vocab, a.lm)
-    what = "the unchanged input" if a.outputs == "copy" else a.outputs
-    _print_style_result(result, a.json, f"({len(outputs)} test sentences: {what})")
-    return 0
 
 
 def cmd_transfer(argv: list[str]) -> int:
@@ -485,7 +419,9 @@ def cmd_transfer(argv: list[str]) -> int:
     if a.sentences:
         lines = list(a.sentences)
     elif a.input:
-        lines = _input_lines(Path(a.input), "--input")
+        from textgan.data.corpus import input_lines
+
+        lines = input_lines(Path(a.input), "--input")
     else:
         lines = sys.stdin.read().splitlines()
     run = load(a.run_dir, a.device, task="style")
@@ -508,22 +444,6 @@ def cmd_transfer(argv: list[str]) -> int:
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _input_lines(path: Path, flag: str) -> list[str]:
-    """Every line of a UTF-8 file given by ``flag``, blank ones included (an empty file is no lines).
-
-    Raises:
-        UserError: a missing file, binary or non-UTF-8 bytes (the line named).
-    """
-    from textgan.data.corpus import check_text_file
-
-    if not path.is_file():
-        raise UserError(f"{flag} {path}: file not found")
-    raw = path.read_bytes()
-    if raw.strip():
-        check_text_file(path)
-    return raw.decode("utf-8").splitlines()
 
 
 def _flag_value(args: list[str], flag: str) -> str | None:

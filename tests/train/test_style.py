@@ -530,3 +530,20 @@ def test_insert_only_on_hand_made_cases() -> None:
     assert not insert_only("it was a bad experience".split(), "it was a great experience".split())  # substitution
     assert not insert_only("it was a great experience".split(), "it was a great experience".split())  # copy
     assert not insert_only("experience great a was it !".split(), "it was a great experience".split())  # order
+
+
+def test_the_library_evaluation_is_what_the_command_prints(trained, capsys) -> None:
+    import textgan
+
+    clf, run = trained
+    capsys.readouterr()
+    args = ["eval", "style", "--run", str(run), "--data", str(STYLE), "--classifier", str(clf), "--json"]
+    assert main([*args, "--beam", "2", "--content-rerank", "0,1"]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    evaluations = textgan.evaluate_style(run, STYLE, clf, beam=2, content_rerank=[0, 1])
+    assert [e.decoding["content_rerank"] for e in evaluations] == [0, 1]
+    for ev, line in zip(evaluations, printed, strict=True):
+        assert {k: v for k, v in line.items() if k in ev.result} == ev.result
+        assert len(ev.outputs) == len(ev.sources) == len(ev.targets) > 0
+    copy = textgan.evaluate_style_outputs("copy", STYLE, clf)
+    assert copy.outputs == copy.sources and copy.result["bleu_src"] == pytest.approx(100.0)

@@ -44,6 +44,20 @@ def check_text_file(path: Path) -> None:
         raise UserError(f"{path}: file is empty (no non-blank lines)")
 
 
+def input_lines(path: Path, flag: str) -> list[str]:
+    """Every line of a UTF-8 file given by ``flag``, blank ones included (an empty file is no lines).
+
+    Raises:
+        UserError: a missing file, binary or non-UTF-8 bytes (the line named).
+    """
+    if not path.is_file():
+        raise UserError(f"{flag} {path}: file not found")
+    raw = path.read_bytes()
+    if raw.strip():
+        check_text_file(path)
+    return raw.decode("utf-8").splitlines()
+
+
 def read_lines(path: Path) -> list[str]:
     """Non-blank lines of a UTF-8 text file, read with ``datasets``.
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from textgan.metrics.ngrams import corpus_bleu, sentence_bleu_scores
 
@@ -121,3 +124,168 @@ def score_outputs(
     inserted = sum(insert_only(o.split(), s.split()) for o, s in zip(outputs, sources, strict=True))
     result["insert_only"] = 100.0 * inserted / len(outputs)
     return result
+
+
+# -- whole evaluations (``textgan eval style``) ---------------------------------------------------------
+
+
+@dataclass
+class StyleEvaluation:
+    """One decoding's transfers of a split and their scores (``evaluate_style``).
+
+    Attributes:
+        decoding: ``beam``, ``style_rerank``, ``content_rerank``, ``content_order``, ``no_repeat``.
+        result: ``accuracy``, ``bleu_src``, ``bleu_ref`` (test split), ``ppl`` (with an LM), ``gm``, ...
+        sources, targets, outputs: the split's sentences, the target style of each, and the transfers.
+    """
+
+    decoding: dict[str, Any]
+    result: dict[str, float | None]
+    sources: list[str] = field(default_factory=list)
+    targets: list[int] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+
+def evaluate_style(
+    run: str | Path,
+    data: str | Path,
+    classifier: str | Path,
+    *,
+    lm: str | Path | None = None,
+    split: str = "test",
+    beam: int = 1,
+    style_rerank: Sequence[float] = (0.0,),
+    content_rerank: Sequence[float] = (0.0,),
+    content_order: Sequence[int] = (2,),
+    no_repeat: bool = False,
+    device: str = "cpu",
+) -> list[StyleEvaluation]:
+    """Transfer a split of ``data`` with a ``train style`` run and score it with the evaluator
+    classifier run ``classifier`` (and the LM run ``lm`` for perplexity), as ``textgan eval style
+    --run`` does.
+
+    With a beam, every (style weight, content weight, content order) combination of the three lists
+    is ranked from one beam search; one ``StyleEvaluation`` per combination, in that nesting order.
+
+    Raises:
+        UserError: a bad run, data or classifier directory, or decoding values ``check_beam`` refuses.
+    """
+    from textgan.data.style import load_style_corpus
+    from textgan.decoding import Rerank, beam_tokens, check_beam, rerank_grid, transfer_tokens
+    from textgan.runs import load_classifier, load_style_run
+
+    grid = rerank_grid(style_rerank, content_rerank, content_order)
+    for style_w, content_w, order in grid:
+        check_beam(beam, style_w, content_w, order)
+    model, own_classifier, vocab, cfg = load_style_run(run, device)
+    evaluator, ev_vocab, _ = load_classifier(classifier, device)
+    corpus = load_style_corpus(
+        data, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab
+    )
+    part = corpus.splits[split]
+    sources = list(part.texts)
+    targets = [1 - s for s in part.labels.tolist()]
+    refs = corpus.references[0] + corpus.references[1] if split == "test" else [[] for _ in sources]
+    toks = [corpus.tokenizer.tokenize(s) for s in sources]
+    beams = beam_tokens(model, vocab, toks, targets, beam, no_repeat=no_repeat) if beam > 1 else None
+    out = []
+    for style_w, content_w, order in grid:  # one beam search, ranked once per combination
+        if beams is not None:
+            words = beams.choose(Rerank(own_classifier, style_w, content_w, order))
+        else:
+            words = transfer_tokens(model, vocab, toks, targets, no_repeat=no_repeat)
+        outputs = [" ".join(t) for t in words]
+        result = score_outputs(outputs, sources, targets, refs, evaluator, ev_vocab, str(lm) if lm else None)
+        decoding = {
+            "beam": beam,
+            "style_rerank": style_w,
+            "content_rerank": content_w,
+            "content_order": order,
+            "no_repeat": no_repeat,
+        }
+        out.append(StyleEvaluation(decoding, result, sources, targets, outputs))
+    return out
+
+
+def output_files(spec: str | Sequence[str | Path], data: str | Path, names: tuple[str, str]) -> list[Path]:
+    """The two transfers files of ``--outputs`` (style-0 sources first): two paths (a list, or one
+    comma-separated string), or a directory holding ``<style>.txt`` per source style or
+    ``neg2pos.txt`` / ``pos2neg.txt``.
+
+    Raises:
+        UserError: not two files, or a directory without either layout.
+    """
+    from textgan.utils import UserError
+
+    if not isinstance(spec, str) or "," in spec:
+        parts = spec.split(",") if isinstance(spec, str) else [str(x) for x in spec]
+        files = [Path(x.strip()) for x in parts if x.strip()]
+        if len(files) != 2:
+            raise UserError(f"--outputs: expected two files (style-0 sources, then style-1), got {spec!r}")
+        return files
+    folder = Path(spec)
+    if not folder.is_dir():
+        raise UserError(f"--outputs {spec}: not found (two comma-separated files, a directory, or 'copy')")
+    a, b = names
+    layouts = [(f"{a}.txt", f"{b}.txt"), (f"{a[:3]}2{b[:3]}.txt", f"{b[:3]}2{a[:3]}.txt")]
+    for layout in layouts:
+        if all((folder / f).is_file() for f in layout):
+            return [folder / f for f in layout]
+    wanted = " or ".join(" + ".join(layout) for layout in layouts)
+    raise UserError(f"--outputs {spec}: expected {wanted} (transfers of the {a} and of the {b} test sentences)")
+
+
+def evaluate_style_outputs(
+    outputs: str | Sequence[str | Path],
+    data: str | Path,
+    classifier: str | Path,
+    *,
+    lm: str | Path | None = None,
+    device: str = "cpu",
+) -> StyleEvaluation:
+    """Score any system's transfers of the test split of ``data`` with exactly the metrics of a
+    run's evaluation (``textgan eval style --outputs``), without a model; the ``StyleEvaluation``
+    has no decoding (``{}``).
+
+    Args:
+        outputs: ``"copy"`` (the unchanged input), two files (a list or ``"A,B"``: the transfers of the
+            style-0 test sentences, then of the style-1 ones, one line each, in test order), or a
+            directory (see :func:`output_files`).
+        data: the style directory (``test.0``, ``test.1``, their references).
+        classifier: the evaluator run (``textgan train classifier``).
+        lm: an LM run for perplexity.
+
+    Raises:
+        UserError: missing files, a line count that differs from the test file's, bad encoding.
+    """
+    from textgan.data.corpus import input_lines, read_lines
+    from textgan.data.style import read_references, read_style_names
+    from textgan.runs import load_classifier
+    from textgan.utils import UserError
+
+    root = Path(data)
+    if not root.is_dir():
+        raise UserError(f"--data {data}: style directory not found")
+    names = read_style_names(root)
+    if not all((root / f"test.{s}").is_file() for s in (0, 1)):
+        raise UserError(f"--data {data}: test.0 and test.1 are needed")
+    sources = [read_lines(root / f"test.{s}") for s in (0, 1)]
+    evaluator, ev_vocab, clf_cfg = load_classifier(classifier, device)
+    transfers: list[str] = []
+    if isinstance(outputs, str) and outputs == "copy":
+        transfers = [line for lines in sources for line in lines]
+    else:
+        for style, path in enumerate(output_files(outputs, root, names)):
+            lines = input_lines(path, "--outputs")
+            if len(lines) != len(sources[style]):
+                raise UserError(
+                    f"--outputs {path}: {len(lines)} lines, but test.{style} ({names[style]}) has "
+                    f"{len(sources[style])} sentences (one transfer per test sentence, in test order)"
+                )
+            lower = clf_cfg.data.lowercase
+            transfers += [" ".join((ln.lower() if lower else ln).split()) for ln in lines]
+    targets = [1] * len(sources[0]) + [0] * len(sources[1])
+    refs = read_references(root, 0, len(sources[0])) + read_references(root, 1, len(sources[1]))
+    flat = sources[0] + sources[1]
+    result = score_outputs(transfers, flat, targets, refs, evaluator, ev_vocab, str(lm) if lm else None)
+    return StyleEvaluation({}, result, flat, targets, transfers)
