@@ -129,6 +129,7 @@ def bench_adversarial(
     precision: str = "fp32",
     compile: bool = False,
     gp_every: int = 1,
+    critic_input: str = "soft",
 ) -> tuple[float, float, float, float]:
     """Seconds per adversarial iteration (5 critic steps + a ``g_steps`` generator phase), per critic
     step, per extra G step, and the iteration's matmul FLOPs."""
@@ -150,7 +151,9 @@ def bench_adversarial(
             compile=compile,
             data=dataclasses.replace(preset.data, data=data),
             model=dataclasses.replace(preset.model, generator=generator),
-            adv=dataclasses.replace(preset.adv, g_steps=g_steps, adv_steps=1000, loss=loss, gp_every=gp_every),
+            adv=dataclasses.replace(
+                preset.adv, g_steps=g_steps, adv_steps=1000, loss=loss, gp_every=gp_every, critic_input=critic_input
+            ),
         )
         trainer = LMTrainer(cfg)
         beta = 10.0
@@ -202,6 +205,7 @@ def main() -> int:
         "--compile", default="off", choices=("off", "on", "both"), help="adversarial iterations with --compile"
     )
     p.add_argument("--gp-every", default="1", help="--gp-every values to time (comma-separated; ppo and wgan-gp)")
+    p.add_argument("--critic-inputs", default="soft", help="--critic-input values to time (comma-separated: soft,hard)")
     a = p.parse_args()
     if not Path(a.data, "train.txt").is_file():
         print(f"skip: no COCO data at {a.data}")
@@ -306,7 +310,7 @@ def main() -> int:
     if a.adv_iters > 0:
         print("\nadversarial iteration (5 critic steps + a generator phase of K steps, batch 64, coco sizes)")
         print(
-            f"{'loss':>6} {'K':>2} {'prec':>4} {'comp':>4} {'gp/k':>4} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} "
+            f"{'loss':>6} {'K':>2} {'prec':>4} {'comp':>4} {'gp/k':>4} {'input':>5} {'threads':>7} {'s/iter':>8} {'ref s/iter':>10} "
             f"{'speed-up':>8} {'s/critic step':>13} {'s/extra G step':>14} {'GFLOP/iter':>10} {'GFLOP/s':>8} "
             f"{'of its peak':>12}"
         )
@@ -316,18 +320,19 @@ def main() -> int:
         compiles = {"off": [False], "on": [True], "both": [False, True]}[a.compile]
         gp_everys = [int(x) for x in a.gp_every.split(",")]
         runs = [
-            (lo, k, pr, co, ge)
+            (lo, k, pr, co, ge, ci)
             for lo, k in pairs
             for pr in precisions
             for co in compiles
             for ge in (gp_everys if lo in ("ppo", "wgan-gp") else [1])
+            for ci in a.critic_inputs.split(",")
         ]
-        for loss, k, precision, comp, gp_every in runs:
+        for loss, k, precision, comp, gp_every, critic_input in runs:
             for threads in thread_counts:
                 torch.set_num_threads(threads)
                 torch.manual_seed(0)
                 per_iter, per_critic, per_g, flops = bench_adversarial(
-                    a.data, a.generator, a.adv_iters, a.device, loss, k, precision, comp, gp_every
+                    a.data, a.generator, a.adv_iters, a.device, loss, k, precision, comp, gp_every, critic_input
                 )
                 ref = REFERENCE_S_PER_ADV_ITER.get(threads) if a.device == "cpu" else None
                 speed = f"{ref / per_iter:7.1f}x" if ref else "      -"
@@ -338,7 +343,7 @@ def main() -> int:
                         flops, peaks[threads][precision == "bf16"], ref / TARGETS["adv"],
                     ))  # fmt: skip
                 print(
-                    f"{loss:>6} {k:>2} {precision:>4} {'on' if comp else 'off':>4} {gp_every:>4} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} "
+                    f"{loss:>6} {k:>2} {precision:>4} {'on' if comp else 'off':>4} {gp_every:>4} {critic_input:>5} {threads:>7} {per_iter:8.2f} {ref or float('nan'):10.0f} {speed:>8} "
                     f"{per_critic:13.3f} {per_g:14.3f} {flops / 1e9:10.0f} {rate:8.1f} {rate / peaks[threads][precision == 'bf16']:11.0%}"
                 )
     if floors:
