@@ -100,3 +100,32 @@ def test_help_answers_without_importing_torch() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["False", "0", "True"], done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["generate"],
+        ["eval", "style"],
+        ["eval", "lm"],
+        ["transfer"],
+        ["plot"],
+        ["export"],
+        ["train", "ratio"],
+        ["train", "lm"],
+        ["train", "style"],
+        ["train", "classifier"],
+    ],  # fmt: skip
+)
+def test_command_help_answers_without_importing_torch(command) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io, textgan.cli as c; out = io.StringIO(); "
+        "ctx = contextlib.redirect_stdout(out); ctx.__enter__()\n"
+        "try:\n    code = c.main(%r)\nexcept SystemExit as e:\n    code = e.code\n"
+        "ctx.__exit__(None, None, None); print('torch' in sys.modules, code, 'usage' in out.getvalue().lower())"
+    ) % [*command, "--help"]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "0", "True"], done.stdout + done.stderr

@@ -106,7 +106,6 @@ def _parse_config(cls: type, default: Any, args: list[str], prog: str) -> Any:
 
 def cmd_train_lm(argv: list[str]) -> int:
     from textgan.config import DEFAULT_PRESET, PRESETS, LMConfig, load_json
-    from textgan.train.lm import train_lm
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--preset", default=None)
@@ -145,6 +144,8 @@ def cmd_train_lm(argv: list[str]) -> int:
         except (ValueError, TypeError) as exc:
             raise UserError(f"--resume: {cfg_path}: {exc}") from None
     cfg = _parse_config(LMConfig, default, rest, "textgan train lm")
+    from textgan.train.lm import train_lm
+
     record = train_lm(cfg, resume=known.resume)
     if _main_process():
         _print_final(record, known.json, record.get("run_dir"))
@@ -153,13 +154,14 @@ def cmd_train_lm(argv: list[str]) -> int:
 
 def cmd_train_ratio(argv: list[str]) -> int:
     from textgan.config import RatioConfig
-    from textgan.distributed import env_world_size
-    from textgan.train.ratio import train_ratio
+    from textgan.utils import env_world_size
 
     if env_world_size() > 1:
         raise UserError("train ratio: D trains in one process; start it without torchrun")
     as_json = "--json" in argv
     cfg = _parse_config(RatioConfig, RatioConfig(run="-"), [x for x in argv if x != "--json"], "textgan train ratio")
+    from textgan.train.ratio import train_ratio
+
     if cfg.run == "-":
         raise UserError("--run: the LM run to fit D to is required (--run RUN)")
     record = train_ratio(cfg)
@@ -169,8 +171,7 @@ def cmd_train_ratio(argv: list[str]) -> int:
 
 def cmd_train_classifier(argv: list[str]) -> int:
     from textgan.config import CLASSIFIER_PRESETS, ClassifierConfig
-    from textgan.distributed import env_world_size
-    from textgan.train.classifier import train_classifier
+    from textgan.utils import env_world_size
 
     if env_world_size() > 1:
         raise UserError("train classifier: the evaluator classifier trains in one process; start it without torchrun")
@@ -181,6 +182,8 @@ def cmd_train_classifier(argv: list[str]) -> int:
     if known.preset not in CLASSIFIER_PRESETS:
         raise UserError(f"--preset: unknown preset {known.preset!r} (choose from {', '.join(CLASSIFIER_PRESETS)})")
     cfg = _parse_config(ClassifierConfig, CLASSIFIER_PRESETS[known.preset], rest, "textgan train classifier")
+    from textgan.train.classifier import train_classifier
+
     record = train_classifier(cfg)
     _print_final(record, known.json, cfg.run_dir or None)
     return 0
@@ -188,7 +191,6 @@ def cmd_train_classifier(argv: list[str]) -> int:
 
 def cmd_train_style(argv: list[str]) -> int:
     from textgan.config import STYLE_PRESETS, StyleConfig, load_json
-    from textgan.train.style import train_style
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--preset", default="yelp")
@@ -207,6 +209,8 @@ def cmd_train_style(argv: list[str]) -> int:
         except (ValueError, TypeError) as exc:
             raise UserError(f"--resume: {exc}") from None
     cfg = _parse_config(StyleConfig, default, rest, "textgan train style")
+    from textgan.train.style import train_style
+
     record = train_style(cfg, resume=known.resume)
     if _main_process():
         _print_final(record, known.json, record.get("run_dir"), keep_none=True)
@@ -287,7 +291,6 @@ def _number_list(kind: type) -> Any:
 
 
 def cmd_eval_style(argv: list[str]) -> int:
-    from textgan.metrics.style import evaluate_style, evaluate_style_outputs
     from textgan.utils import atomic_write_bytes
 
     p = argparse.ArgumentParser(
@@ -331,6 +334,8 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON object (one per combination)")
     a = _parse(p, argv)
+    from textgan.metrics.style import evaluate_style, evaluate_style_outputs
+
     if (a.run is None) == (a.outputs is None):
         raise UserError("give exactly one of --run RUN_DIR (a model to evaluate) or --outputs (a system's transfers)")
     if a.outputs is not None:
@@ -378,9 +383,6 @@ def _print_style_result(result: dict, as_json: bool, footer: str) -> None:
 
 
 def cmd_transfer(argv: list[str]) -> int:
-    from textgan.decoding import DECODING_FILE, check_decoding, decoding_flags
-    from textgan.runs import StyleRun, load
-
     p = argparse.ArgumentParser(
         prog="textgan transfer",
         description="Rewrite sentences in another style with a trained style run (raw text in, "
@@ -412,6 +414,9 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--batch-size", type=int, default=256, help="sentences decoded together (default 256)")
     p.add_argument("--device", default="cpu")
     a = _parse(p, argv, intermixed=True)
+    from textgan.decoding import DECODING_FILE, check_decoding, decoding_flags
+    from textgan.runs import StyleRun, load
+
     # Any decoding flag given: the flags alone decide (transfer's defaults for the rest); none: the run's own.
     flags = ("beam", "style_rerank", "content_rerank", "content_order", "no_repeat")
     decoding = {k: getattr(a, k) for k in flags if getattr(a, k) is not None}
@@ -494,8 +499,6 @@ def _check_resample_flags(a: argparse.Namespace, several: bool = False) -> None:
 
 
 def cmd_generate(argv: list[str]) -> int:
-    from textgan.runs import LMRun, load
-
     p = argparse.ArgumentParser(prog="textgan generate", description="Write N sentences from a trained run.")
     p.add_argument("run_dir", help="run directory of 'textgan train lm'")
     p.add_argument("-n", type=int, default=100, help="number of sentences (default 100)")
@@ -506,6 +509,8 @@ def cmd_generate(argv: list[str]) -> int:
     p.add_argument("--batch-size", type=int, default=500, help="sentences per batch")
     _resample_flags(p)
     a = _parse(p, argv)
+    from textgan.runs import LMRun, load
+
     if a.batch_size < 1:
         raise UserError("--batch-size: must be >= 1")
     if a.n < 1:
@@ -537,8 +542,6 @@ def cmd_generate(argv: list[str]) -> int:
 
 
 def cmd_export(argv: list[str]) -> int:
-    from textgan.hub import export_hf
-
     p = argparse.ArgumentParser(
         prog="textgan export",
         description="Write a trained generator where another toolkit reads it: --hf DIR gives a transformers "
@@ -549,6 +552,8 @@ def cmd_export(argv: list[str]) -> int:
         "--hf", required=True, metavar="DIR", help="a new directory for the Hugging Face model and tokenizer"
     )
     a = _parse(p, argv)
+    from textgan.hub import export_hf
+
     out = export_hf(a.run_dir, a.hf)
     log.info("wrote a transformers model and tokenizer to %s (pipeline('text-generation', model=%r))", out, str(out))
     return 0
@@ -566,7 +571,6 @@ def _read_sentences(path: str, what: str) -> list[list[str]]:
 
 
 def cmd_eval_lm(argv: list[str]) -> int:
-    from textgan.metrics.ngrams import bleu, self_bleu
 
     p = argparse.ArgumentParser(
         prog="textgan eval lm",
@@ -609,6 +613,8 @@ def cmd_eval_lm(argv: list[str]) -> int:
     )
     _resample_flags(p, several=True)
     a = _parse(p, argv)
+    from textgan.metrics.ngrams import bleu, self_bleu
+
     _check_resample_flags(a, several=True)
     try:
         ns = tuple(int(x) for x in a.ns.split(",") if x.strip())
@@ -710,7 +716,6 @@ def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
 
 
 def cmd_plot(argv: list[str]) -> int:
-    from textgan.plot import plot_frontier, plot_run
 
     p = argparse.ArgumentParser(
         prog="textgan plot",
@@ -737,6 +742,8 @@ def cmd_plot(argv: list[str]) -> int:
     )
     p.add_argument("--out", default=None, help="output folder (default: RUN_DIR/plots); with --frontier the PNG file")
     a = _parse(p, argv)
+    from textgan.plot import plot_frontier, plot_run
+
     if a.frontier:
         if a.run_dir:
             raise UserError("give either RUN_DIR or --frontier RUN [RUN ...], not both")

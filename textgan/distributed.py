@@ -29,7 +29,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from textgan.utils import UserError, resolve_device
+from textgan.utils import UserError, env_world_size, resolve_device  # noqa: F401 - env_world_size re-exported
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,6 @@ class Context:
     @property
     def enabled(self) -> bool:
         return self.world > 1
-
-
-def env_world_size() -> int:
-    """``WORLD_SIZE`` that torchrun set for this process (1 when not launched by it)."""
-    return int(os.environ.get("WORLD_SIZE", "1") or 1)
 
 
 def world_size() -> int:

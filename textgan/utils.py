@@ -51,6 +51,11 @@ def resolve_device(device: str) -> torch.device:
     return dev
 
 
+def env_world_size() -> int:
+    """``WORLD_SIZE`` that torchrun set for this process (1 when not launched by it)."""
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
 def seed_everything(seed: int) -> None:
     """Seed python's ``random`` and torch (CPU and CUDA) for a run."""
     import torch
