@@ -80,6 +80,11 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
             "eval", "lm", "--run", str(run), "--temperatures", a.adv_temperatures, *ev,
             "--out", str(seed_dir / f"adv-{name}.jsonl"),
         )))  # fmt: skip
+        if a.adv_alphas:  # the trained generator resampled by its own critic: q ∝ p_θ · exp(A · f)
+            out.append((seed_dir / f"adv-{name}-sir.jsonl", textgan(
+                "eval", "lm", "--run", str(run), "--temperatures", a.adv_temperatures, "--resample", str(a.resample),
+                "--resample-with", "critic", "--alpha", a.adv_alphas, *ev, "--out", str(seed_dir / f"adv-{name}-sir.jsonl"),
+            )))  # fmt: skip
     for d in ds:
         target = seed_dir / f"sir-{d}.jsonl"
         out.append((target, textgan(
@@ -193,8 +198,9 @@ def summary(a: argparse.Namespace) -> str:
         for name, _ in adversarial(a):  # the generator trained against the critic, plain sampling
             records = [r for r in read(sd / f"adv-{name}" / "metrics.jsonl") if "critic_auc" in r]
             if records:
-                aucs[f"adv-{name}"] = {"heldout_auc": records[-1]["critic_auc"]}
+                aucs[f"adv-{name}"] = aucs[f"adv-{name}-sir"] = {"heldout_auc": records[-1]["critic_auc"]}
                 samplers += [(f"adv-{name}", p) for p in read(sd / f"adv-{name}.jsonl")]
+                samplers += [(f"adv-{name}-sir", p) for p in read(sd / f"adv-{name}-sir.jsonl")]
         for name, p in samplers:
             label = f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
             r = rows.setdefault(
@@ -293,6 +299,12 @@ def main() -> int:
     p.add_argument("--adv-steps", type=int, default=400)
     p.add_argument("--adv-eval-every", type=int, default=100)
     p.add_argument("--adv-temperatures", default="1.0")
+    p.add_argument(
+        "--adv-alphas",
+        default="10,30,100",
+        help="A of the adversarial runs resampled by their own critic (--resample M --resample-with critic; "
+        "a Wasserstein critic's scores spread far less than D's logits); empty: none",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="cpu")
     p.add_argument("--deadline", type=float, default=0.0, help="seconds: start no step after it")
