@@ -179,6 +179,7 @@ def summary(a: argparse.Namespace) -> str:
     from textgan.plot import plot_frontier
 
     out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
     seeds = [s.strip() for s in a.seeds.split(",") if s.strip()]
     rows: dict[str, dict[str, list[float]]] = {}
     results = []

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from runner import Job, Pool, mean_std, read_records, shell, textgan, thread_env
 
 VARIANTS: dict[str, list[str]] = {
     "ppo": ["--loss", "ppo"],
@@ -39,24 +38,6 @@ VARIANTS: dict[str, list[str]] = {
 }
 KEYS = ("accuracy", "bleu_src", "bleu_ref", "bleu_ref_multi", "ppl", "gm")
 PERIODIC = ("accuracy", "bleu_src", "bleu_ref", "gm")
-
-
-def textgan(*args: str) -> list[str]:
-    return [sys.executable, "-m", "textgan", *args]
-
-
-def outcome(code: int) -> str:
-    """How a run's shell ended, for the study's log."""
-    if code == 0:
-        return "done"
-    if code < 0 or code > 128:  # killed by a signal (as the shell's own exit, or as a child's)
-        sig = -code if code < 0 else code - 128
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = f"signal {sig}"
-        return f"stopped by {name} (rerun the study to resume and score it):"
-    return f"failed (exit {code}; see its log):"
 
 
 def finished(run: Path) -> bool:
@@ -96,34 +77,6 @@ def commands(a: argparse.Namespace, run: Path, flags: list[str], seed: str) -> l
     return [(train, None), *decode_evals(a, run), (score_command(a, run), run / "eval.json")]
 
 
-def shell(cmds: list[tuple[list[str], Path | None]]) -> str:
-    """One shell line running the commands in turn, each JSON output written atomically."""
-    parts = []
-    for cmd, out in cmds:
-        line = " ".join(_quote(x) for x in cmd)
-        if out is not None:
-            tmp = _quote(str(out) + ".tmp")
-            line += f" > {tmp} && mv {tmp} {_quote(str(out))}"
-        parts.append(line)
-    return " && ".join(parts)
-
-
-def launch(cmds: list[tuple[list[str], Path | None]], run: Path, env: dict[str, str]) -> subprocess.Popen:
-    """Run the commands one after the other in a child shell; eval.json is written last."""
-    run.parent.mkdir(parents=True, exist_ok=True)
-    log = open(run.parent / f"{run.name}.log", "a", encoding="utf-8")  # noqa: SIM115 - owned by the child
-    script = shell(cmds)
-    return subprocess.Popen(
-        ["bash", "-c", script], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-    )
-
-
-def _quote(s: str) -> str:
-    import shlex
-
-    return shlex.quote(s)
-
-
 def summarize(a: argparse.Namespace, jobs: list[tuple[str, str, Path]]) -> None:
     rows: dict[str, list[dict[str, float]]] = {}
     with open(Path(a.out) / "results.jsonl", "w", encoding="utf-8") as out:
@@ -131,7 +84,7 @@ def summarize(a: argparse.Namespace, jobs: list[tuple[str, str, Path]]) -> None:
             if not finished(run):
                 continue
             final = json.loads((run / "eval.json").read_text())
-            recs = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+            recs = read_records(run / "metrics.jsonl")
             adv = [r for r in recs if r.get("phase") == "adv"][-a.last :]
             last = {}
             for k in PERIODIC:
@@ -149,12 +102,7 @@ def summarize(a: argparse.Namespace, jobs: list[tuple[str, str, Path]]) -> None:
                     rows.setdefault(drow["variant"], []).append(drow)
 
     def cell(vals: list[float | None], digits: int = 1) -> str:
-        vals = [v for v in vals if isinstance(v, (int, float)) and v == v]  # no None, no NaN
-        if not vals:
-            return "-"
-        if len(vals) == 1:
-            return f"{vals[0]:.{digits}f}"
-        return f"{statistics.mean(vals):.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
+        return mean_std([v if isinstance(v, (int, float)) and v == v else None for v in vals], digits)  # no NaN
 
     cols = [*KEYS, *(f"last_{k}" for k in PERIODIC)]
     lines = [
@@ -216,7 +164,7 @@ def main() -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(s, n, out / f"s{s}" / n) for s in a.seeds.split(",") for n in names]
-    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads)}
+    env = thread_env(a.threads)
     for _, _, run in jobs:  # finished runs not yet scored with every --decode
         if finished(run):
             for cmd, target in decode_evals(a, run):
@@ -225,26 +173,14 @@ def main() -> int:
     if a.summary_only:
         summarize(a, jobs)
         return 0
-    start, pending, running = time.time(), [j for j in jobs if not finished(j[2])], {}
-    stopping = False
-    while pending or running:
-        if a.deadline and time.time() - start > a.deadline and not stopping:
-            stopping = True
-            print(f"deadline: stopping {len(running)} runs, {len(pending)} not started", flush=True)
-            for proc in running.values():
-                os.killpg(proc.pid, signal.SIGTERM)
-            pending = []
-        while pending and len(running) < a.parallel and not stopping:
-            seed, name, run = pending.pop(0)
-            print(f"start s{seed}/{name}", flush=True)
-            flags = [*a.common.split(), *variants[name]]
-            running[(seed, name, run)] = launch(commands(a, run, flags, seed), run, env)
-        for job, proc in list(running.items()):
-            if proc.poll() is not None:
-                del running[job]
-                print(f"{outcome(proc.returncode)} s{job[0]}/{job[1]}", flush=True)
-                summarize(a, jobs)
-        time.sleep(5)
+    pool_jobs = []
+    for seed, name, run in jobs:
+        if finished(run):
+            continue
+        flags = [*a.common.split(), *variants[name]]
+        info = {"seed": seed, "name": name, "run": run}
+        pool_jobs.append(Job(f"s{seed}/{name}", commands(a, run, flags, seed), run.parent / f"{run.name}.log", info))
+    Pool(a.parallel, a.deadline, env, on_done=lambda job, code: summarize(a, jobs), poll=5.0).run(pool_jobs)
     summarize(a, jobs)
     return 0
 
