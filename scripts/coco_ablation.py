@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from runner import Job, Pool, mean_std, read_records, textgan, thread_env
 
 VARIANTS = {
     "ppo-exact": ["--loss", "ppo", "--ratio", "exact"],
@@ -37,24 +36,8 @@ KEYS = ["bleu2", "bleu3", "bleu4", "bleu5", "self_bleu2", "self_bleu3", "self_bl
 
 
 def read(run: Path) -> list[dict]:
-    path = run / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
-    return [r for r in out if r.get("phase") == "adv"]
-
-
-def fmt(values: list[float]) -> str:
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{values[0]:.3f}"
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+    """The adversarial records of a run's metrics."""
+    return [r for r in read_records(run / "metrics.jsonl") if r.get("phase") == "adv"]
 
 
 def main() -> int:
@@ -78,54 +61,15 @@ def main() -> int:
     for variant in a.variants.split(","):
         for seed in a.seeds.split(","):
             run = out / f"{variant}-s{seed}"
-            cmd = [
-                sys.executable,
-                "-m",
-                "textgan",
-                "train",
-                "lm",
-                "--preset",
-                "coco",
-                "--data",
-                a.data,
-                "--init-from",
-                a.init_from,
-                "--adv-steps",
-                str(a.adv_steps),
-                "--adv-eval-every",
-                str(a.adv_eval_every),
-                "--seed",
-                seed,
-                "--device",
-                a.device,
-                "--no-progress",
-                "--run-dir",
-                str(run),
-                *VARIANTS[variant],
-                *a.extra.split(),
-            ]
+            cmd = textgan(
+                "train", "lm", "--preset", "coco", "--data", a.data, "--init-from", a.init_from,
+                "--adv-steps", str(a.adv_steps), "--adv-eval-every", str(a.adv_eval_every), "--seed", seed,
+                "--device", a.device, "--no-progress", "--run-dir", str(run), *VARIANTS[variant], *a.extra.split(),
+            )  # fmt: skip
             jobs.append((variant, seed, run, cmd))
-    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads_per_run), "MKL_NUM_THREADS": str(a.threads_per_run)}
     start = time.time()
-    pending, running = list(jobs), []
-    while pending or running:
-        while pending and len(running) < a.parallel:
-            variant, seed, run, cmd = pending.pop(0)
-            log = open(out / f"{run.name}.log", "w")  # noqa: SIM115
-            running.append((subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log))
-            print(" ".join(cmd), flush=True)
-        time.sleep(2)
-        if a.deadline and time.time() - start > a.deadline:
-            for proc, _ in running:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            for proc, _ in running:
-                proc.wait()
-            pending = []
-        for item in list(running):
-            if item[0].poll() is not None:
-                item[1].close()
-                running.remove(item)
+    pool_jobs = [Job(run.name, [(cmd, None)], out / f"{run.name}.log") for _, _, run, cmd in jobs]
+    Pool(a.parallel, a.deadline, thread_env(a.threads_per_run)).run(pool_jobs)
     wall = time.time() - start
 
     records = {(v, s): read(r) for v, s, r, _ in jobs}
@@ -153,7 +97,7 @@ def main() -> int:
         "|---" * (len(KEYS) + 1) + "|",
     ]
     for name, vals in rows.items():
-        lines.append(f"| {name} | " + " | ".join(fmt(vals[k]) for k in KEYS) + " |")
+        lines.append(f"| {name} | " + " | ".join(mean_std(vals[k]) for k in KEYS) + " |")
     text = "\n".join(lines) + "\n"
     (out / "summary.md").write_text(text)
     (out / "summary.json").write_text(json.dumps({"reached": reached, "wall_s": wall, "rows": rows}, indent=1))

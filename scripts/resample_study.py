@@ -31,13 +31,12 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-
-def textgan(*args: str) -> list[str]:
-    return [sys.executable, "-m", "textgan", *args]
+from runner import mean_std as ms
+from runner import read_records as read
+from runner import textgan
 
 
 def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]:
@@ -147,21 +146,6 @@ def run_seed(a: argparse.Namespace) -> int:
         times[name] = round(time.time() - t0, 1)
         (seed_dir / "times.json").write_text(json.dumps(times, indent=1))
     return 0
-
-
-def ms(vals: list[float], digits: int = 3) -> str:
-    if not vals:
-        return "-"
-    if len(vals) == 1:
-        return f"{vals[0]:.{digits}f}"
-    return f"{statistics.mean(vals):.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
-
-
-def read(path: Path) -> list[dict]:
-    """The records of a JSONL file (metrics or frontier points; a torn last line is dropped), [] if absent."""
-    from textgan.runs import read_metrics
-
-    return read_metrics(path) if path.is_file() else []
 
 
 def interp(points: list[dict], xk: str, x: float, yk: str) -> float | None:

@@ -34,6 +34,8 @@ import sys
 import time
 from pathlib import Path
 
+from runner import mean_std, read_records, textgan
+
 VARIANTS: dict[str, list[str]] = {
     "rsgan": ["--loss", "rsgan", "--g-steps", "1"],
     "wgan-gp": ["--loss", "wgan-gp", "--g-steps", "1"],
@@ -48,10 +50,6 @@ VARIANTS: dict[str, list[str]] = {
 }  # fmt: skip
 ORACLE_KEYS = ("nll_oracle", "nll_test", "self_bleu4", "bleu4")
 REAL_KEYS = ("bleu4", "self_bleu4", "bleu2", "self_bleu2", "nll_test")
-
-
-def textgan(*args: str) -> list[str]:
-    return [sys.executable, "-m", "textgan", *args]
 
 
 class Study:
@@ -190,12 +188,7 @@ class Study:
         keys = ORACLE_KEYS if oracle else REAL_KEYS
         temps = sorted({p["temperature"] for info in runs.values() for p in info["frontier"]})
 
-        def ms(vals: list[float], digits: int = 3) -> str:
-            if not vals:
-                return "-"
-            if len(vals) == 1:
-                return f"{vals[0]:.{digits}f}"
-            return f"{statistics.mean(vals):.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
+        ms = mean_std
 
         lines = [
             f"Study in `{self.out}`: preset {a.preset}, data {a.data or 'preset default'}, seeds {a.seeds}, "
@@ -306,7 +299,10 @@ class Study:
 
 
 def drive(spec: str) -> int:
-    """Child process: run the commands of one study run in order; mark it done on success."""
+    """Child process: run the commands of one study run in order; mark it done on success.
+
+    (The study's own scheduler, not runner.Pool: the ``mle`` runs start only once their seed's GAN
+    runs have set the wall-clock budget, so jobs are decided as the study goes.)"""
     job = json.loads(spec)
     run = Path(job["run"])
     t_train = 0.0
@@ -331,7 +327,7 @@ def drive(spec: str) -> int:
 
             frontier_out = read_frontier(run)  # the run's frontier.jsonl, written by the command
     cfg = json.loads((run / "config.json").read_text())
-    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    records = read_records(run / "metrics.jsonl")
     info = {
         "train_seconds": round(t_train, 1),
         "mle_epochs": cfg["train"]["mle_epochs"],
