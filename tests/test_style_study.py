@@ -9,12 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from textgan.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = str(ROOT / "data" / "tiny-style")
 
 
+@pytest.mark.slow
 def test_style_study_runs_variants_and_decodings(tmp_path, capsys) -> None:
     clf, ae, out = tmp_path / "clf", tmp_path / "ae", tmp_path / "study"
     assert main(["train", "classifier", "--preset", "smoke", "--data", DATA, "--run-dir", str(clf)]) == 0

@@ -83,6 +83,7 @@ def test_missing_directory() -> None:
         load_corpus(DataConfig(data="./no/such/dir"))
 
 
+@pytest.mark.slow
 def test_real_coco_with_nltk_tokens() -> None:
     coco = shared("coco")
     corpus = load_corpus(DataConfig(data=str(coco), tokenizer="nltk", lowercase=True))

@@ -58,6 +58,7 @@ def test_missing_directory() -> None:
         load_style_corpus("./no-such-style-dir")
 
 
+@pytest.mark.slow
 def test_real_yelp_layout() -> None:
     yelp = shared("yelp")
     corpus = load_style_corpus(str(yelp), max_train_sentences=200)

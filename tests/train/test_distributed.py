@@ -43,6 +43,7 @@ def records(run: Path) -> list[dict]:
     return C.read_metrics(run / C.METRICS_FILE)
 
 
+@pytest.mark.slow
 def test_mle_on_two_processes_equals_one_process_with_the_global_batch(tmp_path, capsys) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     assert main([*SMOKE, "--adv-steps", "0", "--run-dir", str(one)]) == 0
@@ -88,6 +89,7 @@ D.teardown()
 """
 
 
+@pytest.mark.slow
 def test_reweighting_advantage_and_statistics_are_over_the_global_batch(tmp_path) -> None:
     script, out = tmp_path / "worker.py", tmp_path / "out.json"
     script.write_text(WORKER)
@@ -102,6 +104,7 @@ def test_reweighting_advantage_and_statistics_are_over_the_global_batch(tmp_path
     assert got["stats"] == pytest.approx({"ratio_max": 3.0, "ratio_min": -1.2, "clip_frac": float(full.mean())})
 
 
+@pytest.mark.slow
 def test_adversarial_ppo_run_completes_and_resumes_on_another_world_size(tmp_path, capsys) -> None:
     run = tmp_path / "run"
     adv = ["--loss", "ppo", "--adv-steps", "2", "--adv-eval-every", "1"]
@@ -115,6 +118,7 @@ def test_adversarial_ppo_run_completes_and_resumes_on_another_world_size(tmp_pat
     assert [r["adv_step"] for r in records(run) if r["phase"] == "adv"] == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_style_transfer_trains_under_torchrun(tmp_path) -> None:
     run = tmp_path / "style"
     args = ["train", "style", "--preset", "smoke", "--data", "data/tiny-style", "--adv-steps", "2"]
@@ -142,6 +146,7 @@ def _worker_pids(parent: int) -> dict[int, int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to find the workers")
 def test_sigterm_to_one_rank_checkpoints_once_and_stops_every_rank(tmp_path, capsys) -> None:
     run = tmp_path / "run"
