@@ -7,6 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
+from torch.nn import functional as F
 
 from textgan import losses as L
 
@@ -273,3 +274,30 @@ def test_lazy_gradient_penalty_weight_schedule() -> None:
     assert lazy == [20.0, 0, 0, 0, 20.0, 0, 0, 0]  # same total weight, a quarter of the penalties
     assert penalty_weight(AdvConfig(loss="rsgan"), 0) == 0.0
     assert penalty_weight(AdvConfig(gp_weight=0.0), 0) == 0.0
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_the_embedded_gradient_penalty_equals_the_one_on_rows(hard) -> None:
+    from textgan.config import CriticConfig
+    from textgan.models.critics import CNNCritic
+
+    torch.manual_seed(0)
+    v, t, b = 40, 7, 6
+    critic = CNNCritic(CriticConfig(critic_embed_dim=8, num_rep=2, filter_sizes=(2, 3), num_filters=5), v, t).eval()
+    real = torch.randint(4, v, (b, t))
+    fake_ids = torch.randint(4, v, (b, t))
+    fake = F.one_hot(fake_ids, v).float() if hard else torch.softmax(torch.randn(b, t, v), -1)
+    alpha = torch.rand(b)
+    rows = F.one_hot(real, v).float()
+    old, old_stats = L.gradient_penalty(lambda x: critic(soft=x), rows, fake, alpha)
+    old_grads = torch.autograd.grad(old, list(critic.parameters()), allow_unused=True)
+    w = critic.embedding
+    e_fake = F.embedding(fake_ids, w) if hard else fake @ w
+    new, new_stats = L.embedded_gradient_penalty(critic.score_embedded, F.embedding(real, w), e_fake, alpha, w)
+    new_grads = torch.autograd.grad(new, list(critic.parameters()), allow_unused=True)
+    assert torch.allclose(old, new, rtol=1e-4, atol=1e-6) and old.item() > 0
+    assert torch.allclose(old_stats["grad_norm"], new_stats["grad_norm"], rtol=1e-4)
+    for a, c in zip(old_grads, new_grads, strict=True):
+        assert (a is None) == (c is None)
+        if a is not None:
+            assert torch.allclose(a, c, rtol=1e-3, atol=1e-6)

@@ -91,6 +91,43 @@ def gradient_penalty(
     return penalty, {"gp": penalty.detach(), "grad_norm": norm.mean().detach()}
 
 
+def embedded_gradient_penalty(
+    score: Callable[[torch.Tensor], torch.Tensor],
+    real_emb: torch.Tensor,
+    fake_emb: torch.Tensor,
+    alpha: torch.Tensor,
+    embedding: torch.Tensor,
+) -> tuple[torch.Tensor, Stats]:
+    """:func:`gradient_penalty` of a critic whose first layer is ``rows @ embedding``, without
+    the (B, T, V) rows: the same value and gradients, at a cost that does not grow with V.
+
+    With ``e = x @ W`` (W the (V, E) embedding), the interpolate's embedding is
+    ``a * e_real + (1 - a) * e_fake`` and the gradient of the score with respect to the rows
+    is ``g @ W.T`` for ``g`` its gradient with respect to ``e``; so
+    ``||grad_x f||^2 = sum_t g_t (W.T W) g_t``, an (E, E) Gram matrix instead of (B, T, V) rows.
+
+    Args:
+        score: maps embedded inputs (B, T, E) to scores (B,).
+        real_emb: (B, T, E) ``one_hot(real) @ W`` (an embedding lookup).
+        fake_emb: (B, T, E) ``fake_rows @ W`` (a lookup for token ids), without generator gradient.
+        alpha: (B,) interpolation coefficients in [0, 1].
+        embedding: W (V, E), the critic's parameter (its gradient flows through the Gram matrix).
+
+    Returns:
+        The penalty and stats ``gp``, ``grad_norm``, as :func:`gradient_penalty`.
+    """
+    a = alpha.view(-1, 1, 1).to(real_emb.dtype)
+    e_hat = a * real_emb + (1 - a) * fake_emb
+    scores = score(e_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), e_hat, create_graph=True)  # (B, T, E)
+    with torch.autocast(grad.device.type, enabled=False):  # the norm in fp32 whatever --precision
+        w = embedding.float()
+        g = grad.float()
+        norm = ((g @ (w.t() @ w)) * g).sum(dim=(1, 2)).clamp_min(1e-12).sqrt()  # (B,)
+    penalty = ((norm - 1.0) ** 2).mean()
+    return penalty, {"gp": penalty.detach(), "grad_norm": norm.mean().detach()}
+
+
 def discriminator_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tuple[torch.Tensor, Stats]:
     """Binary cross-entropy of a real (1) / fake (0) classifier, mean over both batches.
 

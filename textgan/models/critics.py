@@ -165,7 +165,12 @@ class CNNCritic(nn.Module):
 
     def forward(self, ids: torch.Tensor | None = None, soft: torch.Tensor | None = None) -> torch.Tensor:
         """Scores (B,) of LongTensor ids (B, T) or soft rows (B, T, V)."""
-        emb = self.embed(ids, soft)  # (B, T, E)
+        return self.score_embedded(self.embed(ids, soft))
+
+    def score_embedded(self, emb: torch.Tensor) -> torch.Tensor:
+        """Scores (B,) of embedded inputs (B, T, E): ``forward`` after its first layer (the rows
+        times the embedding), which is linear; the gradient penalty uses that (see
+        ``losses.embedded_gradient_penalty``)."""
         b, t, _ = emb.shape
         if t < self.min_len:
             emb = F.pad(emb, (0, 0, 0, self.min_len - t))

@@ -99,11 +99,21 @@ def critic_objective(
         loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
     gp_weight = penalty_weight(adv, critic_updates)
     if gp_weight > 0:
+        alpha = torch.rand(real.shape[0], device=real.device)
+        if D.world_size() == 1 and hasattr(critic, "score_embedded"):  # the penalty without (B, T, V) rows
+            w = critic.embedding
+            e_real = torch.nn.functional.embedding(real, w)
+            e_fake = torch.nn.functional.embedding(fake, w) if hard else fake.detach() @ w
+            gp, gp_stats = L.embedded_gradient_penalty(
+                lambda e: critic.score_embedded(e).float(), e_real, e_fake, alpha, w
+            )
+            stats.update(gp_stats)
+            return loss + gp_weight * gp, stats
+        # under torchrun the penalty goes through the replicated critic's own call (DDP's gradient sync)
         dtype = torch.float32 if hard else fake.dtype
         rows = torch.nn.functional.one_hot(real, critic.vocab_size).to(dtype)
         if hard:
             fake = torch.nn.functional.one_hot(fake, critic.vocab_size).to(dtype)
-        alpha = torch.rand(real.shape[0], device=real.device)
         gp, gp_stats = L.gradient_penalty(lambda x: critic(soft=x).float(), rows, fake, alpha)
         loss = loss + gp_weight * gp
         stats.update(gp_stats)
