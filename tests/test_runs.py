@@ -83,3 +83,22 @@ def test_read_metrics_skips_a_torn_last_line(tmp_path) -> None:
     path.write_text(json.dumps({"step": 1}) + "\n" + '{"step": 2, "x"')
     assert read_metrics(path) == [{"step": 1}]
     assert read_metrics(str(path)) == [{"step": 1}]  # a str path too
+
+
+@pytest.mark.parametrize("damage", ["truncated", "zero bytes"])
+def test_damaged_generator_weights_fall_back_to_the_checkpoint(smoke_lm_run, tmp_path, caplog, damage) -> None:
+    import logging
+
+    copy = tmp_path / "copy"
+    shutil.copytree(smoke_lm_run, copy)
+    weights = copy / runs.GENERATOR_FILE
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"")
+    expected = runs.load(smoke_lm_run).generate(4, seed=3)
+    with caplog.at_level(logging.WARNING, logger="textgan"):
+        assert runs.load(copy).generate(4, seed=3) == expected  # the checkpoint holds the same generator
+    assert [r.getMessage() for r in caplog.records if "unreadable; using the generator of last.pt" in r.getMessage()]
+    (copy / runs.CHECKPOINT_FILE).write_bytes(b"torn")
+    (copy / runs.CHECKPOINT_FILE).with_name("prev.pt").unlink(missing_ok=True)
+    with pytest.raises(UserError, match="cannot load the model weights"):
+        runs.load(copy)

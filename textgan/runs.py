@@ -139,6 +139,38 @@ def load_safetensors(model: torch.nn.Module, path: Path) -> None:
         raise UserError(f"{path}: cannot load the model weights ({type(err).__name__}: {str(err)[:120]})") from None
 
 
+def load_weights(model: torch.nn.Module, run_dir: str | Path, file: str, key: str) -> None:
+    """``load_safetensors`` of ``run_dir/file``; when that file is there but will not load (torn,
+    damaged), the same weights from the run's last checkpoint that loads (``last.pt``, else
+    ``prev.pt``; its ``models[key]``), with one warning naming the checkpoint's step.
+
+    Raises:
+        UserError: no file, or neither the file nor any checkpoint loads.
+    """
+    path = Path(run_dir) / file
+    try:
+        load_safetensors(model, path)
+        return
+    except UserError as err:
+        if not path.is_file():
+            raise
+        first = err
+    ckpt_dir = Path(run_dir) / CHECKPOINT_FILE
+    for ckpt_path in (ckpt_dir, ckpt_dir.with_name("prev.pt")):
+        if not ckpt_path.is_file():
+            continue
+        try:
+            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+            model.load_state_dict(ckpt["models"][key])
+        except Exception:  # noqa: BLE001 - an unreadable checkpoint: try the one before
+            continue
+        log.warning(
+            "%s: unreadable; using the %s of %s (step %s) instead", path, key, ckpt_path.name, ckpt.get("step", "?")
+        )
+        return
+    raise first
+
+
 # -- language models -----------------------------------------------------------------------------------
 
 
@@ -151,7 +183,7 @@ def load_lm_run(run_dir: str | Path, device: str = "cpu") -> tuple[Generator, Vo
     run = Path(run_dir)
     meta, cfg, vocab = read_run_files(run, TASK_LM, LMConfig, "language-model")
     gen = build_generator(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]), meta["banned_ids"])
-    load_safetensors(gen, run / GENERATOR_FILE)
+    load_weights(gen, run, GENERATOR_FILE, "generator")
     spm_model = run / "spm.model" if cfg.data.tokenizer == "spm" else None
     tokenizer = Tokenizer(cfg.data.tokenizer, cfg.data.lowercase, spm_model)
     return gen.to(resolve_device(device)).eval(), vocab, tokenizer, cfg
@@ -330,9 +362,9 @@ def load_style_run(run_dir: str | Path, device: str = "cpu") -> tuple[StyleTrans
     meta, cfg, vocab = read_run_files(run, TASK_STYLE, StyleConfig, "style-transfer")
     dev = resolve_device(device)
     model = StyleTransferModel(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]))
-    load_safetensors(model, run / STYLE_MODEL_FILE)
+    load_weights(model, run, STYLE_MODEL_FILE, "model")
     clf = TextCNN(cfg.classifier, int(meta["vocab_size"]))
-    load_safetensors(clf, run / STYLE_CLASSIFIER_FILE)
+    load_weights(clf, run, STYLE_CLASSIFIER_FILE, "classifier")
     return model.to(dev).eval(), clf.to(dev).eval(), vocab, cfg
 
 
