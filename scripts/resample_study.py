@@ -252,9 +252,77 @@ def summary(a: argparse.Namespace) -> str:
         title = f"{a.preset}, seed {figs[0]}: tempered MLE vs resampling (points: T)"
         plot_frontier(files, out / "frontier.png", names, title=title)
         plot_frontier(files, out / "frontier-reverse.png", names, title=title, y="reverse_nll")
+    lines += trajectories(a, out, seeds)
     text = "\n".join(lines) + "\n"
     (out / "summary.md").write_text(text)
     return text
+
+
+def trajectories(a: argparse.Namespace, out: Path, seeds: list[str]) -> list[str]:
+    """Each adversarial run's evaluations (every ``--adv-eval-every`` iterations, plain sampling at
+    T = 1) against its seed's tempered curve: a table of the gain at matched NLL_test per step and
+    ``frontier-adv.png`` (one panel per seed)."""
+    runs = [(s, name) for s in seeds for name, _ in adversarial(a)]
+    found = {k: read(out / f"s{k[0]}" / f"adv-{k[1]}" / "metrics.jsonl") for k in runs}
+    found = {k: [r for r in v if r.get("phase") == "adv"] for k, v in found.items() if v}
+    if not found:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = sorted({r["adv_step"] for v in found.values() for r in v})
+    seed0, name0 = next(iter(found))
+    cfg = json.loads((out / f"s{seed0}" / f"adv-{name0}" / "config.json").read_text())
+    lines = [
+        "",
+        f"Adversarial runs along the way (T = 1, the trainer's own evaluation of {cfg['eval']['eval_samples']} "
+        "samples): gain @ NLL_test per adversarial step over seeds, and the critic's AUC (test sentences "
+        "against as many samples).",
+        "",
+        "| run | " + " | ".join(f"step {s}" for s in steps) + " |",
+        "|---" * (len(steps) + 1) + "|",
+    ]
+    seed_list = sorted({s for s, _ in found})
+    fig, axes = plt.subplots(1, len(seed_list), figsize=(5 * len(seed_list), 4.2), squeeze=False)
+    for name in sorted({n for _, n in found}):
+        gains: dict[int, list[float]] = {s: [] for s in steps}
+        aucs: dict[int, list[float]] = {s: [] for s in steps}
+        for i, seed in enumerate(seed_list):
+            recs = found.get((seed, name), [])
+            tempered = read(out / f"s{seed}" / "tempered.jsonl")
+            ax = axes[0][i]
+            if tempered:
+                pts = sorted(tempered, key=lambda p: p["temperature"])
+                ax.plot(
+                    [p["nll_oracle"] for p in pts],
+                    [p["nll_test"] for p in pts],
+                    "o-",
+                    color="0.4",
+                    label="tempered MLE",
+                )
+                for p in pts:
+                    ax.annotate(f"T={p['temperature']:g}", (p["nll_oracle"], p["nll_test"]), fontsize=7, color="0.4")
+            ax.plot([r["nll_oracle"] for r in recs], [r["nll_gen"] for r in recs], "s--", label=f"adv-{name}")
+            for r in recs:
+                ax.annotate(str(r["adv_step"]), (r["nll_oracle"], r["nll_gen"]), fontsize=7)
+                ref = interp(tempered, "nll_test", r["nll_gen"], "nll_oracle") if tempered else None
+                if ref is not None:
+                    gains[r["adv_step"]].append(ref - r["nll_oracle"])
+                if "critic_auc" in r:
+                    aucs[r["adv_step"]].append(r["critic_auc"])
+            ax.set_title(f"seed {seed}")
+            ax.set_xlabel("NLL_oracle of samples (quality, lower is better)")
+            ax.set_ylabel("NLL_test (coverage, lower is better)")
+            ax.legend(fontsize=7)
+        cells = [f"{ms(gains[s])} (AUC {ms(aucs[s], 3)})" for s in steps]
+        lines.append(f"| adv-{name} | " + " | ".join(cells) + " |")
+    fig.suptitle(f"{a.preset}: adversarial runs from the MLE generator (labels: adversarial step)")
+    fig.tight_layout()
+    fig.savefig(out / "frontier-adv.png", dpi=110)
+    plt.close(fig)
+    return lines
 
 
 def main() -> int:
