@@ -138,6 +138,8 @@ def run_seed(a: argparse.Namespace) -> int:
         print("$", " ".join(cmd[2:]), flush=True)
         t0 = time.time()
         name = done.parent.name if done.name in ("ratio.json", "generator.safetensors") else done.stem
+        if done.suffix == ".jsonl" and (seed_dir / name).is_dir():  # an adversarial run's evaluation
+            name += "-eval"  # its own log and time, not the training run's
         with open(seed_dir / f"{name}.log", "w") as log:
             proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         if proc.returncode != 0:
