@@ -123,6 +123,7 @@ class Pool:
         """Run the jobs; returns each one's exit code (None: not started)."""
         codes: dict[str, int | None] = {j.name: None for j in jobs}
         pending, running = list(jobs), {}
+        signalled: set[str] = set()  # once each: a second SIGTERM stops a trainer before its checkpoint
         start = time.time()
         previous = {s: signal.signal(s, self._stop) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -133,8 +134,9 @@ class Pool:
                     print(f"{why}: {len(running)} jobs running, {len(pending)} not started", flush=True)
                     pending = []
                 if late or self.stopping:
-                    for _, proc in running.values():
-                        if proc.poll() is None:
+                    for name, (_, proc) in running.items():
+                        if name not in signalled and proc.poll() is None:
+                            signalled.add(name)
                             try:
                                 os.killpg(proc.pid, signal.SIGTERM)
                             except ProcessLookupError:

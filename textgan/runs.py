@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,14 +155,10 @@ def load_weights(model: torch.nn.Module, run_dir: str | Path, file: str, key: st
         if not path.is_file():
             raise
         first = err
-    ckpt_dir = Path(run_dir) / CHECKPOINT_FILE
-    for ckpt_path in (ckpt_dir, ckpt_dir.with_name("prev.pt")):
-        if not ckpt_path.is_file():
-            continue
+    for ckpt_path, ckpt, _ in _checkpoints(run_dir):
         try:
-            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-            model.load_state_dict(ckpt["models"][key])
-        except Exception:  # noqa: BLE001 - an unreadable checkpoint: try the one before
+            model.load_state_dict(ckpt["models"][key])  # type: ignore[index]
+        except Exception:  # noqa: BLE001 - unreadable, or without these weights: try the one before
             continue
         log.warning(
             "%s: unreadable; using the %s of %s (step %s) instead", path, key, ckpt_path.name, ckpt.get("step", "?")
@@ -219,19 +215,28 @@ def _critic_state(run_dir: str | Path) -> tuple[Path, dict[str, torch.Tensor] | 
     Raises:
         UserError: no checkpoint loads.
     """
-    folder = Path(run_dir) / CHECKPOINT_FILE
-    candidates = [p for p in (folder, folder.with_name("prev.pt")) if p.is_file()]
     errors = []
-    for path in candidates:
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:
-            errors.append(f"{path}: unreadable checkpoint ({type(err).__name__})")
+    for path, ckpt, why in _checkpoints(run_dir):
+        if why:
+            errors.append(f"{path}: unreadable checkpoint ({why})")
             continue
         return path, ckpt.get("models", {}).get("critic") if isinstance(ckpt, dict) else None
     if errors:
         raise UserError("; ".join(errors))
-    return folder, None
+    return Path(run_dir) / CHECKPOINT_FILE, None
+
+
+def _checkpoints(run_dir: str | Path) -> Iterator[tuple[Path, Any, str | None]]:
+    """The run's last checkpoint, then the one before it (those that exist), each loaded with
+    ``weights_only``: ``(path, checkpoint, None)``, or ``(path, None, why)`` when it will not load."""
+    last = Path(run_dir) / CHECKPOINT_FILE
+    for path in (last, last.with_name("prev.pt")):
+        if not path.is_file():
+            continue
+        try:
+            yield path, torch.load(path, map_location="cpu", weights_only=True), None
+        except Exception as err:  # noqa: BLE001 - any failure to load is the same to a reader
+            yield path, None, type(err).__name__
 
 
 def load_ratio(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> tuple[torch.nn.Module, dict[str, Any]]:

@@ -90,31 +90,34 @@ def critic_objective(
         critic_updates: the update's number (for ``--gp-every``).
     """
     hard = not fake.is_floating_point()
-    f_real = critic(ids=real).float()
-    f_fake = critic(ids=fake).float() if hard else critic(soft=fake).float()
+    gp_weight = penalty_weight(adv, critic_updates)
+    # In one process the penalty needs no (B, T, V) rows (losses.embedded_gradient_penalty) and reuses
+    # the embeddings of the scores below; under torchrun every call goes through the replicated critic.
+    embedded = gp_weight > 0 and D.world_size() == 1 and hasattr(critic, "score_embedded")
+    if embedded:
+        w = critic.embedding
+        e_real = torch.nn.functional.embedding(real, w)
+        e_fake = torch.nn.functional.embedding(fake, w) if hard else fake.detach() @ w
+        f_real, f_fake = critic.score_embedded(e_real).float(), critic.score_embedded(e_fake).float()
+    else:
+        f_real = critic(ids=real).float()
+        f_fake = critic(ids=fake).float() if hard else critic(soft=fake).float()
     if adv.loss == "ppo":
         batch = D.gather(f_fake) if D.world_size() > 1 and adv.reweight else None
         loss, stats = L.critic_loss(f_real, f_fake, reweight=adv.reweight, batch_scores=batch)
     else:
         loss, stats = L.baseline_critic_loss(adv.loss, f_real, f_fake)
-    gp_weight = penalty_weight(adv, critic_updates)
     if gp_weight > 0:
         alpha = torch.rand(real.shape[0], device=real.device)
-        if D.world_size() == 1 and hasattr(critic, "score_embedded"):  # the penalty without (B, T, V) rows
-            w = critic.embedding
-            e_real = torch.nn.functional.embedding(real, w)
-            e_fake = torch.nn.functional.embedding(fake, w) if hard else fake.detach() @ w
-            gp, gp_stats = L.embedded_gradient_penalty(
-                lambda e: critic.score_embedded(e).float(), e_real, e_fake, alpha, w
-            )
-            stats.update(gp_stats)
-            return loss + gp_weight * gp, stats
-        # under torchrun the penalty goes through the replicated critic's own call (DDP's gradient sync)
-        dtype = torch.float32 if hard else fake.dtype
-        rows = torch.nn.functional.one_hot(real, critic.vocab_size).to(dtype)
-        if hard:
-            fake = torch.nn.functional.one_hot(fake, critic.vocab_size).to(dtype)
-        gp, gp_stats = L.gradient_penalty(lambda x: critic(soft=x).float(), rows, fake, alpha)
+        if embedded:
+            score = lambda e: critic.score_embedded(e).float()  # noqa: E731
+            gp, gp_stats = L.embedded_gradient_penalty(score, e_real, e_fake, alpha, w)
+        else:
+            dtype = torch.float32 if hard else fake.dtype
+            rows = torch.nn.functional.one_hot(real, critic.vocab_size).to(dtype)
+            if hard:
+                fake = torch.nn.functional.one_hot(fake, critic.vocab_size).to(dtype)
+            gp, gp_stats = L.gradient_penalty(lambda x: critic(soft=x).float(), rows, fake, alpha)
         loss = loss + gp_weight * gp
         stats.update(gp_stats)
     return loss, stats
