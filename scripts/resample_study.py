@@ -18,10 +18,19 @@ q's in the M → ∞ limit) and ``frontier-reverse.png`` (NLL_oracle vs the reve
 sample-based coverage that holds every sampler). Gains are measured against the same seed's
 tempered curve at matched coverage: positive = lower NLL_oracle than tempering reaches there.
 
+On real data (``--data DIR``, no oracle) the quality axis is ``lm_nll``: the samples' NLL under a
+*judge*, an LM of another architecture trained once on the real training split (``--out/judge``,
+``--judge-flags``; the first seed process to get ``judge.lock`` trains it, the others go on and
+wait for it before their first evaluation).
+
 Usage (the README's oracle study):
   for s in 1 2; do python scripts/resample_study.py --seed $s --out runs/resample-oracle & done; wait
   python scripts/resample_study.py --seed 3 --out runs/resample-oracle
   python scripts/resample_study.py --summary --seeds 1,2,3 --out runs/resample-oracle
+
+COCO (the judge is trained by one of the two):
+  for s in 1 2; do python scripts/resample_study.py --preset coco --data ../shared/data/coco \
+      --mle-epochs 5 --seed $s --out runs/resample-coco & done; wait
 """
 
 from __future__ import annotations
@@ -64,7 +73,7 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
         cmd = textgan("train", "ratio", "--run", str(mle), "--run-dir", str(seed_dir / d), *ratio, *extra)
         out.append((seed_dir / d / "ratio.json", cmd))
     ev = ["--samples-per-point", str(a.samples_per_point), "--seed", str(a.seed), "--reverse-lm", "--json"]
-    ev += ["--device", a.device]
+    ev += ["--device", a.device, *(["--lm", str(judge_dir(a))] if real_data(a) else [])]
     out.append((seed_dir / "tempered.jsonl", textgan(
         "eval", "lm", "--run", str(mle), "--temperatures", a.temperatures, *ev, "--out", str(seed_dir / "tempered.jsonl")
     )))  # fmt: skip
@@ -93,6 +102,25 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
     return out
 
 
+def real_data(a: argparse.Namespace) -> bool:
+    """Whether the study's corpus has no oracle (its quality axis is then the judge's ``lm_nll``)."""
+    return bool(a.data) or a.preset != "oracle"
+
+
+def judge_dir(a: argparse.Namespace) -> Path:
+    return Path(a.out) / "judge"
+
+
+def judge_step(a: argparse.Namespace) -> tuple[Path, list[str]]:
+    """The judge LM of real data: trained once, on the training split, with its own seed (0)."""
+    cmd = textgan(
+        "train", "lm", "--preset", a.preset, "--seed", "0", "--adv-steps", "0", "--no-progress",
+        "--device", a.device, "--run-dir", str(judge_dir(a)), *(["--data", a.data] if a.data else []),
+        *a.judge_flags.split(),
+    )  # fmt: skip
+    return judge_dir(a) / "generator.safetensors", cmd
+
+
 def adversarial(a: argparse.Namespace) -> list[tuple[str, str]]:
     """The ``--adv NAME=FLAGS`` runs: (name, train lm flags)."""
     out = []
@@ -115,7 +143,24 @@ def finished(done: Path, a: argparse.Namespace) -> bool:
         records = read(done.parent / "metrics.jsonl")
         if done.parent.name.startswith("adv-"):
             return bool(records) and records[-1].get("adv_step") == a.adv_steps
-        return bool(records) and records[-1].get("epoch") == a.mle_epochs
+        cfg = json.loads((done.parent / "config.json").read_text())
+        return bool(records) and records[-1].get("epoch") == cfg["train"]["mle_epochs"]
+    return True
+
+
+def take_lock(path: Path) -> bool:
+    """Create ``path`` holding this pid, or take it over from a pid that no longer runs."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        try:
+            os.kill(int(path.read_text() or 0), 0)
+            return False  # its holder runs
+        except (ValueError, ProcessLookupError, PermissionError, OSError):
+            path.unlink(missing_ok=True)
+            return take_lock(path)
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
     return True
 
 
@@ -125,16 +170,29 @@ def run_seed(a: argparse.Namespace) -> int:
     env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads)}
     start = time.time()
     times = json.loads((seed_dir / "times.json").read_text()) if (seed_dir / "times.json").is_file() else {}
-    for done, cmd in steps(a, seed_dir):
+    todo = steps(a, seed_dir)
+    judge = judge_step(a) if real_data(a) else None
+    lock = Path(a.out) / "judge.lock"
+    if judge and not finished(judge[0], a) and take_lock(lock):  # one process trains the judge
+        todo.insert(0, judge)
+    while todo:
+        done, cmd = todo[0]
         if finished(done, a):
+            todo.pop(0)
+            continue
+        if a.deadline and time.time() - start > a.deadline:
+            print(f"deadline: not starting {done.name}", flush=True)
+            return 0
+        if judge and done.suffix == ".jsonl" and not finished(judge[0], a):  # evaluations need the judge
+            if judge not in todo and take_lock(lock):  # its holder stopped: train it here
+                todo.insert(0, judge)
+            else:
+                time.sleep(30)
             continue
         if done.name == "generator.safetensors" and (done.parent / "checkpoints" / "last.pt").is_file():
             cmd = textgan(
                 "train", "lm", "--resume", "--run-dir", str(done.parent), "--no-progress"
             )  # a stopped MLE run
-        if a.deadline and time.time() - start > a.deadline:
-            print(f"deadline: not starting {done.name}", flush=True)
-            return 0
         print("$", " ".join(cmd[2:]), flush=True)
         t0 = time.time()
         name = done.parent.name if done.name in ("ratio.json", "generator.safetensors") else done.stem
@@ -144,9 +202,12 @@ def run_seed(a: argparse.Namespace) -> int:
             proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         if proc.returncode != 0:
             print(f"failed ({proc.returncode}): see {seed_dir / (name + '.log')}", flush=True)
+            if judge and done == judge[0]:
+                lock.unlink(missing_ok=True)  # let a rerun train it
             return proc.returncode
         times[name] = round(time.time() - t0, 1)
         (seed_dir / "times.json").write_text(json.dumps(times, indent=1))
+        todo.pop(0)
     return 0
 
 
@@ -161,6 +222,11 @@ def interp(points: list[dict], xk: str, x: float, yk: str) -> float | None:
     return value_at(pts[: best + 1], xk, x, yk)
 
 
+def quality_key(points: list[dict]) -> str:
+    """The quality axis of a frontier: NLL_oracle on the oracle, else the judge LM's ``lm_nll``."""
+    return "nll_oracle" if all("nll_oracle" in p for p in points) else "lm_nll"
+
+
 def summary(a: argparse.Namespace) -> str:
     from textgan.plot import plot_frontier
 
@@ -168,12 +234,14 @@ def summary(a: argparse.Namespace) -> str:
     out.mkdir(parents=True, exist_ok=True)
     seeds = [s.strip() for s in a.seeds.split(",") if s.strip()]
     rows: dict[str, dict[str, list[float]]] = {}
+    qk = "nll_oracle"
     results = []
     for s in seeds:
         sd = out / f"s{s}"
         tempered = read(sd / "tempered.jsonl")
         if not tempered:
             continue
+        qk = quality_key(tempered)
         aucs = {
             d: json.loads((sd / d / "ratio.json").read_text())
             for d in ("d-train", "d-fresh")
@@ -192,9 +260,11 @@ def summary(a: argparse.Namespace) -> str:
             label = f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
             r = rows.setdefault(
                 label,
-                {k: [] for k in ("nll_oracle", "nll_test", "reverse_nll", "ess", "gain_test", "gain_rev", "d_auc")},
+                {k: [] for k in ("quality", "nll_test", "reverse_nll", "ess", "gain_test", "gain_rev", "d_auc")},
             )
-            for k in ("nll_oracle", "nll_test", "reverse_nll", "ess"):
+            if qk in p:
+                r["quality"].append(p[qk])
+            for k in ("nll_test", "reverse_nll", "ess"):
                 if k in p:
                     r[k].append(p[k])
             if name != "tempered":
@@ -202,28 +272,32 @@ def summary(a: argparse.Namespace) -> str:
             for key, gk in (("nll_test", "gain_test"), ("reverse_nll", "gain_rev")):
                 if name == "tempered":
                     continue
-                ref = interp(tempered, key, p[key], "nll_oracle")
+                ref = interp(tempered, key, p[key], qk)
                 if ref is not None:
-                    r[gk].append(ref - p["nll_oracle"])
+                    r[gk].append(ref - p[qk])
                 elif p[key] < min(t[key] for t in tempered):
                     r.setdefault(gk + "_beyond", []).append(1.0)  # better coverage than every tempered point
-                dominated = any(t[key] <= p[key] and t["nll_oracle"] <= p["nll_oracle"] for t in tempered)
+                dominated = any(t[key] <= p[key] and t[qk] <= p[qk] for t in tempered)
                 r.setdefault(gk + "_dominated", []).append(float(dominated))
             results.append({"seed": s, "sampler": label, **p})
+    qname = "NLL_oracle" if qk == "nll_oracle" else "judge NLL"
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results))
     lines = [
         f"Resampling study in `{out}`: preset {a.preset}, seeds {a.seeds}, {a.mle_epochs} MLE epochs, "
         f"{a.samples_per_point} samples per point, M = {a.resample}; mean ± std over seeds.",
         "",
-        "`gain @ NLL_test` / `gain @ reverse`: the tempered curve's NLL_oracle at the sampler's NLL_test "
-        "(q's, M → ∞) / reverse LM score, minus the sampler's NLL_oracle (positive: better quality than "
+        "Quality: the samples' NLL under the oracle (`NLL_oracle`) or, on real data, under the judge LM "
+        "trained on the training split (`judge NLL`, `lm_nll`).",
+        "",
+        "`gain @ NLL_test` / `gain @ reverse`: the tempered curve's quality at the sampler's NLL_test "
+        "(q's, M → ∞) / reverse LM score, minus the sampler's (positive: better quality than "
         "tempering at equal coverage; over seeds, with mean / std in sd units). `beyond the curve in k`: in k "
         "seeds the sampler covers better than every tempered point (no matched point; see `dominated`). "
         "`dominated in k of n`: in k of n seeds some tempered point is at least as good on both axes. "
         "`D AUC`: held-out AUC of D (for `adv-*`, the generator trained adversarially from the same MLE "
         "run: its critic's `critic_auc` at the last evaluation).",
         "",
-        "| sampler | NLL_oracle | NLL_test | reverse LM | ESS / M | D AUC | gain @ NLL_test | gain @ reverse |",
+        f"| sampler | {qname} | NLL_test | reverse LM | ESS / M | D AUC | gain @ NLL_test | gain @ reverse |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for label, r in rows.items():
@@ -241,7 +315,7 @@ def summary(a: argparse.Namespace) -> str:
             return text
 
         lines.append(
-            f"| {label} | {ms(r['nll_oracle'])} | {ms(r['nll_test'])} | {ms(r['reverse_nll'])} | {ms(r['ess'], 2)} | "
+            f"| {label} | {ms(r['quality'])} | {ms(r['nll_test'])} | {ms(r['reverse_nll'])} | {ms(r['ess'], 2)} | "
             f"{ms(r['d_auc'], 3)} | {g('gain_test')} | {g('gain_rev')} |"
         )
     # Figures of the first seed with data: one curve per sampler family and A.
@@ -252,8 +326,9 @@ def summary(a: argparse.Namespace) -> str:
         files += [str(p) for p in sorted(sd.glob("adv-*.jsonl"))]
         names = ["tempered MLE"] + [Path(f).stem for f in files[1:]]
         title = f"{a.preset}, seed {figs[0]}: tempered MLE vs resampling (points: T)"
-        plot_frontier(files, out / "frontier.png", names, title=title)
-        plot_frontier(files, out / "frontier-reverse.png", names, title=title, y="reverse_nll")
+        qk0 = quality_key(read(sd / "tempered.jsonl"))
+        plot_frontier(files, out / "frontier.png", names, title=title, x=qk0)
+        plot_frontier(files, out / "frontier-reverse.png", names, title=title, x=qk0, y="reverse_nll")
     lines += trajectories(a, out, seeds)
     text = "\n".join(lines) + "\n"
     (out / "summary.md").write_text(text)
@@ -266,7 +341,8 @@ def trajectories(a: argparse.Namespace, out: Path, seeds: list[str]) -> list[str
     ``frontier-adv.png`` (one panel per seed)."""
     runs = [(s, name) for s in seeds for name, _ in adversarial(a)]
     found = {k: read(out / f"s{k[0]}" / f"adv-{k[1]}" / "metrics.jsonl") for k in runs}
-    found = {k: [r for r in v if r.get("phase") == "adv"] for k, v in found.items() if v}
+    found = {k: [r for r in v if r.get("phase") == "adv" and "nll_oracle" in r] for k, v in found.items()}
+    found = {k: v for k, v in found.items() if v}  # (the oracle only: the trainer logs no judge NLL)
     if not found:
         return []
     import matplotlib
@@ -359,6 +435,11 @@ def main() -> int:
         default="10,30,100",
         help="A of the adversarial runs resampled by their own critic (--resample M --resample-with critic; "
         "a Wasserstein critic's scores spread far less than D's logits); empty: none",
+    )
+    p.add_argument(
+        "--judge-flags",
+        default="--generator lstm --embed-dim 128 --hidden-dim 256 --mle-lr 1e-3 --mle-epochs 8 --eval-every 2",
+        help="train lm flags of the judge LM on real data (its quality axis)",
     )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="cpu")
