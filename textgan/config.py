@@ -38,9 +38,12 @@ class DataConfig:
             "test.txt, or a datasets hub name (needs internet)"
         ),
     )
-    tokenizer: Literal["space", "nltk", "spm"] = field(
+    tokenizer: Literal["space", "nltk", "spm", "hf"] = field(
         default="space",
-        metadata=_help("space: split on whitespace; nltk: NLTK word tokenizer (no punkt); spm: SentencePiece"),
+        metadata=_help(
+            "space: split on whitespace; nltk: NLTK word tokenizer (no punkt); spm: SentencePiece; "
+            "hf: the tokenizer of --hf-model (what --generator hf uses, whatever this says)"
+        ),
     )
     lowercase: bool = field(default=False, metadata=_help("lowercase text before tokenising"))
     spm_vocab_size: int = field(default=8000, metadata=_help("SentencePiece vocabulary size (--tokenizer spm)"))
@@ -75,8 +78,19 @@ class DataConfig:
 class GeneratorConfig:
     """Generator architecture (sizes default to RelGAN's)."""
 
-    generator: Literal["rmc", "lstm", "gpt2"] = field(
-        default="rmc", metadata=_help("architecture: relational memory core, LSTM, or GPT-2-style Transformer")
+    generator: Literal["rmc", "lstm", "gpt2", "hf"] = field(
+        default="rmc",
+        metadata=_help(
+            "architecture: relational memory core, LSTM, GPT-2-style Transformer, or hf: a pretrained "
+            "Hugging Face causal LM (--hf-model) with its own tokenizer"
+        ),
+    )
+    hf_model: str = field(
+        default="",
+        metadata=_help(
+            "--generator hf: a transformers AutoModelForCausalLM, as a local directory or a hub name "
+            "(needs internet); its tokenizer replaces the word vocabulary"
+        ),
     )
     embed_dim: int = field(default=32, metadata=_help("token embedding size"))
     hidden_dim: int = field(default=32, metadata=_help("LSTM hidden size (--generator lstm)"))
@@ -86,6 +100,8 @@ class GeneratorConfig:
     num_layers: int = field(default=2, metadata=_help("GPT-2 layers"))
 
     def __post_init__(self) -> None:
+        _check(self.generator != "hf" or bool(self.hf_model), "--generator hf", "needs --hf-model NAME_OR_DIR")
+        _check(self.generator == "hf" or not self.hf_model, "--hf-model", "needs --generator hf")
         for name in ("embed_dim", "hidden_dim", "mem_slots", "num_heads", "head_size", "num_layers"):
             _check(getattr(self, name) >= 1, "--" + name.replace("_", "-"), "must be >= 1")
 

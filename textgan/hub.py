@@ -1,4 +1,7 @@
-"""Hugging Face models out: a trained ``gpt2`` generator as a ``transformers`` model directory.
+"""Hugging Face models out: a trained ``gpt2`` or ``hf`` generator as a ``transformers`` model directory.
+
+A ``--generator hf`` run exports its model and the tokenizer it was trained with as they are (the
+model's own vocabulary; every dropout stays 0, as textgan trained it). A ``gpt2`` run:
 
 ``export_hf(run_dir, out_dir)`` (``textgan export RUN --hf DIR``) writes the generator's
 ``GPT2LMHeadModel`` with ``save_pretrained`` and a word-level fast tokenizer built from the run's
@@ -21,7 +24,7 @@ from textgan.data.vocab import BOS, BOS_ID, EOS, EOS_ID, PAD, PAD_ID, UNK, Vocab
 from textgan.runs import TASK_LM, load_lm_run, read_meta
 from textgan.utils import UserError
 
-EXPORTABLE = ("gpt2",)  # generators with a Hugging Face class
+EXPORTABLE = ("gpt2", "hf")  # generators with a Hugging Face class
 
 
 WORD_MARK = "\u2581"  # "▁": a word's leading space inside the tokenizer, as SentencePiece writes it
@@ -65,11 +68,13 @@ def export_hf(run_dir: str | Path, out_dir: str | Path) -> Path:
         raise UserError(f"{run_dir}: a '{meta.get('task')}' run; export --hf takes language-model runs")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"--hf {out}: exists and is not empty; name a new directory")
-    generator, vocab, _, cfg = load_lm_run(run_dir)
+    generator, vocab, tokenizer, cfg = load_lm_run(run_dir)
+    if cfg.model.generator == "hf":
+        return _export_pretrained(generator, tokenizer, out)
     if cfg.model.generator not in EXPORTABLE:
         raise UserError(
             f"export --hf: this run's generator is '{cfg.model.generator}', which has no Hugging Face model "
-            f"class; only {', '.join(EXPORTABLE)} generators export (train with --generator gpt2)"
+            f"class; only {', '.join(EXPORTABLE)} generators export (train with --generator gpt2 or hf)"
         )
     if cfg.data.tokenizer == "spm":
         raise UserError("export --hf: runs with --tokenizer spm do not export yet (their tokenizer has no converter)")
@@ -89,4 +94,20 @@ def export_hf(run_dir: str | Path, out_dir: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))
     word_tokenizer(vocab, cfg.data.lowercase).save_pretrained(str(out))
+    return out
+
+
+def _export_pretrained(generator: object, tokenizer: object, out: Path) -> Path:
+    """A ``--generator hf`` run: its model (the trained weights, in the model's own vocabulary) and
+    the tokenizer it came with; the model's tokens that textgan never generates are suppressed."""
+    model = generator.model  # type: ignore[attr-defined]
+    n_out = model.get_output_embeddings().weight.shape[0]
+    used = set(generator.to_hf[~generator.banned].tolist())  # type: ignore[attr-defined]
+    unused = sorted(set(range(n_out)) - used)
+    if unused:
+        model.generation_config.suppress_tokens = unused
+    model.generation_config.do_sample = True
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out))
+    tokenizer.hf.save_pretrained(str(out))  # type: ignore[attr-defined]
     return out

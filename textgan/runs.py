@@ -25,7 +25,7 @@ import torch
 from textgan.config import FORMAT_VERSION, ClassifierConfig, LMConfig, StyleConfig
 from textgan.data.style import DEFAULT_STYLE_NAMES, FLIP
 from textgan.data.text import TextNormalizer
-from textgan.data.vocab import UNK, Tokenizer, Vocab
+from textgan.data.vocab import HF_TOKENIZER_DIR, UNK, Tokenizer, Vocab
 from textgan.decoding import (  # noqa: F401 - the decoding names re-exported: older code imports them from here
     CONTENT_ORDERS,
     DECODING_FILE,
@@ -178,10 +178,14 @@ def load_lm_run(run_dir: str | Path, device: str = "cpu") -> tuple[Generator, Vo
     """
     run = Path(run_dir)
     meta, cfg, vocab = read_run_files(run, TASK_LM, LMConfig, "language-model")
-    gen = build_generator(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]), meta["banned_ids"])
+    try:
+        gen = build_generator(cfg.model, int(meta["vocab_size"]), int(meta["max_len"]), meta["banned_ids"], run_dir=run)
+    except (OSError, ValueError) as err:  # a --generator hf run without its hf-model/ config
+        raise UserError(f"{run}: cannot rebuild its generator ({str(err).splitlines()[0][:200]})") from None
     load_weights(gen, run, GENERATOR_FILE, "generator")
     spm_model = run / "spm.model" if cfg.data.tokenizer == "spm" else None
-    tokenizer = Tokenizer(cfg.data.tokenizer, cfg.data.lowercase, spm_model)
+    hf_tokenizer = run / HF_TOKENIZER_DIR if cfg.data.tokenizer == "hf" else None
+    tokenizer = Tokenizer(cfg.data.tokenizer, cfg.data.lowercase, spm_model, hf_tokenizer)
     return gen.to(resolve_device(device)).eval(), vocab, tokenizer, cfg
 
 

@@ -16,7 +16,19 @@ import torch
 
 from textgan.config import DataConfig
 from textgan.data.oracle import OracleLSTM
-from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID, SPECIALS, UNK_ID, Tokenizer, Vocab, train_spm
+from textgan.data.vocab import (
+    BOS_ID,
+    EOS_ID,
+    HF_TOKENIZER_DIR,
+    PAD_ID,
+    SPECIALS,
+    UNK_ID,
+    Tokenizer,
+    Vocab,
+    hf_ids,
+    hf_vocab,
+    train_spm,
+)
 from textgan.utils import UserError
 
 log = logging.getLogger(__name__)
@@ -111,6 +123,7 @@ class Corpus:
         max_len: T, tokens per sentence.
         banned_ids: special ids that never occur as a training target (never generated).
         oracle: the oracle LSTM for synthetic data, else None.
+        to_hf: with ``--tokenizer hf``, the Hugging Face id of each vocabulary id, else None.
     """
 
     vocab: Vocab
@@ -121,6 +134,7 @@ class Corpus:
     max_len: int
     banned_ids: list[int]
     oracle: OracleLSTM | None = None
+    to_hf: list[int] | None = None
 
     def batches(self, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
         """Shuffled training batches, LongTensor (B, T) each; the last may be smaller."""
@@ -200,9 +214,21 @@ def load_corpus(cfg: DataConfig, run_dir: Path | None = None, vocab: Vocab | Non
         spm_model = run_dir / "spm.model"
         if not spm_model.is_file():
             train_spm(train_lines, run_dir / "spm", cfg.spm_vocab_size, cfg.lowercase)
-    tokenizer = Tokenizer(cfg.tokenizer, cfg.lowercase, spm_model)
+    hf_dir = None
+    if cfg.tokenizer == "hf":
+        hf_dir = None if run_dir is None else run_dir / HF_TOKENIZER_DIR
+        if hf_dir is None or not hf_dir.is_dir():
+            raise UserError(f"--tokenizer hf: no {HF_TOKENIZER_DIR}/ in the run directory (use --generator hf)")
+    tokenizer = Tokenizer(cfg.tokenizer, cfg.lowercase, spm_model, hf_dir)
     train_tok = [tokenizer.tokenize(s) for s in train_lines]
     test_tok = [tokenizer.tokenize(s) for s in test_lines]
+    to_hf = None
+    if hf_dir is not None:  # the model's vocabulary, not the training split's
+        vocab = hf_vocab(tokenizer) if vocab is None else vocab
+        try:
+            to_hf = hf_ids(vocab, tokenizer)
+        except ValueError as err:
+            raise UserError(f"--tokenizer hf: {err}") from None
     if vocab is None:
         vocab = Vocab.build(train_tok, cfg.min_freq)
     longest = max(len(s) for s in train_tok)
@@ -215,6 +241,8 @@ def load_corpus(cfg: DataConfig, run_dir: Path | None = None, vocab: Vocab | Non
     # Never generate pad or bos; nor eos when every training sentence fills max_len.
     # <unk> stays allowed: test words unseen in training are <unk> and NLL_gen must stay finite.
     banned = [PAD_ID, BOS_ID] + ([EOS_ID] if EOS_ID not in targets else [])
+    if to_hf is not None and tokenizer.hf.unk_token_id is None:
+        banned.append(UNK_ID)  # a tokenizer without an unknown token (byte-level) never needs one
     oov = sum(t == UNK_ID for t in test.view(-1).tolist())
     if oov:
         log.info(
@@ -223,4 +251,4 @@ def load_corpus(cfg: DataConfig, run_dir: Path | None = None, vocab: Vocab | Non
             100.0 * oov / max(int((test != PAD_ID).sum()), 1),
         )
     test_words = [tokenizer.words(s) for s in test_lines]
-    return Corpus(vocab, tokenizer, train, test, test_words, max_len, sorted(banned))
+    return Corpus(vocab, tokenizer, train, test, test_words, max_len, sorted(banned), to_hf=to_hf)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIALS = (PAD, BOS, EOS, UNK)
 PAD_ID, BOS_ID, EOS_ID, UNK_ID = 0, 1, 2, 3
+HF_MODEL_DIR = "hf-model"  # in a run dir (--generator hf): the model's config; its weights are the generator's
+HF_TOKENIZER_DIR = "hf-tokenizer"  # in a run dir (--generator hf): the model's tokenizer
 
 
 class Tokenizer:
@@ -18,16 +21,31 @@ class Tokenizer:
 
     Args:
         kind: ``space`` (whitespace split), ``nltk`` (NLTK's word tokenizer, which
-            needs no downloaded data with ``preserve_line=True``) or ``spm``.
+            needs no downloaded data with ``preserve_line=True``), ``spm`` or ``hf`` (the
+            tokenizer of a Hugging Face model, ``--generator hf``).
         lowercase: lowercase before tokenising.
         spm_model: path of a trained SentencePiece model (``kind='spm'``).
+        hf_tokenizer: directory (or hub name) of a Hugging Face tokenizer (``kind='hf'``).
     """
 
-    def __init__(self, kind: str = "space", lowercase: bool = False, spm_model: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        kind: str = "space",
+        lowercase: bool = False,
+        spm_model: str | Path | None = None,
+        hf_tokenizer: str | Path | None = None,
+    ) -> None:
         self.kind = kind
         self.lowercase = lowercase
         self._sp = None
-        if kind == "spm":
+        self.hf: Any = None
+        if kind == "hf":
+            if hf_tokenizer is None:
+                raise ValueError("--tokenizer hf needs the tokenizer of --hf-model")
+            from transformers import AutoTokenizer
+
+            self.hf = AutoTokenizer.from_pretrained(str(hf_tokenizer))
+        elif kind == "spm":
             import sentencepiece as spm
 
             if spm_model is None:
@@ -48,17 +66,21 @@ class Tokenizer:
             return text.split()
         if self.kind == "nltk":
             return self._word_tokenize(text, preserve_line=True)
+        if self.kind == "hf":
+            return list(self.hf.tokenize(text))
         return self._sp.encode(text, out_type=str)  # type: ignore[union-attr]
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         """Join model tokens into text (words separated by single spaces)."""
         if self.kind == "spm":
             return self._sp.decode_pieces(list(tokens)).strip()  # type: ignore[union-attr]
+        if self.kind == "hf":
+            return str(self.hf.convert_tokens_to_string(list(tokens))).strip()
         return " ".join(tokens)
 
     def words(self, text: str) -> list[str]:
         """The normalised word tokens of a text, as BLEU compares them."""
-        if self.kind == "spm":
+        if self.kind in ("spm", "hf"):
             return self.detokenize(self.tokenize(text)).split()
         return self.tokenize(text)
 
@@ -153,3 +175,52 @@ class Vocab:
                 ids = ids + [EOS_ID]
             out[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
         return out, truncated
+
+
+def hf_specials(tokenizer: Tokenizer) -> list[int]:
+    """The Hugging Face ids of textgan's ``<pad> <bos> <eos> <unk>``: the tokenizer's own, or its
+    end-of-sequence token for those it lacks.
+
+    Raises:
+        ValueError: a tokenizer without an end-of-sequence token.
+    """
+    hf = tokenizer.hf
+    if hf is None:
+        raise ValueError("not a Hugging Face tokenizer")
+    eos = hf.eos_token_id
+    if eos is None:
+        raise ValueError("the tokenizer of --hf-model has no end-of-sequence token (eos_token)")
+    pad, bos, unk = (eos if i is None else int(i) for i in (hf.pad_token_id, hf.bos_token_id, hf.unk_token_id))
+    return [pad, bos, int(eos), unk]
+
+
+def hf_vocab(tokenizer: Tokenizer) -> Vocab:
+    """textgan's vocabulary over a Hugging Face tokenizer.
+
+    The four specials come first (they map to the tokenizer's own, ``hf_specials``); then every
+    other token of the tokenizer in its id order. Tokens that a one-per-line vocabulary file cannot
+    hold (line breaks) or that are named like textgan's specials are left out: they are never
+    generated.
+    """
+    specials = set(hf_specials(tokenizer))
+    items = sorted(
+        (i, t)
+        for t, i in tokenizer.hf.get_vocab().items()
+        if i not in specials and t not in SPECIALS and "\n" not in t and "\r" not in t
+    )
+    return Vocab([t for _, t in items])
+
+
+def hf_ids(vocab: Vocab, tokenizer: Tokenizer) -> list[int]:
+    """The Hugging Face id of each id of ``vocab`` (built by ``hf_vocab`` over ``tokenizer``).
+
+    Raises:
+        ValueError: a token the tokenizer does not know (the vocabulary is another tokenizer's).
+    """
+    out = hf_specials(tokenizer)
+    known = tokenizer.hf.get_vocab()
+    for tok in vocab.itos[len(SPECIALS) :]:
+        if tok not in known:
+            raise ValueError(f"the vocabulary's token {tok!r} is not in the tokenizer of --hf-model")
+        out.append(int(known[tok]))
+    return out

@@ -1,4 +1,4 @@
-"""Autoregressive generators behind one interface: RMC, LSTM and GPT-2-style.
+"""Autoregressive generators behind one interface: RMC, LSTM, GPT-2-style, and any Hugging Face causal LM.
 
 Shape letters: B batch, T tokens (max_len), V vocabulary, E embedding, H hidden,
 S memory slots, D memory width (heads x head size).
@@ -14,6 +14,7 @@ it is exactly what the PPO-style generator phase needs (PAPER.md, "Generator ste
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
@@ -21,7 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from textgan.config import GeneratorConfig
-from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID
+from textgan.data.vocab import BOS_ID, EOS_ID, HF_MODEL_DIR, PAD_ID
 from textgan.models.gumbel import gumbel_noise, gumbel_softmax, hard_tokens
 
 BANNED_LOGIT = -1e4  # finite, so log-softmax and beta scaling never produce NaN
@@ -529,6 +530,88 @@ class GPT2Generator(Generator):
         return out.logits[:, -1], out.cache
 
 
+def hf_config(source: str | Any) -> Any:
+    """The ``AutoConfig`` of a Hugging Face causal LM with every dropout set to 0 (the exact
+    probability ratio needs a deterministic ``log_prob``)."""
+    from transformers import AutoConfig
+
+    cfg = AutoConfig.from_pretrained(str(source))
+    for name, value in list(vars(cfg).items()):
+        if isinstance(value, float) and ("dropout" in name or "pdrop" in name):
+            setattr(cfg, name, 0.0)
+    return cfg
+
+
+class HFGenerator(Generator):
+    """A Hugging Face causal LM (any ``AutoModelForCausalLM``) behind the generator interface.
+
+    textgan ids are mapped to the model's own ids by the persistent buffer ``to_hf`` (V,)
+    (``data.vocab.hf_vocab``: the four specials to the tokenizer's, the rest one to one), so the
+    critic, the losses and the frontier see the model's vocabulary in textgan's id layout: inputs
+    go through ``to_hf`` and the logits are the model's columns ``to_hf``. Built from the model's
+    config (random weights): ``load_pretrained`` puts the pretrained ones in, a run's
+    ``generator.safetensors`` the trained ones.
+
+    Args:
+        config_dir: directory (or hub name) of the model's config.
+        to_hf: the model id of each textgan id.
+    """
+
+    def __init__(
+        self,
+        cfg: GeneratorConfig,
+        vocab_size: int,
+        max_len: int,
+        banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID),
+        config_dir: str | Any = None,
+        to_hf: list[int] | None = None,
+    ) -> None:
+        super().__init__(vocab_size, max_len, banned_ids)
+        from transformers import AutoModelForCausalLM
+
+        self.hf_config = hf_config(config_dir if config_dir is not None else cfg.hf_model)
+        self.model = AutoModelForCausalLM.from_config(self.hf_config)
+        positions = next(
+            (
+                getattr(self.hf_config, k)
+                for k in ("n_positions", "max_position_embeddings")
+                if hasattr(self.hf_config, k)
+            ),
+            None,
+        )
+        if positions is not None and max_len > positions:
+            raise ValueError(f"--hf-model: sentences of {max_len} tokens exceed the model's {positions} positions")
+        index = torch.zeros(vocab_size, dtype=torch.long) if to_hf is None else torch.tensor(to_hf, dtype=torch.long)
+        if index.shape != (vocab_size,):
+            raise ValueError(f"HFGenerator: {index.numel()} model ids for a vocabulary of {vocab_size}")
+        n_out = self.model.get_output_embeddings().weight.shape[0]
+        if int(index.max()) >= n_out:
+            raise ValueError(f"--hf-model: the tokenizer has ids up to {int(index.max())}, the model {n_out} outputs")
+        self.register_buffer("to_hf", index, persistent=True)
+
+    def load_pretrained(self, source: str) -> None:
+        """Replace the random weights with the pretrained ones of ``source`` (a directory or hub name)."""
+        from transformers import AutoModelForCausalLM
+
+        pretrained = AutoModelForCausalLM.from_pretrained(source, config=self.hf_config)
+        self.model.load_state_dict(pretrained.state_dict())
+
+    def _features(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.model.base_model(input_ids=self.to_hf[inputs], use_cache=False).last_hidden_state
+
+    def _head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.model.get_output_embeddings()(features).index_select(-1, self.to_hf)
+
+    def _init_state(self, batch_size: int, device: torch.device) -> Any:
+        from transformers import DynamicCache
+
+        return DynamicCache(config=self.hf_config)
+
+    def _step(self, tok: torch.Tensor, state: Any, pos: int) -> tuple[torch.Tensor, Any]:
+        out = self.model(input_ids=self.to_hf[tok][:, None], cache=state, use_cache=True)
+        return out.logits[:, -1].index_select(-1, self.to_hf), out.cache
+
+
 @torch.no_grad()
 def generate_ids(
     generator: Generator,
@@ -548,11 +631,26 @@ def generate_ids(
     return torch.cat(out).cpu()
 
 
-GENERATORS: dict[str, type[Generator]] = {"rmc": RMCGenerator, "lstm": LSTMGenerator, "gpt2": GPT2Generator}
+GENERATORS: dict[str, type[Generator]] = {
+    "rmc": RMCGenerator,
+    "lstm": LSTMGenerator,
+    "gpt2": GPT2Generator,
+    "hf": HFGenerator,
+}
 
 
 def build_generator(
-    cfg: GeneratorConfig, vocab_size: int, max_len: int, banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID)
+    cfg: GeneratorConfig,
+    vocab_size: int,
+    max_len: int,
+    banned_ids: list[int] | tuple[int, ...] = (PAD_ID, BOS_ID),
+    run_dir: Any = None,
+    to_hf: list[int] | None = None,
 ) -> Generator:
-    """The generator named by ``cfg.generator``."""
+    """The generator named by ``cfg.generator`` (random weights). ``--generator hf`` reads the
+    model's config from ``run_dir/hf-model`` when given (a run's own copy), else from ``cfg.hf_model``,
+    and maps textgan ids to the model's by ``to_hf`` (or by the run's weights, which hold the map)."""
+    if cfg.generator == "hf":
+        config_dir = None if run_dir is None else Path(run_dir) / HF_MODEL_DIR
+        return HFGenerator(cfg, vocab_size, max_len, banned_ids, config_dir, to_hf)
     return GENERATORS[cfg.generator](cfg, vocab_size, max_len, banned_ids)

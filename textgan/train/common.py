@@ -69,6 +69,7 @@ from textgan.train.rundir import (
     SAMPLES_DIR,
     is_skeleton,
     lock_run_dir,
+    prepare_hf_files,
     prepare_run_dir,
     remove_if_only_skeleton,
     unlock_run_dir,

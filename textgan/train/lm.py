@@ -129,8 +129,12 @@ class LMTrainer:
         self.init_state = None
         if cfg.init_from and not resume:
             cfg, vocab, self.init_state = _init_from(cfg)
-            self.cfg = cfg
+        if cfg.model.generator == "hf":  # the model's own tokenizer and vocabulary
+            cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, tokenizer="hf", min_freq=1))
+        self.cfg = cfg
         try:
+            if cfg.model.generator == "hf" and main and not resume:
+                C.prepare_hf_files(self.run_dir, cfg.init_from or cfg.model.hf_model, from_run=bool(cfg.init_from))
             self.corpus = load_corpus(cfg.data, self.run_dir, vocab)
         except BaseException:
             if not resume and main:  # leave no half-made run dir behind for a bad --data
@@ -138,10 +142,20 @@ class LMTrainer:
             raise
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
         self.generator = build_generator(
-            cfg.model, len(self.corpus.vocab), self.corpus.max_len, self.corpus.banned_ids
-        ).to(self.device)
-        if self.init_state is not None:
-            self.generator.load_state_dict(self.init_state)
+            cfg.model,
+            len(self.corpus.vocab),
+            self.corpus.max_len,
+            self.corpus.banned_ids,
+            run_dir=self.run_dir,
+            to_hf=self.corpus.to_hf,
+        )
+        if self.init_state is not None:  # tied weights are stored once: load_model restores them
+            from safetensors.torch import load_model
+
+            load_model(self.generator, str(self.init_state))
+        elif cfg.model.generator == "hf" and not resume:
+            self.generator.load_pretrained(cfg.model.hf_model)  # type: ignore[attr-defined]
+        self.generator.to(self.device)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=cfg.train.mle_lr)
         self.models: dict[str, torch.nn.Module] = {"generator": self.generator}
         self.optimizers: dict[str, torch.optim.Optimizer] = {"generator": self.g_opt}
@@ -563,8 +577,9 @@ class LMTrainer:
         return records[-1] if records else {}
 
 
-def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]:
-    """Take the generator, its architecture, vocabulary and max_len from a pretrained run."""
+def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, Path]:
+    """Take the generator, its architecture, vocabulary and max_len from a pretrained run (its
+    weights: the path of its generator file, checked to load)."""
     import dataclasses
 
     from safetensors.torch import load_file
@@ -580,7 +595,7 @@ def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]
         meta = json.loads((run / C.MODEL_FILE).read_text(encoding="utf-8"))
         if meta.get("task") != TASK:
             raise ValueError(f"a '{meta.get('task')}' run, not a language-model run")
-        state = load_file(str(run / C.GENERATOR_FILE))
+        load_file(str(run / C.GENERATOR_FILE))  # readable
         vocab = Vocab.load(run / C.VOCAB_FILE)
     except (ValueError, OSError, json.JSONDecodeError) as err:
         raise UserError(f"--init-from {run}: {err}") from None
@@ -589,6 +604,10 @@ def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]
     )
     if src.data.tokenizer == "spm":
         raise UserError("--init-from: runs with --tokenizer spm cannot be continued into a new run dir yet")
+    if src.model.generator != "hf" and cfg.model.generator == "hf":
+        raise UserError(
+            f"--init-from {run}: a --generator {src.model.generator} run; --generator hf starts from --hf-model"
+        )
     log.info(
         "initialising from %s (generator %s, vocab %d, max_len %d)",
         run,
@@ -596,7 +615,7 @@ def _init_from(cfg: LMConfig) -> tuple[LMConfig, Vocab, dict[str, torch.Tensor]]
         len(vocab),
         meta["max_len"],
     )
-    return dataclasses.replace(cfg, model=src.model, data=data), vocab, state
+    return dataclasses.replace(cfg, model=src.model, data=data), vocab, run / C.GENERATOR_FILE
 
 
 def adversarial_summary(records: list[dict[str, Any]]) -> str | None:

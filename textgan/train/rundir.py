@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from textgan.config import FORMAT_VERSION
+from textgan.data.vocab import HF_MODEL_DIR, HF_TOKENIZER_DIR
 from textgan.runs import CONFIG_FILE, METRICS_FILE, MODEL_FILE, VOCAB_FILE
 from textgan.utils import UserError, atomic_write_bytes
 
@@ -72,6 +74,7 @@ def unlock_run_dir(run_dir: Path) -> None:
 
 
 RUN_START_FILES = frozenset({CONFIG_FILE, MODEL_FILE, VOCAB_FILE, METRICS_FILE, "spm.model", "spm.vocab"})
+RUN_START_DIRS = frozenset({HF_MODEL_DIR, HF_TOKENIZER_DIR})  # --generator hf: the model's config and tokenizer
 
 
 def is_skeleton(run_dir: Path) -> bool:
@@ -82,7 +85,10 @@ def is_skeleton(run_dir: Path) -> bool:
         if p.name == CHECKPOINT_DIR and p.is_dir():
             if any(p.iterdir()):
                 return False
-        elif not ((p.name == SAMPLES_DIR and p.is_dir()) or (p.is_file() and p.name in RUN_START_FILES | {LOCK_FILE})):
+        elif not (
+            (p.name in RUN_START_DIRS | {SAMPLES_DIR} and p.is_dir())
+            or (p.is_file() and p.name in RUN_START_FILES | {LOCK_FILE})
+        ):
             return False
     return True
 
@@ -91,6 +97,8 @@ def _clear_skeleton(run_dir: Path) -> None:
     """Remove the files of a run that never wrote a checkpoint (``is_skeleton``), keeping the dirs."""
     for name in RUN_START_FILES:
         (run_dir / name).unlink(missing_ok=True)
+    for name in RUN_START_DIRS:
+        shutil.rmtree(run_dir / name, ignore_errors=True)
     samples = run_dir / SAMPLES_DIR
     if samples.is_dir():
         for p in samples.iterdir():
@@ -145,9 +153,39 @@ def remove_if_only_skeleton(run_dir: Path) -> None:
     if run_dir.is_dir() and is_skeleton(run_dir):
         unlock_run_dir(run_dir)
         (run_dir / LOCK_FILE).unlink(missing_ok=True)
+        for name in RUN_START_DIRS:
+            shutil.rmtree(run_dir / name, ignore_errors=True)
     for sub in (CHECKPOINT_DIR, SAMPLES_DIR):
         p = run_dir / sub
         if p.is_dir() and not any(p.iterdir()):
             p.rmdir()
     if run_dir.is_dir() and not any(run_dir.iterdir()):
         run_dir.rmdir()
+
+
+def prepare_hf_files(run_dir: Path, source: str, from_run: bool = False) -> None:
+    """Put a Hugging Face model's tokenizer and config (``--generator hf``) into a new run dir:
+    from ``source`` (``--hf-model``: a directory or hub name), or copied from the run dir
+    ``source`` when ``from_run`` (``--init-from``). The weights go into the generator.
+
+    Raises:
+        UserError: the model or its tokenizer cannot be loaded.
+    """
+    if from_run:
+        for name in (HF_MODEL_DIR, HF_TOKENIZER_DIR):
+            if not (Path(source) / name).is_dir():
+                raise UserError(f"--init-from {source}: no {name}/ (not a --generator hf run)")
+            shutil.copytree(Path(source) / name, run_dir / name, dirs_exist_ok=True)
+        return
+    from transformers import AutoTokenizer
+
+    from textgan.models.generators import hf_config
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        config = hf_config(source)
+    except (OSError, ValueError, KeyError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"--hf-model {source}: cannot load it as a Hugging Face causal LM ({first})") from None
+    tokenizer.save_pretrained(str(run_dir / HF_TOKENIZER_DIR))
+    config.save_pretrained(str(run_dir / HF_MODEL_DIR))
