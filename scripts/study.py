@@ -27,14 +27,13 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from runner import mean_std, read_records, textgan
+from runner import Job, Pool, mean_std, read_records, textgan
 
 VARIANTS: dict[str, list[str]] = {
     "rsgan": ["--loss", "rsgan", "--g-steps", "1"],
@@ -124,52 +123,44 @@ class Study:
         )  # fmt: skip
         return [train, frontier]
 
-    def launch(self, seed: str, name: str, cmds: list[list[str]]) -> subprocess.Popen:
-        """Run the commands one after the other in a shell-free child (a small Python driver)."""
+    def job(self, seed: str, name: str, cmds: list[list[str]]) -> Job:
+        """One study run as a pool job: a small Python driver runs its commands in turn and marks
+        the run done (an unfinished earlier attempt is started over)."""
         run = self.run_dir(seed, name)
-        if run.exists():  # an unfinished earlier attempt: start over
+        if run.exists():
             shutil.rmtree(run)
         run.parent.mkdir(parents=True, exist_ok=True)
         driver = [sys.executable, __file__, "--_drive", json.dumps({"cmds": cmds, "run": str(run)})]
-        log = open(run.parent / f"{name}.log", "w")  # noqa: SIM115
-        print(f"[{time.time() - self.start:7.0f}s] start s{seed}/{name}", flush=True)
-        return subprocess.Popen(driver, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+        return Job(f"s{seed}/{name}", [(driver, None)], run.parent / f"{name}.log")
 
     def run(self) -> None:
+        """Three rounds on one pool: each seed's shared MLE run; the GAN variants from it; then the
+        ``mle`` runs, whose extra epochs match the slowest GAN run of their seed (equal wall clock)."""
         a = self.a
-        order = [(s, "mle-pre") for s in self.seeds]
-        order += [(s, v) for s in self.seeds for v in self.variants if v != "mle"]
-        order += [(s, "mle") for s in self.seeds if "mle" in self.variants]
-        pending = [j for j in order if not self.done(*j)]
-        running: dict[tuple[str, str], subprocess.Popen] = {}
-        while pending or running:
-            late = a.deadline and time.time() - self.start > a.deadline
-            if late:
-                for proc in running.values():
-                    if proc.poll() is None:
-                        os.killpg(proc.pid, signal.SIGTERM)
-                for proc in running.values():
-                    proc.wait()
-                print(f"deadline reached; {len(pending) + len(running)} runs unfinished", flush=True)
-                break
-            for job in list(pending):
-                if len(running) >= a.parallel:
-                    break
-                cmds = self.jobs_for(*job)
-                if cmds is not None:
-                    pending.remove(job)
-                    running[job] = self.launch(*job, cmds)
-            time.sleep(2)
-            for job, proc in list(running.items()):
-                if proc.poll() is not None:
-                    del running[job]
-                    ok = self.done(*job)
-                    print(f"[{time.time() - self.start:7.0f}s] {'done' if ok else 'FAILED'} s{job[0]}/{job[1]}")
-                    if not ok:  # runs that need it can never start
-                        pending = [j for j in pending if j[0] != job[0] or job[1] not in ("mle-pre",)]
-            if pending and not running and all(self.jobs_for(*j) is None for j in pending):
-                print(f"cannot start {pending}: their inputs failed", flush=True)
-                break
+        gans = [v for v in self.variants if v != "mle"]
+        rounds = [
+            [(s, "mle-pre") for s in self.seeds],
+            [(s, v) for s in self.seeds for v in gans],
+            [(s, "mle") for s in self.seeds if "mle" in self.variants],
+        ]
+        for jobs in rounds:
+            left = a.deadline - (time.time() - self.start) if a.deadline else 0.0
+            if a.deadline and left <= 0:
+                print("deadline reached; the study is partial (rerun it to go on)", flush=True)
+                return
+            ready = []
+            for seed, name in jobs:
+                if self.done(seed, name):
+                    continue
+                cmds = self.jobs_for(seed, name)
+                if cmds is None:
+                    print(f"cannot start s{seed}/{name}: a run it needs did not finish", flush=True)
+                    continue
+                ready.append(self.job(seed, name, cmds))
+            pool = Pool(a.parallel, deadline=left, env=self.env)
+            pool.run(ready)
+            if pool.stopping:  # SIGTERM / SIGINT to the study: no further round
+                return
 
     # -- summary ----------------------------------------------------------------------
     def summary(self) -> str:
@@ -299,10 +290,7 @@ class Study:
 
 
 def drive(spec: str) -> int:
-    """Child process: run the commands of one study run in order; mark it done on success.
-
-    (The study's own scheduler, not runner.Pool: the ``mle`` runs start only once their seed's GAN
-    runs have set the wall-clock budget, so jobs are decided as the study goes.)"""
+    """Child process: run the commands of one study run in order; mark it done on success."""
     job = json.loads(spec)
     run = Path(job["run"])
     t_train = 0.0
