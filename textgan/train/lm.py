@@ -18,7 +18,7 @@ import torch
 
 from textgan import distributed as D
 from textgan import losses as L
-from textgan.config import LMConfig, to_dict
+from textgan.config import LMConfig
 from textgan.data.corpus import Corpus, load_corpus
 from textgan.data.vocab import Vocab
 from textgan.metrics.ngrams import bleu, self_bleu
@@ -29,18 +29,14 @@ from textgan.models.generators import Generator, build_generator, generate_ids
 from textgan.models.gumbel import beta_at
 from textgan.runs import TASK_LM, load_lm_run  # noqa: F401 - load_lm_run re-exported
 from textgan.train import common as C
-from textgan.train.common import TrainingInterrupted
-from textgan.utils import UserError, autocast, seed_everything
+from textgan.train.common import TrainingInterrupted  # noqa: F401 - re-exported
+from textgan.train.scaffold import Trainer
+from textgan.utils import UserError
 
 log = logging.getLogger(__name__)
 TASK = TASK_LM
 WARMUP_AUC_EVERY = 50  # critic updates between the AUC checks of --critic-warmup-auc
 WARMUP_AUC_ROWS = 512  # training sentences (and fresh samples) of each check
-
-
-def default_run_dir() -> Path:
-    """``runs/lm-YYYYmmdd-HHMMSS`` under the current directory."""
-    return Path("runs") / time.strftime("lm-%Y%m%d-%H%M%S")
 
 
 def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
@@ -93,7 +89,7 @@ def evaluate_generator(
     return metrics, texts
 
 
-class LMTrainer:
+class LMTrainer(Trainer):
     """Holds the run's state; each phase is a method.
 
     Args:
@@ -101,45 +97,30 @@ class LMTrainer:
         resume: continue from ``<run_dir>/checkpoints/last.pt``.
     """
 
-    def __init__(self, cfg: LMConfig, resume: bool = False) -> None:
-        if cfg.tensorboard:
-            C.require_tensorboard()
-        self.dist = D.setup(cfg.device)
-        self.device = self.dist.device
-        if not self.dist.is_main:  # rank 0 alone shows progress and writes files
-            cfg = dataclasses.replace(cfg, progress=False)
-        self.cfg = cfg
-        self.run_dir = Path(cfg.run_dir) if cfg.run_dir else D.from_main(default_run_dir())
-        self.local_batch = D.local_batch_size(cfg.train.batch_size)
-        self.amp = lambda: autocast(cfg.precision, self.device)  # the forward passes' --precision
-        with D.main_first():  # rank 0 makes the run dir; the others then read its files
-            self._setup(cfg, resume)
+    task = TASK
+    command = "lm"
+    exports = (("generator", C.GENERATOR_FILE),)
+
+    def _replicate(self) -> None:
         self.g = D.replicate(self.generator, ("token_log_probs", "relax", "sample"), self.device)
-        if cfg.adv.adv_steps > 0:
+        if self.cfg.adv.adv_steps > 0:
             self.c = D.replicate(self.critic, ("__call__",), self.device)
             if hasattr(self, "discriminator"):
                 self.d = D.replicate(self.discriminator, ("__call__",), self.device)
 
     def _setup(self, cfg: LMConfig, resume: bool) -> None:
         main = self.dist.is_main
-        if main:
-            C.prepare_run_dir(self.run_dir, resume)
-        seed_everything(cfg.seed)
-        vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume or not main else None
-        self.init_state = None
-        if cfg.init_from and not resume:
-            cfg, vocab, self.init_state = _init_from(cfg)
-        if cfg.model.generator == "hf":  # the model's own tokenizer and vocabulary
-            cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, tokenizer="hf", min_freq=1))
-        self.cfg = cfg
-        try:
+        with self.opened(resume):
+            vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume or not main else None
+            self.init_state = None
+            if cfg.init_from and not resume:
+                cfg, vocab, self.init_state = _init_from(cfg)
+            if cfg.model.generator == "hf":  # the model's own tokenizer and vocabulary
+                cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, tokenizer="hf", min_freq=1))
+            self.cfg = cfg
             if cfg.model.generator == "hf" and main and not resume:
                 C.prepare_hf_files(self.run_dir, cfg.init_from or cfg.model.hf_model, from_run=bool(cfg.init_from))
             self.corpus = load_corpus(cfg.data, self.run_dir, vocab)
-        except BaseException:
-            if not resume and main:  # leave no half-made run dir behind for a bad --data
-                C.remove_if_only_skeleton(self.run_dir)
-            raise
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
         self.generator = build_generator(
             cfg.model,
@@ -175,8 +156,6 @@ class LMTrainer:
                 for critic in (self.critic, getattr(self, "discriminator", None)):
                     if critic is not None:
                         critic.use_compiler()
-        self.step = 0
-        self.epoch = 0
         self.adv_step = 0
         self.critic_warmed = False
         self.critic_updates = 0
@@ -185,61 +164,39 @@ class LMTrainer:
         self.mle: dict[str, Any] = {"order": None, "batch": 0, "loss_sum": 0.0, "tokens": 0, "seconds": 0.0}
         self.adv_sums: dict[str, float] = {}
         self.adv_count = 0
-        self.stop_requested = False
-        tensorboard = self.run_dir / C.TENSORBOARD_DIR if cfg.tensorboard else None
-        self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE, tensorboard)
-        self.started = time.time()
+        meta = {
+            "vocab_size": len(self.corpus.vocab),
+            "max_len": self.corpus.max_len,
+            "banned_ids": self.corpus.banned_ids,
+        }
+        self.start(resume, self.corpus.vocab, meta)
         if resume:
-            self._restore()
-            self.metrics.purge_step = self.step + 1
-        elif main:
-            meta = {
-                "task": TASK,
-                "vocab_size": len(self.corpus.vocab),
-                "max_len": self.corpus.max_len,
-                "banned_ids": self.corpus.banned_ids,
-            }
-            C.write_run_files(self.run_dir, to_dict(cfg), self.corpus.vocab, meta)
-        if self.dist.enabled:  # each rank its own sampling stream (same weights, different samples)
-            torch.manual_seed(cfg.seed + 1_000_003 * self.dist.rank + self.step)
+            log.info("resumed %s at epoch %d, step %d", self.run_dir, self.epoch, self.step)
 
     # -- state -----------------------------------------------------------------
-    def _restore(self) -> None:
-        ckpt = C.restore_checkpoint(self.run_dir, TASK, self.models, self.optimizers, self.data_rng)
-        self.step, self.epoch = int(ckpt[C.KEY_STEP]), int(ckpt[C.KEY_EPOCH])
-        state = ckpt[C.KEY_STATE]
+    def state(self) -> dict[str, Any]:
+        return {
+            "adv_step": self.adv_step,
+            "critic_warmed": self.critic_warmed,
+            "critic_updates": self.critic_updates,
+            "mle": dict(self.mle),
+            "adv_sums": dict(self.adv_sums),
+            "adv_count": self.adv_count,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
         self.adv_step = int(state.get("adv_step", 0))
         self.critic_warmed = bool(state.get("critic_warmed", False))
         self.critic_updates = int(state.get("critic_updates", 0))
         self.mle.update(state.get("mle", {}))
         self.adv_sums = dict(state.get("adv_sums", {}))
         self.adv_count = int(state.get("adv_count", 0))
-        log.info("resumed %s at epoch %d, step %d", self.run_dir, self.epoch, self.step)
 
     def checkpoint(self) -> None:
         """Write ``checkpoints/last.pt`` and ``generator.safetensors`` (rank 0 only)."""
-        if not self.dist.is_main:
-            return
-        self.checkpointed = (self.step, self.epoch, self.adv_step, self.critic_warmed)
-        C.save_checkpoint(
-            self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT,
-            TASK,
-            to_dict(self.cfg),
-            self.step,
-            self.epoch,
-            self.models,
-            self.optimizers,
-            C.rng_state(self.data_rng),
-            {
-                "adv_step": self.adv_step,
-                "critic_warmed": self.critic_warmed,
-                "critic_updates": self.critic_updates,
-                "mle": dict(self.mle),
-                "adv_sums": dict(self.adv_sums),
-                "adv_count": self.adv_count,
-            },
-        )
-        C.export_safetensors(self.generator, self.run_dir / C.GENERATOR_FILE)
+        if self.dist.is_main:
+            self.checkpointed = (self.step, self.epoch, self.adv_step, self.critic_warmed)
+        super().checkpoint()
 
     # -- evaluation ------------------------------------------------------------------
     def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -336,14 +293,6 @@ class LMTrainer:
         local = torch.stack([torch.tensor(float(token_logp.numel()), device=nll_sum.device), nll_sum.detach()])
         n_all, nll_all = D.all_sum(local).tolist()
         return nll_sum * (self.dist.world / n_all), nll_all / n_all, int(n_all)
-
-    def _stop(self) -> None:
-        """Write a checkpoint after the current step and leave (SIGINT/SIGTERM)."""
-        self.checkpoint()
-        raise TrainingInterrupted(
-            f"interrupted at step {self.step}; checkpoint written. Resume with: "
-            f"textgan train lm --resume --run-dir {self.run_dir}"
-        )
 
     def _real_batch(self) -> torch.Tensor:
         """A real batch drawn with replacement from the training split (B, T); this rank's share

@@ -23,7 +23,7 @@ from torch.nn import functional as F
 
 from textgan import distributed as D
 from textgan import losses as L
-from textgan.config import StyleConfig, to_dict
+from textgan.config import StyleConfig
 from textgan.data.style import StyleCorpus, load_style_corpus
 from textgan.data.vocab import Vocab
 from textgan.decoding import transfer_sentences
@@ -42,7 +42,8 @@ from textgan.runs import (  # noqa: F401 - load_style_run re-exported
     predict_styles,
 )
 from textgan.train import common as C
-from textgan.utils import UserError, autocast, seed_everything
+from textgan.train.scaffold import Trainer
+from textgan.utils import UserError
 
 log = logging.getLogger(__name__)
 TASK = TASK_STYLE
@@ -50,7 +51,7 @@ MODEL_WEIGHTS = STYLE_MODEL_FILE
 CLASSIFIER_WEIGHTS = STYLE_CLASSIFIER_FILE
 
 
-class StyleTrainer:
+class StyleTrainer(Trainer):
     """State of a style-transfer run; phases are methods.
 
     Args:
@@ -58,26 +59,20 @@ class StyleTrainer:
         resume: continue from ``<run_dir>/checkpoints/last.pt``.
     """
 
+    task = TASK
+    command = "style"
+    exports = (("model", MODEL_WEIGHTS), ("classifier", CLASSIFIER_WEIGHTS))
+
     def __init__(self, cfg: StyleConfig, resume: bool = False) -> None:
-        if cfg.tensorboard:
-            C.require_tensorboard()
         if not cfg.data.data:
             raise UserError("--data: a style directory is required (train.0, train.1, dev.*, test.*)")
         if cfg.adv.critic_warmup:
             raise UserError("--critic-warmup: only the language-model task (textgan train lm) has it so far")
         if cfg.adv.critic_input != "soft":
             raise UserError("--critic-input hard: only the language-model task (textgan train lm) has it so far")
-        self.dist = D.setup(cfg.device)
-        self.device = self.dist.device
-        if not self.dist.is_main:  # rank 0 alone shows progress and writes files
-            cfg = dataclasses.replace(cfg, progress=False)
-        self.cfg = cfg
-        default_dir = Path("runs") / time.strftime("style-%Y%m%d-%H%M%S")
-        self.run_dir = Path(cfg.run_dir) if cfg.run_dir else D.from_main(default_dir)
-        self.local_batch = D.local_batch_size(cfg.train.batch_size)
-        self.amp = lambda: autocast(cfg.precision, self.device)  # the forward passes' --precision
-        with D.main_first():  # rank 0 makes the run dir; the others then read its files
-            self._setup(cfg, resume)
+        super().__init__(cfg, resume)
+
+    def _replicate(self) -> None:
         dev = self.device
         self.m = D.replicate(self.model, ("__call__", "encode", "relax", "reconstruction_loss"), dev)
         self.clf = D.replicate(self.classifier, ("__call__",), dev)
@@ -87,45 +82,28 @@ class StyleTrainer:
 
     def _setup(self, cfg: StyleConfig, resume: bool) -> None:
         main = self.dist.is_main
-        vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume or not main else None
-        init_state = None
-        if cfg.init_from and not resume:
-            cfg, vocab, init_state = _init_from(cfg)
-            self.cfg = cfg
-        d = cfg.data
-        self.corpus: StyleCorpus = load_style_corpus(
-            d.data,
-            normalize=d.normalize,
-            lowercase=d.lowercase,
-            max_len=d.max_len,
-            min_freq=d.min_freq,
-            max_train_sentences=d.max_train_sentences,
-            vocab=vocab,
-        )
-        if main:
-            C.prepare_run_dir(self.run_dir, resume)
-        seed_everything(cfg.seed)
-        v, t = len(self.corpus.vocab), self.corpus.max_len
-        self.model = StyleTransferModel(cfg.model, v, t).to(self.device)
-        self.classifier = TextCNN(cfg.classifier, v).to(self.device)
-        self.critics = torch.nn.ModuleList(CNNCritic(cfg.critic, v, t) for _ in range(2)).to(self.device)
-        if init_state is not None:
-            for module, key in ((self.model, "model"), (self.classifier, "classifier")):
-                try:
-                    missing, unexpected = module.load_state_dict(init_state[key], strict=False)
-                    problem = "; ".join(
-                        f"{what} {', '.join(names[:3])}"
-                        for what, names in (("missing", missing), ("unexpected", unexpected))
-                        if names
-                    )
-                except RuntimeError as err:  # shapes that do not match
-                    problem = " ".join(str(err).split())[:160]
-                if problem:
-                    if main:
-                        C.remove_if_only_skeleton(self.run_dir)
-                    raise UserError(
-                        f"--init-from {cfg.init_from}: {key} weights do not fit this textgan's model ({problem})"
-                    )
+        with self.opened(resume):
+            vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume or not main else None
+            init_state = None
+            if cfg.init_from and not resume:
+                cfg, vocab, init_state = _init_from(cfg)
+                self.cfg = cfg
+            d = cfg.data
+            self.corpus: StyleCorpus = load_style_corpus(
+                d.data,
+                normalize=d.normalize,
+                lowercase=d.lowercase,
+                max_len=d.max_len,
+                min_freq=d.min_freq,
+                max_train_sentences=d.max_train_sentences,
+                vocab=vocab,
+            )
+            v, t = len(self.corpus.vocab), self.corpus.max_len
+            self.model = StyleTransferModel(cfg.model, v, t).to(self.device)
+            self.classifier = TextCNN(cfg.classifier, v).to(self.device)
+            self.critics = torch.nn.ModuleList(CNNCritic(cfg.critic, v, t) for _ in range(2)).to(self.device)
+            if init_state is not None:
+                _load_init(cfg.init_from, init_state, self.model, self.classifier)
         adv = cfg.adv
         self.models: dict[str, torch.nn.Module] = {
             "model": self.model,
@@ -152,58 +130,21 @@ class StyleTrainer:
             for critic in [*self.critics, *getattr(self, "discriminators", [])]:
                 critic.use_compiler()
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
-        self.step = self.ae_step = self.adv_step = self.critic_updates = 0
-        self.stop_requested = False
-        tensorboard = self.run_dir / C.TENSORBOARD_DIR if cfg.tensorboard else None
-        self.metrics = C.MetricsLogger(self.run_dir / C.METRICS_FILE, tensorboard)
+        self.ae_step = self.adv_step = self.critic_updates = 0
         self._evaluator: tuple[TextCNN, Vocab] | None = None
         train = self.corpus.splits["train"]
         self.by_style = [train.ids[train.labels == s] for s in (0, 1)]
-        if resume:
-            self._restore()
-            self.metrics.purge_step = self.step + 1
-        elif main:
-            C.write_run_files(
-                self.run_dir,
-                to_dict(cfg),
-                self.corpus.vocab,
-                {"task": TASK, "vocab_size": v, "max_len": t, "styles": list(self.corpus.style_names)},
-            )
-        if self.dist.enabled:  # each rank its own sampling stream (same weights, different samples)
-            torch.manual_seed(cfg.seed + 1_000_003 * self.dist.rank + self.step)
+        meta = {"vocab_size": v, "max_len": t, "styles": list(self.corpus.style_names)}
+        self.start(resume, self.corpus.vocab, meta)
 
     # -- state -----------------------------------------------------------------------------
-    def _restore(self) -> None:
-        ckpt = C.restore_checkpoint(self.run_dir, TASK, self.models, self.optimizers, self.data_rng)
-        self.step = int(ckpt[C.KEY_STEP])
-        self.ae_step = int(ckpt[C.KEY_STATE]["ae_step"])
-        self.adv_step = int(ckpt[C.KEY_STATE]["adv_step"])
-        self.critic_updates = int(ckpt[C.KEY_STATE].get("critic_updates", 0))
+    def state(self) -> dict[str, Any]:
+        return {"ae_step": self.ae_step, "adv_step": self.adv_step, "critic_updates": self.critic_updates}
 
-    def checkpoint(self) -> None:
-        """Write ``checkpoints/last.pt`` and the exported model and classifier (rank 0 only)."""
-        if not self.dist.is_main:
-            return
-        C.save_checkpoint(
-            self.run_dir / C.CHECKPOINT_DIR / C.LAST_CHECKPOINT,
-            TASK,
-            to_dict(self.cfg),
-            self.step,
-            0,
-            self.models,
-            self.optimizers,
-            C.rng_state(self.data_rng),
-            {"ae_step": self.ae_step, "adv_step": self.adv_step, "critic_updates": self.critic_updates},
-        )
-        C.export_safetensors(self.model, self.run_dir / MODEL_WEIGHTS)
-        C.export_safetensors(self.classifier, self.run_dir / CLASSIFIER_WEIGHTS)
-
-    def _stop(self) -> None:
-        self.checkpoint()
-        raise C.TrainingInterrupted(
-            f"interrupted at step {self.step}; checkpoint written. Resume with: "
-            f"textgan train style --resume --run-dir {self.run_dir}"
-        )
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.ae_step = int(state["ae_step"])
+        self.adv_step = int(state["adv_step"])
+        self.critic_updates = int(state.get("critic_updates", 0))
 
     # -- batches ------------------------------------------------------------------------------
     def _batch(self, style: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -448,11 +389,7 @@ class StyleTrainer:
             self.pretrain()
             self.adversarial()
             self.checkpoint()
-        D.barrier()  # the others wait for rank 0's last evaluation and checkpoint
-        if not self.dist.is_main:
-            return {}
-        records = C.read_metrics(self.run_dir / C.METRICS_FILE)
-        return records[-1] if records else {}
+        return self.last_record()
 
 
 def train_style(cfg: StyleConfig, resume: bool = False) -> dict[str, Any]:
@@ -464,6 +401,26 @@ def train_style(cfg: StyleConfig, resume: bool = False) -> dict[str, Any]:
         return {**record, "run_dir": str(trainer.run_dir)} if record else record
     finally:
         D.teardown()
+
+
+def _load_init(source: str, state: dict[str, dict[str, torch.Tensor]], model: Any, classifier: Any) -> None:
+    """The ``--init-from`` weights into the new model and classifier.
+
+    Raises:
+        UserError: weights that do not fit (missing or unexpected names, other shapes).
+    """
+    for module, key in ((model, "model"), (classifier, "classifier")):
+        try:
+            missing, unexpected = module.load_state_dict(state[key], strict=False)
+            problem = "; ".join(
+                f"{what} {', '.join(names[:3])}"
+                for what, names in (("missing", missing), ("unexpected", unexpected))
+                if names
+            )
+        except RuntimeError as err:  # shapes that do not match
+            problem = " ".join(str(err).split())[:160]
+        if problem:
+            raise UserError(f"--init-from {source}: {key} weights do not fit this textgan's model ({problem})")
 
 
 def _init_from(cfg: StyleConfig) -> tuple[StyleConfig, Vocab, dict[str, dict[str, torch.Tensor]]]:
