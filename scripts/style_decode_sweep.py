@@ -57,6 +57,8 @@ def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: st
     cmd += ["--classifier", a.classifier, "--split", split, "--out", str(out), "--json", *flags]
     if a.lm and split == "test":
         cmd += ["--lm", a.lm]
+    if a.style_words:
+        cmd += ["--style-words", f"{a.style_words:g}"]
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
     start = time.time()
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -131,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--style-rerank", default="0.5,1,2", help="comma-separated weights")
     p.add_argument("--content-rerank", default="0,1,2,4", help="comma-separated weights")
     p.add_argument("--content-orders", default="2", help="comma-separated n-gram orders of the content overlap (1-4)")
+    p.add_argument(
+        "--style-words",
+        type=float,
+        default=0.0,
+        help="eval style --style-words TAU for every setting (the source's style words left out of the content overlap)",
+    )
     p.add_argument("--min-accuracy", type=float, default=87.0, help="dev accuracy a setting must reach")
     p.add_argument("--threads", type=int, default=1, help="torch threads of each evaluation")
     p.add_argument("--parallel", type=int, default=1, help="evaluations at once")
@@ -207,9 +215,12 @@ def main(argv: list[str] | None = None) -> int:
 
         for run in runs:
             b = best[tuned_on[run]]
+            decoding = {**dict(zip(SETTING, setting_of(b), strict=True)), "no_repeat": True}
+            if a.style_words and decoding["content_rerank"]:
+                decoding["style_words"] = a.style_words
             path = write_decoding(
                 run,
-                {**dict(zip(SETTING, setting_of(b), strict=True)), "no_repeat": True},
+                decoding,
                 chosen_by=f"scripts/style_decode_sweep.py on the dev split of {tuned_on[run]}: {rule}",
                 dev_accuracy=round(b["accuracy"], 2),
                 dev_bleu_src=round(b["bleu_src"], 2),
@@ -218,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def test_job(run: str) -> dict:
         r = score(run, a, "test", chosen[run], "chosen")[0]
-        r.update(run=run, flags=" ".join(chosen[run]))
+        r.update(run=run, flags=" ".join(chosen[run]) + (f" --style-words {a.style_words:g}" if a.style_words else ""))
         print(
             f"test {run}: acc {r['accuracy']:.1f} bleu_src {r['bleu_src']:.2f} bleu_ref {num(r['bleu_ref'], 2)} "
             f"ppl {num(r['ppl'])} gm {num(r['gm'], 2)}",

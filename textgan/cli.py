@@ -30,6 +30,11 @@ CONTENT_RERANK_HELP = (
     "with --beam K: also add W * the word overlap of each hypothesis with its source (mean of the 1- to "
     "N-gram F1, N = --content-order, 0..1), favouring rewrites that keep the content (0: off)"
 )
+STYLE_WORDS_HELP = (
+    "with --content-rerank: leave out of the content overlap the source words that carry its style: "
+    "those whose deletion lowers the run's own classifier's log p(source style) by at least TAU nats, "
+    "so that substituting a style word keeps as much content as inserting one (0: off)"
+)
 CONTENT_ORDER_HELP = (
     "N-gram orders of --content-rerank's overlap, 1 to N (default 2: unigrams and bigrams; 4 favours "
     "keeping the source's longer runs of words, as BLEU-4 does)"
@@ -318,6 +323,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--style-rerank", type=weights, default=[0.0], metavar="W", help=RERANK_HELP + lists)
     p.add_argument("--content-rerank", type=weights, default=[0.0], metavar="W", help=CONTENT_RERANK_HELP + lists)
     p.add_argument("--content-order", type=orders, default=[2], metavar="N", help=CONTENT_ORDER_HELP + lists)
+    p.add_argument("--style-words", type=float, default=0.0, metavar="TAU", help=STYLE_WORDS_HELP)
     p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
     p.add_argument(
         "--split",
@@ -356,6 +362,7 @@ def cmd_eval_style(argv: list[str]) -> int:
         content_rerank=a.content_rerank,
         content_order=a.content_order,
         no_repeat=a.no_repeat,
+        style_words=a.style_words,
         device=a.device,
     )
     out = Path(a.out) if a.out else Path(a.run) / ("transfers.tsv" if a.split == "test" else f"transfers-{a.split}.tsv")
@@ -366,7 +373,9 @@ def cmd_eval_style(argv: list[str]) -> int:
             path = out.with_name(
                 f"{out.stem}-s{d['style_rerank']:g}-c{d['content_rerank']:g}-o{d['content_order']}{out.suffix or '.tsv'}"
             )
-            result = {k: d[k] for k in ("style_rerank", "content_rerank", "content_order")} | result
+            result = {
+                k: d[k] for k in ("style_rerank", "content_rerank", "content_order", "style_words") if k in d
+            } | result
         rows = zip(ev.sources, ev.targets, ev.outputs, strict=True)
         atomic_write_bytes(path, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in rows).encode())
         _print_style_result(result, a.json, f"({len(ev.outputs)} {a.split} sentences; transfers in {path})")
@@ -403,6 +412,7 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--style-rerank", type=float, default=None, metavar="W", help=RERANK_HELP)
     p.add_argument("--content-rerank", type=float, default=None, metavar="W", help=CONTENT_RERANK_HELP)
     p.add_argument("--content-order", type=int, default=None, metavar="N", help=CONTENT_ORDER_HELP)
+    p.add_argument("--style-words", type=float, default=None, metavar="TAU", help=STYLE_WORDS_HELP)
     p.add_argument("--no-repeat", action="store_true", default=None, help="never write a word twice in a row")
     p.add_argument("--raw-output", action="store_true", help="write the model's tokens, space-separated")
     p.add_argument(
@@ -418,7 +428,7 @@ def cmd_transfer(argv: list[str]) -> int:
     from textgan.runs import StyleRun, load
 
     # Any decoding flag given: the flags alone decide (transfer's defaults for the rest); none: the run's own.
-    flags = ("beam", "style_rerank", "content_rerank", "content_order", "no_repeat")
+    flags = ("beam", "style_rerank", "content_rerank", "content_order", "no_repeat", "style_words")
     decoding = {k: getattr(a, k) for k in flags if getattr(a, k) is not None}
     check_decoding(decoding)
     if a.sentences:

@@ -204,16 +204,39 @@ def content_overlap(hyp: Sequence[int], src: Sequence[int], order: int = 2) -> f
     return sum(f1) / len(f1)
 
 
+NO_MATCH = -1  # a source token left out of the content overlap: it breaks the n-grams through it
+
+
+@torch.no_grad()
+def style_word_mask(classifier: TextCNN, src: torch.Tensor, src_style: torch.Tensor, tau: float) -> torch.Tensor:
+    """Which source tokens carry the source's style: bool (B, T), True where deleting the token lowers
+    ``classifier``'s log p(source style) by at least ``tau`` nats (Li et al. 2018's "delete" step, by
+    the run's own classifier instead of n-gram frequencies; special ids never)."""
+    b, t = src.shape
+    pad = torch.full((b, 1), PAD_ID, dtype=src.dtype, device=src.device)
+    deleted = torch.stack([torch.cat([src[:, :i], src[:, i + 1 :], pad], 1) for i in range(t)], 1)  # (B, T, T)
+    logp = torch.log_softmax(classifier(ids=torch.cat([src, deleted.view(b * t, t)])).float(), -1)
+    base = logp[:b].gather(1, src_style[:, None])[:, 0]  # (B,)
+    without = logp[b:].view(b, t, -1).gather(2, src_style[:, None, None].expand(b, t, 1))[..., 0]  # (B, T)
+    special = (src == PAD_ID) | (src == BOS_ID) | (src == EOS_ID)
+    return (base[:, None] - without >= tau) & ~special
+
+
 @dataclass(frozen=True)
 class Rerank:
     """How beam search ranks each input's final hypotheses: length-normalised log-probability plus
     ``style * log p(target style | y)`` under ``classifier`` (the run's own, never the evaluator) plus
-    ``content * content_overlap(y, source, content_order)``. Both weights 0: plain beam search."""
+    ``content * content_overlap(y, source, content_order)``. Both weights 0: plain beam search.
+
+    ``style_words`` > 0 leaves the source's style-carrying words (``style_word_mask`` at that
+    threshold, under ``classifier``) out of the overlap, so that replacing "great" by "bad" keeps
+    as much content as inserting "not" before it, and the style weight decides between them."""
 
     classifier: TextCNN | None = None
     style: float = 0.0
     content: float = 0.0
     content_order: int = 2
+    style_words: float = 0.0
 
     def __bool__(self) -> bool:
         return bool(self.style or self.content)
@@ -235,9 +258,18 @@ class Rerank:
                 cache[key] = logp.gather(1, style[:, None])[:, 0]
             score += self.style * cache[key]
         if self.content:
-            key = ("content", self.content_order)
+            key = ("content", self.content_order, self.style_words)
             if key not in cache:
-                k, sources, order = ids.shape[0] // src.shape[0], src.tolist(), self.content_order
+                k, order = ids.shape[0] // src.shape[0], self.content_order
+                if self.style_words:
+                    if self.classifier is None:
+                        raise ValueError("Rerank: style_words needs a classifier")
+                    mask_key = ("style_words", self.style_words)
+                    if mask_key not in cache:
+                        src_style = 1 - style[::k]  # two styles: each source's is the other one
+                        cache[mask_key] = style_word_mask(self.classifier, src, src_style, self.style_words)
+                    src = src.masked_fill(cache[mask_key], NO_MATCH)
+                sources = src.tolist()
                 overlap = [content_overlap(h, sources[i // k], order) for i, h in enumerate(ids.tolist())]
                 cache[key] = torch.tensor(overlap, device=ids.device)
             score += self.content * cache[key]
@@ -274,7 +306,7 @@ DECODING_FILE = "decoding.json"
 def read_decoding(run_dir: str | Path) -> dict[str, Any]:
     """A style run's tuned decoding, ``RUN/decoding.json`` (written by ``scripts/style_decode_sweep.py
     --save``, or by hand: ``{"beam": 16, "style_rerank": 1, "content_rerank": 12, "no_repeat": true}``,
-    optionally with ``"content_order": 4``; 2 when absent),
+    optionally with ``"content_order": 4`` (2 when absent) and ``"style_words": TAU`` (off when absent)),
     as :meth:`StyleRun.transfer` keyword arguments; ``{}`` when the file does not exist.
 
     Raises:
@@ -294,6 +326,8 @@ def read_decoding(run_dir: str | Path) -> dict[str, Any]:
             "no_repeat": bool(raw.get("no_repeat", False)),
             "content_order": int(raw.get("content_order", 2)),
         }
+        if raw.get("style_words"):
+            out["style_words"] = float(raw["style_words"])
         check_decoding(out)
     except (OSError, UnicodeDecodeError, ValueError, TypeError, UserError) as e:
         raise UserError(f"{path}: {e}; fix it or delete it (greedy decoding then)") from None
@@ -318,6 +352,8 @@ def decoding_flags(decoding: dict[str, Any]) -> str:
             flags.append(f"--{key.replace('_', '-')} {decoding[key]:g}")
     if decoding.get("content_rerank") and decoding.get("content_order", 2) != 2:
         flags.append(f"--content-order {decoding['content_order']}")
+    if decoding.get("content_rerank") and decoding.get("style_words"):
+        flags.append(f"--style-words {decoding['style_words']:g}")
     if decoding.get("no_repeat"):
         flags.append("--no-repeat")
     return " ".join(flags)
@@ -340,14 +376,21 @@ def check_decoding(decoding: dict[str, Any]) -> None:
         decoding.get("style_rerank", 0.0),
         decoding.get("content_rerank", 0.0),
         decoding.get("content_order", 2),
+        decoding.get("style_words", 0.0),
     )
 
 
-def check_beam(beam: int, style_rerank: float = 0.0, content_rerank: float = 0.0, content_order: int = 2) -> None:
+def check_beam(
+    beam: int, style_rerank: float = 0.0, content_rerank: float = 0.0, content_order: int = 2, style_words: float = 0.0
+) -> None:
     """Raises UserError for a beam below 1, a negative rerank weight, a rerank without a beam to rank,
-    or a content order outside 1-4."""
+    a content order outside 1-4, or ``style_words`` below 0 or without a content weight."""
     if beam < 1:
         raise UserError("--beam: must be >= 1")
+    if style_words < 0:
+        raise UserError("--style-words: must be >= 0 (nats; 0: off)")
+    if style_words and not content_rerank:
+        raise UserError("--style-words: changes the content overlap only (give --content-rerank W too)")
     if content_order not in CONTENT_ORDERS:
         raise UserError(f"--content-order: must be one of {', '.join(map(str, CONTENT_ORDERS))}")
     for flag, w in (("--style-rerank", style_rerank), ("--content-rerank", content_rerank)):

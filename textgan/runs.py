@@ -435,6 +435,7 @@ class StyleRun:
         precision: str = "fp32",
         batch_size: int = 256,
         content_order: int = 2,
+        style_words: float = 0.0,
     ) -> list[str]:
         """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
         classifier's reading of each sentence).
@@ -453,6 +454,9 @@ class StyleRun:
                 hypothesis with its source (``content_overlap``: unigram and bigram F1, in [0, 1]).
             content_order: n-gram orders of that overlap, 1 to this (default 2; 4 favours keeping
                 the source's longer runs of words).
+            style_words: leave the source's style-carrying words (deleting one lowers the run's
+                classifier's log p(source style) by at least this many nats) out of that overlap
+                (0: off).
             precision: ``fp32`` or ``bf16`` (bfloat16 autocast: faster on CPUs with bf16 matmul,
                 and on GPUs; near-ties can pick other words).
             batch_size: sentences decoded together (larger batches pay with bf16).
@@ -460,7 +464,7 @@ class StyleRun:
         Returns:
             One string per input, in order.
         """
-        check_beam(beam, style_rerank, content_rerank, content_order)
+        check_beam(beam, style_rerank, content_rerank, content_order, style_words)
         if batch_size < 1:
             raise UserError("--batch-size: must be >= 1")
         target = self.target_style(to)
@@ -470,7 +474,7 @@ class StyleRun:
             targets = [1 - p for p in pred]
         else:
             targets = [target] * len(toks)
-        rerank = Rerank(self.classifier, style_rerank, content_rerank, content_order)
+        rerank = Rerank(self.classifier, style_rerank, content_rerank, content_order, style_words)
         out = transfer_tokens(
             self.model,
             self.vocab,

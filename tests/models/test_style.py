@@ -222,3 +222,36 @@ def test_content_rerank_prefers_the_hypothesis_closest_to_the_source() -> None:
     assert not Rerank() and Rerank(content=1.0)
     with pytest.raises(ValueError, match="needs a classifier"):
         Rerank(style=1.0).rescorer(src)(hyps.view(12, -1), style.repeat_interleave(4))
+
+
+class _Lexicon(torch.nn.Module):
+    """A two-style classifier that reads only two words: token 7 ("great") is style 1, token 8
+    ("bad") style 0; anything else is neutral."""
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        score = 3.0 * (ids == 7).sum(1).float() - 3.0 * (ids == 8).sum(1).float()
+        return torch.stack([-score, score], 1)
+
+
+def test_style_words_are_those_whose_deletion_changes_the_classifier() -> None:
+    from textgan.decoding import style_word_mask
+
+    src = torch.tensor([[4, 5, 7, 9, EOS_ID, PAD_ID], [4, 8, 5, 9, 10, EOS_ID]])
+    mask = style_word_mask(_Lexicon(), src, torch.tensor([1, 0]), tau=0.5)
+    assert mask.tolist() == [[False, False, True, False, False, False], [False, True, False, False, False, False]]
+    assert not style_word_mask(_Lexicon(), src, torch.tensor([1, 0]), tau=100.0).any()  # nothing moves it that much
+    assert not style_word_mask(_Lexicon(), src, torch.tensor([0, 1]), tau=0.5).any()  # deleting raises the other style
+
+
+def test_style_words_make_a_substitution_keep_as_much_content_as_an_insertion() -> None:
+    """ "a b great c" -> insert "not" ("a b not great c") or substitute ("a b bad c"): the plain
+    overlap prefers the insertion; without the style word in the source, the substitution."""
+    from textgan.decoding import Rerank
+
+    src = torch.tensor([[4, 5, 7, 9, EOS_ID, PAD_ID]])
+    hyps = torch.tensor([[4, 5, 10, 7, 9, EOS_ID], [4, 5, 8, 9, EOS_ID, PAD_ID]])  # insertion, substitution
+    style = torch.tensor([0, 0])  # both target style 0
+    plain = Rerank(_Lexicon(), content=1.0).score(hyps, style, src)
+    masked = Rerank(_Lexicon(), content=1.0, style_words=0.5).score(hyps, style, src)
+    assert plain[0] > plain[1] and masked[1] > masked[0]
+    assert masked[1] == pytest.approx((6 / 8 + 2 / 6) / 2)  # src "4 5 _ 9": 3 of 4 words, 1 of 3 bigrams

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import pytest
 import torch
@@ -191,6 +192,37 @@ def test_transfer_cli(trained, capsys, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("nice place .\nbad place .\n"))
     assert main(["transfer", str(run), "--to", "positive"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_style_words_in_eval_style_transfer_and_the_saved_decoding(trained, capsys, tmp_path) -> None:
+    """--style-words changes only the content overlap: with a huge threshold (no word carries
+    that much style) it is the plain rerank; it is refused without a content weight or below 0."""
+    from textgan.decoding import read_decoding, write_decoding
+
+    clf, run = trained
+    base = ["eval", "style", "--run", str(run), "--data", str(STYLE), "--classifier", str(clf), "--beam", "3"]
+    base += ["--content-rerank", "2", "--json", "--out", str(tmp_path / "t.tsv")]
+    capsys.readouterr()
+    assert main(base) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert main([*base, "--style-words", "1000"]) == 0
+    assert json.loads(capsys.readouterr().out) == plain
+    assert main([*base, "--style-words", "0.1"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == set(plain)
+    sentence = "the food was great and the staff was friendly"
+    assert main(["transfer", str(run), "--beam", "3", "--content-rerank", "2", "--style-words", "0.1", sentence]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    for flags, words in (
+        (["--style-words", "1"], "give --content-rerank"),
+        (["--content-rerank", "2", "--style-words", "-1"], ">= 0"),
+    ):
+        assert main(["transfer", str(run), "--beam", "3", *flags, sentence]) == 2
+        assert words in capsys.readouterr().err
+    decoding = {"beam": 3, "style_rerank": 0.0, "content_rerank": 2.0, "no_repeat": True, "content_order": 2}
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    write_decoding(copy, {**decoding, "style_words": 0.5})
+    assert read_decoding(copy) == {**decoding, "style_words": 0.5}
 
 
 def test_transfer_and_train_bad_input(trained, capsys, tmp_path) -> None:

@@ -134,7 +134,8 @@ class StyleEvaluation:
     """One decoding's transfers of a split and their scores (``evaluate_style``).
 
     Attributes:
-        decoding: ``beam``, ``style_rerank``, ``content_rerank``, ``content_order``, ``no_repeat``.
+        decoding: ``beam``, ``style_rerank``, ``content_rerank``, ``content_order``, ``no_repeat``
+            (and ``style_words`` when it acted).
         result: ``accuracy``, ``bleu_src``, ``bleu_ref`` (test split), ``ppl`` (with an LM), ``gm``, ...
         sources, targets, outputs: the split's sentences, the target style of each, and the transfers.
     """
@@ -158,6 +159,7 @@ def evaluate_style(
     content_rerank: Sequence[float] = (0.0,),
     content_order: Sequence[int] = (2,),
     no_repeat: bool = False,
+    style_words: float = 0.0,
     device: str = "cpu",
 ) -> list[StyleEvaluation]:
     """Transfer a split of ``data`` with a ``train style`` run and score it with the evaluator
@@ -166,6 +168,8 @@ def evaluate_style(
 
     With a beam, every (style weight, content weight, content order) combination of the three lists
     is ranked from one beam search; one ``StyleEvaluation`` per combination, in that nesting order.
+    ``style_words`` (nats, 0: off) leaves the source's style-carrying words out of every content
+    overlap (``decoding.style_word_mask`` under the run's own classifier).
 
     Raises:
         UserError: a bad run, data or classifier directory, or decoding values ``check_beam`` refuses.
@@ -176,7 +180,7 @@ def evaluate_style(
 
     grid = rerank_grid(style_rerank, content_rerank, content_order)
     for style_w, content_w, order in grid:
-        check_beam(beam, style_w, content_w, order)
+        check_beam(beam, style_w, content_w, order, style_words if content_w else 0.0)
     model, own_classifier, vocab, cfg = load_style_run(run, device)
     evaluator, ev_vocab, _ = load_classifier(classifier, device)
     corpus = load_style_corpus(
@@ -191,7 +195,7 @@ def evaluate_style(
     out = []
     for style_w, content_w, order in grid:  # one beam search, ranked once per combination
         if beams is not None:
-            words = beams.choose(Rerank(own_classifier, style_w, content_w, order))
+            words = beams.choose(Rerank(own_classifier, style_w, content_w, order, style_words if content_w else 0.0))
         else:
             words = transfer_tokens(model, vocab, toks, targets, no_repeat=no_repeat)
         outputs = [" ".join(t) for t in words]
@@ -202,6 +206,7 @@ def evaluate_style(
             "content_rerank": content_w,
             "content_order": order,
             "no_repeat": no_repeat,
+            **({"style_words": style_words} if style_words and content_w else {}),
         }
         out.append(StyleEvaluation(decoding, result, sources, targets, outputs))
     return out
