@@ -327,7 +327,7 @@ def summary(a: argparse.Namespace) -> str:
         names = ["tempered MLE"] + [Path(f).stem for f in files[1:]]
         title = f"{a.preset}, seed {figs[0]}: tempered MLE vs resampling (points: T)"
         qk0 = quality_key(read(sd / "tempered.jsonl"))
-        plot_frontier(files, out / "frontier.png", names, title=title, x=qk0)
+        plot_frontier(files, out / "frontier.png", names, title=title, x=qk0, y="nll_test")
         plot_frontier(files, out / "frontier-reverse.png", names, title=title, x=qk0, y="reverse_nll")
     lines += trajectories(a, out, seeds)
     text = "\n".join(lines) + "\n"
