@@ -76,7 +76,7 @@ def parts(critic_input: str, iters: int, init_from: str, vocab_size: int = 0, ma
         times: dict[str, list[float]] = {"fake batches": [], "critic updates": [], "generator phase": []}
         for i in range(iters + 1):
             t0 = time.perf_counter()
-            fakes = trainer._fake_rows(beta, n)
+            fakes = trainer.fake_rows(beta, n)
             t1 = time.perf_counter()
             for fake in fakes:
                 trainer.critic_step(beta, fake)

@@ -55,7 +55,7 @@ def iteration_flops(trainer, beta: float) -> float:
     ``torch.utils.flop_counter`` (elementwise work is not counted)."""
 
     def iteration() -> None:
-        for fake in trainer._fake_rows(beta, trainer.cfg.adv.n_critic):
+        for fake in trainer.fake_rows(beta, trainer.cfg.adv.n_critic):
             trainer.critic_step(beta, fake)
         trainer.generator_phase(beta)
 
@@ -164,7 +164,7 @@ def bench_adversarial(
         _sync(device)
         t0 = time.perf_counter()
         for _ in range(iters):
-            for fake in trainer._fake_rows(beta, cfg.adv.n_critic):
+            for fake in trainer.fake_rows(beta, cfg.adv.n_critic):
                 trainer.critic_step(beta, fake)
             trainer.generator_phase(beta)
         _sync(device)

@@ -227,7 +227,7 @@ def test_critic_input_hard_scores_tokens_and_passes_soft_gradients(tmp_path) -> 
     adv = dataclasses.replace(cfg.adv, critic_input="hard", adv_steps=1)
     cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu", adv=adv, progress=False)
     trainer = LMTrainer(cfg)
-    fakes = trainer._fake_rows(1.0, 2)
+    fakes = trainer.fake_rows(1.0, 2)
     assert len(fakes) == 2 and fakes[0].dtype == torch.long and fakes[0].shape == (16, trainer.corpus.max_len)
     # the critic loss of ids equals the loss of their one-hot rows (same penalty interpolates, same alpha)
     real = trainer._real_batch()

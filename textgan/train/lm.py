@@ -301,7 +301,7 @@ class LMTrainer(Trainer):
         idx = torch.randint(n, (self.cfg.train.batch_size,), generator=self.data_rng)
         return self.corpus.train[D.shard(idx)].to(self.device)
 
-    def _fake_rows(self, beta: float, n_batches: int = 1) -> list[torch.Tensor]:
+    def fake_rows(self, beta: float, n_batches: int = 1) -> list[torch.Tensor]:
         """Soft rows (B, T, V) of ``n_batches`` fresh generator batches, without gradient; with
         ``--critic-input hard`` their token ids (B, T) instead.
 
@@ -323,11 +323,11 @@ class LMTrainer(Trainer):
 
         Args:
             beta: inverse temperature of the fake soft rows.
-            fake: (B, T, V) fake soft rows or (B, T) ids (drawn here when None; see ``_fake_rows``).
+            fake: (B, T, V) fake soft rows or (B, T) ids (drawn here when None; see ``fake_rows``).
         """
         adv, tc = self.cfg.adv, self.cfg.train
         real = self._real_batch()
-        fake = self._fake_rows(beta)[0] if fake is None else fake
+        fake = self.fake_rows(beta)[0] if fake is None else fake
         with self.amp():
             loss, stats = C.critic_objective(adv, self.c, real, fake, self.critic_updates)
         self.critic_updates += 1
@@ -440,7 +440,7 @@ class LMTrainer(Trainer):
         bar = C.progress_bar(adv.critic_warmup, "critic warm-up", "step", self.cfg.progress)
         done, stats, auc = 0, {}, None
         while done < adv.critic_warmup:
-            for fake in self._fake_rows(beta, min(adv.n_critic, adv.critic_warmup - done)):
+            for fake in self.fake_rows(beta, min(adv.n_critic, adv.critic_warmup - done)):
                 stats = self.critic_step(beta, fake)
                 done += 1
                 bar.update(1)
@@ -472,7 +472,7 @@ class LMTrainer(Trainer):
         t0 = time.time()
         while self.adv_step < adv.adv_steps:
             beta = beta_at(self.adv_step, adv.adv_steps, adv.beta_max, adv.beta_schedule)
-            for fake in self._fake_rows(beta, adv.n_critic):
+            for fake in self.fake_rows(beta, adv.n_critic):
                 stats = self.critic_step(beta, fake)
             stats.update(self.generator_phase(beta))
             self.adv_step += 1
