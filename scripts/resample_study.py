@@ -154,7 +154,13 @@ def take_lock(path: Path) -> bool:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         try:
-            os.kill(int(path.read_text() or 0), 0)
+            text = path.read_text().strip()
+            if not text and time.time() - path.stat().st_mtime < 10:
+                return False  # just created: its holder is writing its pid
+            pid = int(text)
+            if pid <= 0:
+                raise ValueError(text)
+            os.kill(pid, 0)
             return False  # its holder runs
         except (ValueError, ProcessLookupError, PermissionError, OSError):
             path.unlink(missing_ok=True)

@@ -1,0 +1,64 @@
+"""scripts/resample_study.py: the judge lock that lets two seed processes share one judge LM, the
+quality axis of a frontier, and the summary's gain at matched coverage on real data (hand-made
+frontier files instead of the study's runs)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def study(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))  # its own import of runner
+    spec = importlib.util.spec_from_file_location("resample_study", ROOT / "scripts" / "resample_study.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_judge_lock_is_held_once_and_taken_over_from_a_stopped_holder(study, tmp_path) -> None:
+    lock = tmp_path / "judge.lock"
+    assert study.take_lock(lock) and lock.read_text() == str(os.getpid())
+    assert not study.take_lock(lock)  # held by a live process (this one)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock.write_text(dead.stdout.strip())  # a holder that has exited
+    assert study.take_lock(lock) and lock.read_text() != dead.stdout.strip()
+    lock.write_text("")  # being written by its holder
+    assert not study.take_lock(lock)
+    os.utime(lock, (0, 0))  # ... long ago: torn
+    assert study.take_lock(lock)
+
+
+def test_the_quality_axis_is_the_oracle_when_there_is_one_else_the_judge(study) -> None:
+    assert study.quality_key([{"nll_oracle": 1.0, "lm_nll": 2.0}]) == "nll_oracle"
+    assert study.quality_key([{"lm_nll": 2.0}, {"nll_oracle": 1.0, "lm_nll": 2.0}]) == "lm_nll"
+
+
+def test_the_summary_measures_gains_against_the_tempered_curve_of_the_judge(study, tmp_path, monkeypatch) -> None:
+    out = tmp_path / "study"
+    sd = out / "s1"
+    (sd / "d-train").mkdir(parents=True)
+    tempered = [  # quality (judge NLL) falls and coverage (NLL_test) rises as T falls
+        {"temperature": t, "lm_nll": q, "nll_test": c, "reverse_nll": c + 0.5}
+        for t, q, c in ((0.8, 3.0, 5.2), (0.9, 3.2, 5.1), (1.0, 3.4, 5.0), (1.1, 3.6, 4.95))
+    ]
+    (sd / "tempered.jsonl").write_text("".join(json.dumps(p) + "\n" for p in tempered))
+    sir = {"temperature": 1.0, "alpha": 1.0, "lm_nll": 3.1, "nll_test": 5.0, "reverse_nll": 5.5, "ess": 0.8}
+    (sd / "sir-d-train.jsonl").write_text(json.dumps(sir) + "\n")
+    (sd / "d-train" / "ratio.json").write_text(json.dumps({"heldout_auc": 0.6, "test_auc": 0.61}))
+    monkeypatch.setattr(sys, "argv", ["resample_study.py", "--summary", "--seeds", "1", "--preset", "coco",
+                                      "--data", "x", "--out", str(out)])  # fmt: skip
+    assert study.main() == 0
+    text = (out / "summary.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| sir-d-train T=1 A=1 "))
+    assert "| judge NLL |" in text and row.split("|")[7].strip().startswith("0.300")  # 3.4 at NLL_test 5.0, less 3.1
+    assert (out / "frontier.png").is_file()
