@@ -28,10 +28,11 @@ def test_readme_python_api_runs_verbatim(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own example
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 4
-    transfers = eval(out[2])  # noqa: S307 - a printed list of strings
+    assert len(out) == 6
+    assert [line.split()[0] for line in out[1:3]] == ["0.8", "1.0"]  # the frontier, one line a point
+    transfers = eval(out[4])  # noqa: S307 - a printed list of strings
     assert isinstance(transfers, list) and len(transfers) == 2 and transfers[1] == ""
-    assert len(eval(out[3])) == 1  # noqa: S307 - no decoding.json: greedy
+    assert len(eval(out[5])) == 1  # noqa: S307 - no decoding.json: greedy
     assert (tmp_path / "runs" / "api-lm" / "generator.safetensors").is_file()
 
 

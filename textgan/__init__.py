@@ -21,6 +21,7 @@ __all__ = [
     "LMRun",
     "StyleRun",
     "__version__",
+    "evaluate_frontier",
     "evaluate_style",
     "evaluate_style_outputs",
     "lm_config",
@@ -33,12 +34,14 @@ __all__ = [
 if TYPE_CHECKING:
     from textgan.config import LMConfig, StyleConfig
     from textgan.metrics.style import evaluate_style, evaluate_style_outputs
+    from textgan.metrics.temperature import evaluate_frontier
     from textgan.runs import LMRun, StyleRun, load
 
 _LAZY = {
     "load": "textgan.runs",
     "LMRun": "textgan.runs",
     "StyleRun": "textgan.runs",
+    "evaluate_frontier": "textgan.metrics.temperature",  # an LM run's quality-diversity frontier
     "evaluate_style": "textgan.metrics.style",  # a style run's transfers scored by an evaluator
     "evaluate_style_outputs": "textgan.metrics.style",  # any system's transfers scored the same way
 }

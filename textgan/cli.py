@@ -670,12 +670,8 @@ def cmd_eval_lm(argv: list[str]) -> int:
 
 def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
     """``eval lm --run RUN --temperatures ...``: one JSON object per temperature."""
-    import dataclasses
-
-    from textgan.data.corpus import load_corpus
-    from textgan.metrics.temperature import frontier_points, parse_temperatures
-    from textgan.runs import load_lm_run
-    from textgan.utils import atomic_write_bytes, resolve_device
+    from textgan.metrics.temperature import evaluate_frontier, parse_temperatures
+    from textgan.utils import atomic_write_bytes
 
     if not a.run:
         raise UserError("--temperatures needs --run RUN_DIR (the model to sweep)")
@@ -683,32 +679,25 @@ def _eval_frontier(a: argparse.Namespace, ns: tuple[int, ...]) -> int:
         temps = parse_temperatures(a.temperatures)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    if a.samples_per_point < 2:
-        raise UserError("--samples-per-point: must be >= 2")
-    gen, vocab, _, cfg = load_lm_run(a.run, str(resolve_device(a.device)))
-    data_cfg = dataclasses.replace(cfg.data, data=a.data) if a.data else cfg.data
-    try:
-        corpus = load_corpus(data_cfg, Path(a.run), vocab)
-    except UserError as exc:
-        raise UserError(f"{exc} (the run's data; pass --data DIR if it moved)") from None
     if a.samples or a.references:
         log.warning("--samples / --references are not used with --temperatures (the run's own test split is)")
-    from textgan.runs import load_scorer, run_judges, warn_temperature
-
-    sampler: dict[str, Any] = {"judges": run_judges(a.run, gen, cfg, a.ratio)}
-    if a.resample is not None:
-        scorer = load_scorer(a.run, gen, cfg, a.resample_with, a.ratio)
-        warn_temperature(scorer, temps)
-        sampler.update(scorer=scorer, resample=a.resample, alphas=a.alpha)
-    if a.reverse_lm:
-        from textgan.metrics.reverse_lm import ReverseLM
-
-        sampler["reverse_lm"] = ReverseLM(seed=a.seed)
-    if a.lm:
-        lm_gen, lm_vocab, lm_tok, _ = load_lm_run(a.lm, str(resolve_device(a.device)))
-        sampler["quality_lm"] = (lm_gen, lm_vocab, lm_tok)
+    sweep = evaluate_frontier(
+        a.run,
+        temps,
+        a.samples_per_point,
+        a.seed,
+        ns,
+        data=a.data,
+        device=a.device,
+        resample=a.resample,
+        alphas=a.alpha,
+        resample_with=a.resample_with,
+        ratio_dir=a.ratio,
+        reverse_lm=a.reverse_lm,
+        lm=a.lm,
+    )
     points = []
-    for point in frontier_points(gen, corpus, temps, a.samples_per_point, a.seed, ns, **sampler):
+    for point in sweep:
         points.append(point)
         if a.json:
             print(json.dumps(point), flush=True)

@@ -46,6 +46,25 @@ def test_frontier_json_keys_and_structure(smoke_run, capsys) -> None:
     assert [p["bleu2"] for p in again] == [p["bleu2"] for p in points]
 
 
+def test_library_frontier_is_the_cli_frontier(smoke_run, capsys) -> None:
+    import textgan
+    from textgan.utils import UserError
+
+    cli = sweep(smoke_run, capsys, "0.5,1.0", "60")
+    lib = list(textgan.evaluate_frontier(smoke_run, (0.5, 1.0), samples_per_point=60))
+    drop = lambda p: {k: v for k, v in p.items() if k != "seconds"}  # noqa: E731
+    assert [drop(p) for p in lib] == [drop(p) for p in cli]
+    # Bad arguments fail at the call, before anything is read (the run dir need not exist).
+    for kwargs, message in [
+        ({"temperatures": (0.0,)}, "must be > 0"),
+        ({"samples_per_point": 1}, "--samples-per-point"),
+        ({"resample": 0}, "--resample"),
+        ({"resample": 4, "alphas": (-1.0,)}, "--alpha"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            textgan.evaluate_frontier(smoke_run / "missing", **kwargs)
+
+
 def test_frontier_on_real_text(tmp_path, tiny_corpus, capsys) -> None:
     run = tmp_path / "run"
     assert main([*SMOKE, "--data", str(tiny_corpus), "--run-dir", str(run), "--adv-steps", "0"]) == 0

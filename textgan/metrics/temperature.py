@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -175,3 +176,86 @@ def value_at(points: Sequence[dict[str, float]], x_key: str, x: float, y_key: st
     if pts and pts[0][0] == x:
         return pts[0][1]
     return None
+
+
+def evaluate_frontier(
+    run_dir: str | Path,
+    temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+    samples_per_point: int = 1000,
+    seed: int = 0,
+    ns: Sequence[int] = (2, 3, 4, 5),
+    *,
+    data: str | None = None,
+    device: str = "cpu",
+    resample: int | None = None,
+    alphas: Sequence[float] = (1.0,),
+    resample_with: str = "ratio",
+    ratio_dir: str | Path | None = None,
+    reverse_lm: bool = False,
+    lm: str | Path | None = None,
+) -> Iterator[dict[str, float]]:
+    """The frontier of a finished ``train lm`` run (``textgan eval lm --run RUN --temperatures``),
+    one point at a time: the run's generator on its own test split, with the judges it has
+    (``critic_auc``, ``d_auc``). The arguments are checked and the models loaded when this is
+    called; the points are computed as the iterator is read.
+
+    Args:
+        run_dir: the run directory.
+        temperatures: the sweep, each a finite T > 0.
+        samples_per_point: N >= 2 sentences per point.
+        seed: sampling seed, the same for every point (and the reverse LM's).
+        ns: BLEU orders.
+        data: the run's corpus directory, if it moved since training.
+        device: ``cpu``, ``cuda``, ``cuda:i`` or ``auto``.
+        resample: M proposals per sentence: every point is then sampled from q ∝ p_T · exp(A · s)
+            (one point per temperature and A in ``alphas``); None: plain tempered sampling.
+        alphas: the A of the resampled points, each finite and >= 0.
+        resample_with: the score s: ``ratio`` (D's logit, after ``textgan train ratio``) or
+            ``critic`` (the run's critic f).
+        ratio_dir: where ``train ratio --run-dir`` wrote D (default: the run).
+        reverse_lm: also report ``reverse_nll`` (``metrics.reverse_lm``).
+        lm: an LM run trained on the real training split: also report ``lm_nll``.
+
+    Returns:
+        An iterator over the points of :func:`frontier_points`.
+
+    Raises:
+        UserError: bad arguments (before anything is loaded), a run that does not load, or its
+            data that do not (naming ``--data``).
+    """
+    import dataclasses
+
+    from textgan.data.corpus import load_corpus
+    from textgan.metrics.reverse_lm import ReverseLM
+    from textgan.runs import load_lm_run, load_scorer, run_judges, warn_temperature
+    from textgan.sampling import check_resample
+    from textgan.utils import UserError, resolve_device
+
+    temps = tuple(float(t) for t in temperatures)
+    if not temps or not all(math.isfinite(t) and t > 0 for t in temps):
+        raise UserError("--temperatures: every temperature must be > 0 (and finite)")
+    if samples_per_point < 2:
+        raise UserError("--samples-per-point: must be >= 2")
+    for alpha in alphas:
+        try:
+            check_resample(1 if resample is None else resample, alpha)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    dev = str(resolve_device(device))
+    gen, vocab, _, cfg = load_lm_run(run_dir, dev)
+    data_cfg = dataclasses.replace(cfg.data, data=data) if data else cfg.data
+    try:
+        corpus = load_corpus(data_cfg, Path(run_dir), vocab)
+    except UserError as exc:
+        raise UserError(f"{exc} (the run's data; pass --data DIR if it moved)") from None
+    sampler: dict[str, Any] = {"judges": run_judges(run_dir, gen, cfg, ratio_dir)}
+    if resample is not None:
+        scorer = load_scorer(run_dir, gen, cfg, resample_with, ratio_dir)
+        warn_temperature(scorer, temps)
+        sampler.update(scorer=scorer, resample=resample, alphas=tuple(alphas))
+    if reverse_lm:
+        sampler["reverse_lm"] = ReverseLM(seed=seed)
+    if lm:
+        lm_gen, lm_vocab, lm_tok, _ = load_lm_run(lm, dev)
+        sampler["quality_lm"] = (lm_gen, lm_vocab, lm_tok)
+    return frontier_points(gen, corpus, temps, samples_per_point, seed, ns, **sampler)
