@@ -57,8 +57,7 @@ def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: st
     cmd += ["--classifier", a.classifier, "--split", split, "--out", str(out), "--json", *flags]
     if a.lm and split == "test":
         cmd += ["--lm", a.lm]
-    if a.style_words:
-        cmd += ["--style-words", f"{a.style_words:g}"]
+    cmd += extra_flags(a)
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
     start = time.time()
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -68,6 +67,14 @@ def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: st
     for r in results:  # each combination's share of the call
         r["seconds"] = round((time.time() - start) / len(results), 1)
     return results
+
+
+def extra_flags(a: argparse.Namespace) -> list[str]:
+    """The flags every setting shares: ``--style-words`` and ``--fluency-rerank`` with its LM."""
+    out = ["--style-words", f"{a.style_words:g}"] if a.style_words else []
+    if a.fluency_rerank:
+        out += ["--fluency-rerank", f"{a.fluency_rerank:g}", "--fluency-lm", a.fluency_lm]
+    return out
 
 
 def joined(values: list) -> str:
@@ -139,12 +146,22 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="eval style --style-words TAU for every setting (the source's style words left out of the content overlap)",
     )
+    p.add_argument(
+        "--fluency-rerank",
+        type=float,
+        default=0.0,
+        help="eval style --fluency-rerank W for every setting (the rank adds W times the mean log p per token "
+        "under --fluency-lm)",
+    )
+    p.add_argument("--fluency-lm", default=None, help="LM run of --fluency-rerank (another than --lm)")
     p.add_argument("--min-accuracy", type=float, default=87.0, help="dev accuracy a setting must reach")
     p.add_argument("--threads", type=int, default=1, help="torch threads of each evaluation")
     p.add_argument("--parallel", type=int, default=1, help="evaluations at once")
     p.add_argument("--deadline", type=float, default=None, help="seconds; no evaluation starts after it")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
+    if a.fluency_rerank and not a.fluency_lm:
+        p.error("--fluency-rerank: needs --fluency-lm LM_RUN")
     start = time.time()
     out = Path(a.out)
     runs = list(dict.fromkeys([a.run, *a.also]))  # each run once, even when --also repeats --run
@@ -218,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             decoding = {**dict(zip(SETTING, setting_of(b), strict=True)), "no_repeat": True}
             if a.style_words and decoding["content_rerank"]:
                 decoding["style_words"] = a.style_words
+            if a.fluency_rerank:
+                decoding.update(fluency_rerank=a.fluency_rerank, fluency_lm=a.fluency_lm)
             path = write_decoding(
                 run,
                 decoding,
@@ -229,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def test_job(run: str) -> dict:
         r = score(run, a, "test", chosen[run], "chosen")[0]
-        r.update(run=run, flags=" ".join(chosen[run]) + (f" --style-words {a.style_words:g}" if a.style_words else ""))
+        r.update(run=run, flags=" ".join([*chosen[run], *extra_flags(a)]))
         print(
             f"test {run}: acc {r['accuracy']:.1f} bleu_src {r['bleu_src']:.2f} bleu_ref {num(r['bleu_ref'], 2)} "
             f"ppl {num(r['ppl'])} gm {num(r['gm'], 2)}",

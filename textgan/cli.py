@@ -35,6 +35,11 @@ STYLE_WORDS_HELP = (
     "those whose deletion lowers the run's own classifier's log p(source style) by at least TAU nats, "
     "so that substituting a style word keeps as much content as inserting one (0: off)"
 )
+FLUENCY_HELP = (
+    "with --beam: add W times each hypothesis's mean per-token log-probability under --fluency-lm "
+    "(an LM run on text of the domain; not the one that reports PPL) to its rank (0: off)"
+)
+FLUENCY_LM_HELP = "LM run dir (textgan train lm on the training text) of --fluency-rerank"
 CONTENT_ORDER_HELP = (
     "N-gram orders of --content-rerank's overlap, 1 to N (default 2: unigrams and bigrams; 4 favours "
     "keeping the source's longer runs of words, as BLEU-4 does)"
@@ -324,6 +329,8 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--content-rerank", type=weights, default=[0.0], metavar="W", help=CONTENT_RERANK_HELP + lists)
     p.add_argument("--content-order", type=orders, default=[2], metavar="N", help=CONTENT_ORDER_HELP + lists)
     p.add_argument("--style-words", type=float, default=0.0, metavar="TAU", help=STYLE_WORDS_HELP)
+    p.add_argument("--fluency-rerank", type=weights, default=[0.0], metavar="W", help=FLUENCY_HELP + lists)
+    p.add_argument("--fluency-lm", default=None, metavar="LM_RUN", help=FLUENCY_LM_HELP)
     p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
     p.add_argument(
         "--split",
@@ -363,6 +370,8 @@ def cmd_eval_style(argv: list[str]) -> int:
         content_order=a.content_order,
         no_repeat=a.no_repeat,
         style_words=a.style_words,
+        fluency_rerank=a.fluency_rerank,
+        fluency_lm=a.fluency_lm,
         device=a.device,
     )
     out = Path(a.out) if a.out else Path(a.run) / ("transfers.tsv" if a.split == "test" else f"transfers-{a.split}.tsv")
@@ -370,12 +379,13 @@ def cmd_eval_style(argv: list[str]) -> int:
         path, result = out, ev.result
         if len(evaluations) > 1:
             d = ev.decoding
+            fluency = f"-f{d['fluency_rerank']:g}" if d.get("fluency_rerank") else ""
             path = out.with_name(
-                f"{out.stem}-s{d['style_rerank']:g}-c{d['content_rerank']:g}-o{d['content_order']}{out.suffix or '.tsv'}"
+                f"{out.stem}-s{d['style_rerank']:g}-c{d['content_rerank']:g}-o{d['content_order']}{fluency}"
+                f"{out.suffix or '.tsv'}"
             )
-            result = {
-                k: d[k] for k in ("style_rerank", "content_rerank", "content_order", "style_words") if k in d
-            } | result
+            keys = ("style_rerank", "content_rerank", "content_order", "style_words", "fluency_rerank")
+            result = {k: d[k] for k in keys if k in d} | result
         rows = zip(ev.sources, ev.targets, ev.outputs, strict=True)
         atomic_write_bytes(path, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in rows).encode())
         _print_style_result(result, a.json, f"({len(ev.outputs)} {a.split} sentences; transfers in {path})")
@@ -413,6 +423,8 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--content-rerank", type=float, default=None, metavar="W", help=CONTENT_RERANK_HELP)
     p.add_argument("--content-order", type=int, default=None, metavar="N", help=CONTENT_ORDER_HELP)
     p.add_argument("--style-words", type=float, default=None, metavar="TAU", help=STYLE_WORDS_HELP)
+    p.add_argument("--fluency-rerank", type=finite_float, default=None, metavar="W", help=FLUENCY_HELP)
+    p.add_argument("--fluency-lm", default=None, metavar="LM_RUN", help=FLUENCY_LM_HELP)
     p.add_argument("--no-repeat", action="store_true", default=None, help="never write a word twice in a row")
     p.add_argument("--raw-output", action="store_true", help="write the model's tokens, space-separated")
     p.add_argument(
@@ -428,9 +440,10 @@ def cmd_transfer(argv: list[str]) -> int:
     from textgan.runs import StyleRun, load
 
     # Any decoding flag given: the flags alone decide (transfer's defaults for the rest); none: the run's own.
-    flags = ("beam", "style_rerank", "content_rerank", "content_order", "no_repeat", "style_words")
+    flags = ("beam", "style_rerank", "content_rerank", "content_order", "no_repeat", "style_words", "fluency_rerank")
     decoding = {k: getattr(a, k) for k in flags if getattr(a, k) is not None}
-    check_decoding(decoding)
+    lm = {"fluency_lm": a.fluency_lm} if a.fluency_lm else {}  # where the LM is: not a decoding choice
+    check_decoding(decoding | lm)
     if a.sentences:
         lines = list(a.sentences)
     elif a.input:
@@ -448,6 +461,7 @@ def cmd_transfer(argv: list[str]) -> int:
             "--beam 1 for greedy",
             file=sys.stderr,
         )
+    decoding = decoding | lm
     outputs = run.transfer(
         lines, to=a.to, raw_output=a.raw_output, precision=a.precision, batch_size=a.batch_size, **decoding
     )

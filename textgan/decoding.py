@@ -1,5 +1,5 @@
 """Style-transfer decoding: sentences in pieces, batched greedy and beam search, the reranking of
-beams by style and content (``Rerank``, ``content_overlap``), and a run's tuned decoding
+beams by style, content and fluency (``Rerank``, ``content_overlap``, ``Fluency``), and a run's tuned decoding
 (``decoding.json``: ``read_decoding``, ``write_decoding``, ``check_beam``).
 
 It sits on ``models/`` and ``data/``; ``runs.StyleRun.transfer`` and the style trainer's
@@ -24,6 +24,7 @@ from textgan.data.text import chunks
 from textgan.data.text import sentences as split_sentences
 from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK, UNK_ID, Vocab
 from textgan.models.classifiers import TextCNN
+from textgan.models.generators import Generator, alive_mask
 from textgan.models.style import StyleTransferModel, best_of_beams
 from textgan.utils import UserError, atomic_write_bytes, autocast
 
@@ -222,6 +223,30 @@ def style_word_mask(classifier: TextCNN, src: torch.Tensor, src_style: torch.Ten
     return (base[:, None] - without >= tau) & ~special
 
 
+class Fluency:
+    """How fluent a hypothesis reads: its mean per-token log-probability (the closing ``<eos>``
+    included) under a language model, a ``train lm`` run's generator with that run's vocabulary and
+    tokenizer. The hypotheses arrive as ids of the style model's vocabulary ``source_vocab``; their
+    words are joined by spaces and read by the LM's tokenizer, as ``nll_gen`` reads text (words
+    outside the LM's vocabulary become its ``<unk>``)."""
+
+    def __init__(self, generator: Generator, vocab: Vocab, tokenizer: Any, source_vocab: Vocab) -> None:
+        self.generator, self.vocab, self.tokenizer, self.source_vocab = generator, vocab, tokenizer, source_vocab
+
+    @torch.no_grad()
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
+        """(N,) mean log p per token of hypotheses ``ids`` (N, T) of the style vocabulary."""
+        words = [" ".join(self.source_vocab.decode(row)) for row in ids.tolist()]
+        toks = [self.tokenizer.tokenize(w) if self.tokenizer is not None else w.split() for w in words]
+        batch, _ = self.vocab.encode_batch(toks, self.generator.max_len)
+        batch = batch.to(self.generator.banned.device)
+        was = self.generator.training
+        self.generator.eval()
+        logp = self.generator.log_prob(batch).float()
+        self.generator.train(was)
+        return (logp / alive_mask(batch).sum(1).clamp(min=1)).to(ids.device)
+
+
 @dataclass(frozen=True)
 class Rerank:
     """How beam search ranks each input's final hypotheses: length-normalised log-probability plus
@@ -230,16 +255,22 @@ class Rerank:
 
     ``style_words`` > 0 leaves the source's style-carrying words (``style_word_mask`` at that
     threshold, under ``classifier``) out of the overlap, so that replacing "great" by "bad" keeps
-    as much content as inserting "not" before it, and the style weight decides between them."""
+    as much content as inserting "not" before it, and the style weight decides between them.
+
+    ``fluency`` > 0 adds that weight times ``lm(y)``, a ``Fluency`` score (mean per-token log p under
+    a language model), so that of two hypotheses with the same style and content the one that
+    reads as the LM's text wins."""
 
     classifier: TextCNN | None = None
     style: float = 0.0
     content: float = 0.0
     content_order: int = 2
     style_words: float = 0.0
+    fluency: float = 0.0
+    lm: Fluency | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.style or self.content)
+        return bool(self.style or self.content or self.fluency)
 
     def score(
         self, ids: torch.Tensor, style: torch.Tensor, src: torch.Tensor, cache: dict | None = None
@@ -273,6 +304,13 @@ class Rerank:
                 overlap = [content_overlap(h, sources[i // k], order) for i, h in enumerate(ids.tolist())]
                 cache[key] = torch.tensor(overlap, device=ids.device)
             score += self.content * cache[key]
+        if self.fluency:
+            if self.lm is None:
+                raise ValueError("Rerank: a fluency weight needs a language model")
+            key = ("fluency", self.lm)
+            if key not in cache:
+                cache[key] = self.lm(ids)
+            score += self.fluency * cache[key]
         return score
 
     def rescorer(self, src: torch.Tensor) -> Any:
@@ -306,8 +344,9 @@ DECODING_FILE = "decoding.json"
 def read_decoding(run_dir: str | Path) -> dict[str, Any]:
     """A style run's tuned decoding, ``RUN/decoding.json`` (written by ``scripts/style_decode_sweep.py
     --save``, or by hand: ``{"beam": 16, "style_rerank": 1, "content_rerank": 12, "no_repeat": true}``,
-    optionally with ``"content_order": 4`` (2 when absent) and ``"style_words": TAU`` (off when absent)),
-    as :meth:`StyleRun.transfer` keyword arguments; ``{}`` when the file does not exist.
+    optionally with ``"content_order": 4`` (2 when absent), ``"style_words": TAU`` (off when absent) and
+    ``"fluency_rerank": W`` with ``"fluency_lm": LM_RUN`` (off when absent)), as :meth:`StyleRun.transfer`
+    keyword arguments; ``{}`` when the file does not exist.
 
     Raises:
         UserError: a file that is not such a JSON object, or values ``check_beam`` refuses.
@@ -328,6 +367,11 @@ def read_decoding(run_dir: str | Path) -> dict[str, Any]:
         }
         if raw.get("style_words"):
             out["style_words"] = float(raw["style_words"])
+        if raw.get("fluency_rerank"):
+            out["fluency_rerank"] = float(raw["fluency_rerank"])
+            if not isinstance(raw.get("fluency_lm"), str):
+                raise ValueError("fluency_rerank needs fluency_lm, the LM run's directory")
+            out["fluency_lm"] = raw["fluency_lm"]
         check_decoding(out)
     except (OSError, UnicodeDecodeError, ValueError, TypeError, UserError) as e:
         raise UserError(f"{path}: {e}; fix it or delete it (greedy decoding then)") from None
@@ -354,6 +398,8 @@ def decoding_flags(decoding: dict[str, Any]) -> str:
         flags.append(f"--content-order {decoding['content_order']}")
     if decoding.get("content_rerank") and decoding.get("style_words"):
         flags.append(f"--style-words {decoding['style_words']:g}")
+    if decoding.get("fluency_rerank"):
+        flags.append(f"--fluency-rerank {decoding['fluency_rerank']:g} --fluency-lm {decoding.get('fluency_lm')}")
     if decoding.get("no_repeat"):
         flags.append("--no-repeat")
     return " ".join(flags)
@@ -370,18 +416,27 @@ def rerank_grid(
 
 def check_decoding(decoding: dict[str, Any]) -> None:
     """``check_beam`` on a decoding dict (``beam``, ``style_rerank``, ``content_rerank``,
-    ``content_order``; a missing key takes transfer's default)."""
+    ``content_order``, ``style_words``, ``fluency_rerank`` with ``fluency_lm``; a missing key takes
+    transfer's default)."""
     check_beam(
         decoding.get("beam", 1),
         decoding.get("style_rerank", 0.0),
         decoding.get("content_rerank", 0.0),
         decoding.get("content_order", 2),
         decoding.get("style_words", 0.0),
+        decoding.get("fluency_rerank", 0.0),
     )
+    if decoding.get("fluency_rerank") and not decoding.get("fluency_lm"):
+        raise UserError("--fluency-rerank: needs --fluency-lm LM_RUN (a textgan train lm run on the training text)")
 
 
 def check_beam(
-    beam: int, style_rerank: float = 0.0, content_rerank: float = 0.0, content_order: int = 2, style_words: float = 0.0
+    beam: int,
+    style_rerank: float = 0.0,
+    content_rerank: float = 0.0,
+    content_order: int = 2,
+    style_words: float = 0.0,
+    fluency_rerank: float = 0.0,
 ) -> None:
     """Raises UserError for a beam below 1, a negative rerank weight, a rerank without a beam to rank,
     a content order outside 1-4, or ``style_words`` below 0 or without a content weight."""
@@ -393,7 +448,12 @@ def check_beam(
         raise UserError("--style-words: changes the content overlap only (give --content-rerank W too)")
     if content_order not in CONTENT_ORDERS:
         raise UserError(f"--content-order: must be one of {', '.join(map(str, CONTENT_ORDERS))}")
-    for flag, w in (("--style-rerank", style_rerank), ("--content-rerank", content_rerank)):
+    weights = (
+        ("--style-rerank", style_rerank),
+        ("--content-rerank", content_rerank),
+        ("--fluency-rerank", fluency_rerank),
+    )
+    for flag, w in weights:
         if w < 0:
             raise UserError(f"{flag}: must be >= 0")
         if w and beam < 2:

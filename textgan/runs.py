@@ -30,6 +30,7 @@ from textgan.decoding import (  # noqa: F401 - the decoding names re-exported: o
     CONTENT_ORDERS,
     DECODING_FILE,
     Beams,
+    Fluency,
     Rerank,
     beam_tokens,
     check_beam,
@@ -404,6 +405,7 @@ class StyleRun:
     style_names: tuple[str, str]
     normalizer: TextNormalizer
     decoding: dict[str, Any] = field(default_factory=dict)
+    _lms: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def target_style(self, to: str) -> int | None:
         """Style index of a name (``None`` for ``flip``).
@@ -417,6 +419,16 @@ class StyleRun:
             a, b = self.style_names
             raise UserError(f"--to {to}: this run's styles are {a!r} and {b!r} (or {FLIP!r})")
         return self.style_names.index(to)
+
+    def fluency_scorer(self, lm_run: str | Path) -> Fluency:
+        """The ``Fluency`` score of this run's hypotheses under the LM run ``lm_run`` (loaded once,
+        on the style model's device)."""
+        key = str(lm_run)
+        if key not in self._lms:
+            device = str(next(self.model.parameters()).device)
+            gen, vocab, tokenizer, _ = load_lm_run(lm_run, device)
+            self._lms[key] = Fluency(gen, vocab, tokenizer, self.vocab)
+        return self._lms[key]
 
     def styles_of(self, sentences: Sequence[str]) -> list[str]:
         """The style name the run's classifier gives each raw sentence."""
@@ -436,6 +448,8 @@ class StyleRun:
         batch_size: int = 256,
         content_order: int = 2,
         style_words: float = 0.0,
+        fluency_rerank: float = 0.0,
+        fluency_lm: str | Path | None = None,
     ) -> list[str]:
         """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
         classifier's reading of each sentence).
@@ -457,6 +471,9 @@ class StyleRun:
             style_words: leave the source's style-carrying words (deleting one lowers the run's
                 classifier's log p(source style) by at least this many nats) out of that overlap
                 (0: off).
+            fluency_rerank: with ``beam > 1``, also add this weight times each hypothesis's mean
+                per-token log-probability under the LM run ``fluency_lm`` (``decoding.Fluency``).
+            fluency_lm: a ``train lm`` run on text of the run's domain (needed by ``fluency_rerank``).
             precision: ``fp32`` or ``bf16`` (bfloat16 autocast: faster on CPUs with bf16 matmul,
                 and on GPUs; near-ties can pick other words).
             batch_size: sentences decoded together (larger batches pay with bf16).
@@ -464,7 +481,8 @@ class StyleRun:
         Returns:
             One string per input, in order.
         """
-        check_beam(beam, style_rerank, content_rerank, content_order, style_words)
+        check_beam(beam, style_rerank, content_rerank, content_order, style_words, fluency_rerank)
+        check_decoding({"fluency_rerank": fluency_rerank, "fluency_lm": fluency_lm, "beam": beam})
         if batch_size < 1:
             raise UserError("--batch-size: must be >= 1")
         target = self.target_style(to)
@@ -474,7 +492,8 @@ class StyleRun:
             targets = [1 - p for p in pred]
         else:
             targets = [target] * len(toks)
-        rerank = Rerank(self.classifier, style_rerank, content_rerank, content_order, style_words)
+        lm = self.fluency_scorer(fluency_lm) if fluency_rerank else None
+        rerank = Rerank(self.classifier, style_rerank, content_rerank, content_order, style_words, fluency_rerank, lm)
         out = transfer_tokens(
             self.model,
             self.vocab,

@@ -255,3 +255,37 @@ def test_style_words_make_a_substitution_keep_as_much_content_as_an_insertion() 
     masked = Rerank(_Lexicon(), content=1.0, style_words=0.5).score(hyps, style, src)
     assert plain[0] > plain[1] and masked[1] > masked[0]
     assert masked[1] == pytest.approx((6 / 8 + 2 / 6) / 2)  # src "4 5 _ 9": 3 of 4 words, 1 of 3 bigrams
+
+
+def test_fluency_is_the_lms_mean_log_prob_per_token_of_the_words() -> None:
+    """``Fluency`` reads hypotheses of one vocabulary through the words, under an LM of another."""
+    from textgan.config import GeneratorConfig
+    from textgan.data.vocab import Vocab
+    from textgan.decoding import Fluency, Rerank
+    from textgan.models.generators import build_generator
+
+    torch.manual_seed(0)
+    style_vocab = Vocab(["the", "food", "was", "great", "bad"])
+    lm_vocab = Vocab(["bad", "was", "food", "the"])  # another order, and no "great": <unk> there
+    lm = build_generator(GeneratorConfig(generator="lstm", embed_dim=8, hidden_dim=8), len(lm_vocab), 6)
+    fluency = Fluency(lm, lm_vocab, None, style_vocab)
+    words = [["the", "food", "was", "great"], ["the", "food", "was", "bad"], []]
+    hyps, _ = style_vocab.encode_batch(words, 6)
+    lm_ids, _ = lm_vocab.encode_batch(words, 6)
+    with torch.no_grad():
+        expected = lm.log_prob(lm_ids) / alive_mask(lm_ids).sum(1)
+    assert torch.allclose(fluency(hyps), expected)
+    calls: list[int] = []
+
+    def counted(ids: torch.Tensor) -> torch.Tensor:
+        calls.append(len(ids))
+        return fluency(ids)
+
+    cache: dict = {}
+    src, style = hyps[:1], torch.zeros(3, dtype=torch.long)
+    for w in (1.0, 3.0):  # the LM scores each set of hypotheses once, whatever the weight
+        got = Rerank(fluency=w, lm=counted).score(hyps, style, src, cache)
+        assert torch.allclose(got, w * expected)
+    assert calls == [3] and Rerank(fluency=1.0)
+    with pytest.raises(ValueError, match="needs a language model"):
+        Rerank(fluency=1.0).score(hyps, style, src)

@@ -160,6 +160,8 @@ def evaluate_style(
     content_order: Sequence[int] = (2,),
     no_repeat: bool = False,
     style_words: float = 0.0,
+    fluency_rerank: Sequence[float] = (0.0,),
+    fluency_lm: str | Path | None = None,
     device: str = "cpu",
 ) -> list[StyleEvaluation]:
     """Transfer a split of ``data`` with a ``train style`` run and score it with the evaluator
@@ -169,19 +171,28 @@ def evaluate_style(
     With a beam, every (style weight, content weight, content order) combination of the three lists
     is ranked from one beam search; one ``StyleEvaluation`` per combination, in that nesting order.
     ``style_words`` (nats, 0: off) leaves the source's style-carrying words out of every content
-    overlap (``decoding.style_word_mask`` under the run's own classifier).
+    overlap (``decoding.style_word_mask`` under the run's own classifier). ``fluency_rerank`` weights
+    (each a fourth axis of the grid, outermost) add that weight times the hypothesis's mean per-token
+    log-probability under the LM run ``fluency_lm`` (``decoding.Fluency``); use another LM than
+    ``lm``, or the perplexity reports the term it was ranked by.
 
     Raises:
         UserError: a bad run, data or classifier directory, or decoding values ``check_beam`` refuses.
     """
     from textgan.data.style import load_style_corpus
-    from textgan.decoding import Rerank, beam_tokens, check_beam, rerank_grid, transfer_tokens
-    from textgan.runs import load_classifier, load_style_run
+    from textgan.decoding import Fluency, Rerank, beam_tokens, check_beam, check_decoding, rerank_grid, transfer_tokens
+    from textgan.runs import load_classifier, load_lm_run, load_style_run
 
-    grid = rerank_grid(style_rerank, content_rerank, content_order)
-    for style_w, content_w, order in grid:
-        check_beam(beam, style_w, content_w, order, style_words if content_w else 0.0)
+    fluencies = list(dict.fromkeys(float(w) for w in fluency_rerank)) or [0.0]
+    grid = [(fl, *combo) for fl in fluencies for combo in rerank_grid(style_rerank, content_rerank, content_order)]
+    for fl, style_w, content_w, order in grid:
+        check_beam(beam, style_w, content_w, order, style_words if content_w else 0.0, fl)
+        check_decoding({"beam": beam, "fluency_rerank": fl, "fluency_lm": fluency_lm})
     model, own_classifier, vocab, cfg = load_style_run(run, device)
+    fluent = None
+    if any(fluencies):
+        lm_gen, lm_vocab, lm_tok, _ = load_lm_run(fluency_lm, device)  # type: ignore[arg-type]
+        fluent = Fluency(lm_gen, lm_vocab, lm_tok, vocab)
     evaluator, ev_vocab, _ = load_classifier(classifier, device)
     corpus = load_style_corpus(
         data, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab
@@ -193,9 +204,10 @@ def evaluate_style(
     toks = [corpus.tokenizer.tokenize(s) for s in sources]
     beams = beam_tokens(model, vocab, toks, targets, beam, no_repeat=no_repeat) if beam > 1 else None
     out = []
-    for style_w, content_w, order in grid:  # one beam search, ranked once per combination
+    for fl, style_w, content_w, order in grid:  # one beam search, ranked once per combination
         if beams is not None:
-            words = beams.choose(Rerank(own_classifier, style_w, content_w, order, style_words if content_w else 0.0))
+            tau = style_words if content_w else 0.0
+            words = beams.choose(Rerank(own_classifier, style_w, content_w, order, tau, fl, fluent if fl else None))
         else:
             words = transfer_tokens(model, vocab, toks, targets, no_repeat=no_repeat)
         outputs = [" ".join(t) for t in words]
@@ -207,6 +219,7 @@ def evaluate_style(
             "content_order": order,
             "no_repeat": no_repeat,
             **({"style_words": style_words} if style_words and content_w else {}),
+            **({"fluency_rerank": fl, "fluency_lm": str(fluency_lm)} if fl else {}),
         }
         out.append(StyleEvaluation(decoding, result, sources, targets, outputs))
     return out
