@@ -112,9 +112,9 @@ class LMTrainer(Trainer):
         main = self.dist.is_main
         with self.opened(resume):
             vocab = Vocab.load(self.run_dir / C.VOCAB_FILE) if resume or not main else None
-            self.init_state = None
+            self.init_weights: Path | None = None  # the --init-from run's generator file
             if cfg.init_from and not resume:
-                cfg, vocab, self.init_state = _init_from(cfg)
+                cfg, vocab, self.init_weights = _init_from(cfg)
             if cfg.model.generator == "hf":  # the model's own tokenizer and vocabulary
                 cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, tokenizer="hf", min_freq=1))
             self.cfg = cfg
@@ -130,10 +130,10 @@ class LMTrainer(Trainer):
             run_dir=self.run_dir,
             to_hf=self.corpus.to_hf,
         )
-        if self.init_state is not None:  # tied weights are stored once: load_model restores them
+        if self.init_weights is not None:  # tied weights are stored once: load_model restores them
             from safetensors.torch import load_model
 
-            load_model(self.generator, str(self.init_state))
+            load_model(self.generator, str(self.init_weights))
         elif cfg.model.generator == "hf" and not resume:
             self.generator.load_pretrained(cfg.model.hf_model)  # type: ignore[attr-defined]
         self.generator.to(self.device)
