@@ -481,8 +481,17 @@ class StyleRun:
         Returns:
             One string per input, in order.
         """
-        check_beam(beam, style_rerank, content_rerank, content_order, style_words, fluency_rerank)
-        check_decoding({"fluency_rerank": fluency_rerank, "fluency_lm": fluency_lm, "beam": beam})
+        check_decoding(
+            {
+                "beam": beam,
+                "style_rerank": style_rerank,
+                "content_rerank": content_rerank,
+                "content_order": content_order,
+                "style_words": style_words,
+                "fluency_rerank": fluency_rerank,
+                "fluency_lm": fluency_lm,
+            }
+        )
         if batch_size < 1:
             raise UserError("--batch-size: must be >= 1")
         target = self.target_style(to)

@@ -177,17 +177,26 @@ def evaluate_style(
     ``lm``, or the perplexity reports the term it was ranked by.
 
     Raises:
-        UserError: a bad run, data or classifier directory, or decoding values ``check_beam`` refuses.
+        UserError: a bad run, data or classifier directory, or decoding values ``check_decoding`` refuses.
     """
     from textgan.data.style import load_style_corpus
-    from textgan.decoding import Fluency, Rerank, beam_tokens, check_beam, check_decoding, rerank_grid, transfer_tokens
+    from textgan.decoding import Fluency, Rerank, beam_tokens, check_decoding, rerank_grid, transfer_tokens
     from textgan.runs import load_classifier, load_lm_run, load_style_run
 
     fluencies = list(dict.fromkeys(float(w) for w in fluency_rerank)) or [0.0]
     grid = [(fl, *combo) for fl in fluencies for combo in rerank_grid(style_rerank, content_rerank, content_order)]
     for fl, style_w, content_w, order in grid:
-        check_beam(beam, style_w, content_w, order, style_words if content_w else 0.0, fl)
-        check_decoding({"beam": beam, "fluency_rerank": fl, "fluency_lm": fluency_lm})
+        check_decoding(
+            {
+                "beam": beam,
+                "style_rerank": style_w,
+                "content_rerank": content_w,
+                "content_order": order,
+                "style_words": style_words if content_w else 0.0,
+                "fluency_rerank": fl,
+                "fluency_lm": fluency_lm,
+            }
+        )
     model, own_classifier, vocab, cfg = load_style_run(run, device)
     fluent = None
     if any(fluencies):
@@ -207,7 +216,7 @@ def evaluate_style(
     for fl, style_w, content_w, order in grid:  # one beam search, ranked once per combination
         if beams is not None:
             tau = style_words if content_w else 0.0
-            words = beams.choose(Rerank(own_classifier, style_w, content_w, order, tau, fl, fluent if fl else None))
+            words = beams.choose(Rerank(own_classifier, style_w, content_w, order, tau, fl, fluent))
         else:
             words = transfer_tokens(model, vocab, toks, targets, no_repeat=no_repeat)
         outputs = [" ".join(t) for t in words]

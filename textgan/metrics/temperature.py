@@ -38,9 +38,14 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
         temps = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise ValueError(f"--temperatures: expected comma-separated numbers, got {text!r}") from None
+    check_temperatures(temps)
+    return temps
+
+
+def check_temperatures(temps: Sequence[float]) -> None:
+    """Raises ValueError unless there is at least one temperature and every one is finite and > 0."""
     if not temps or not all(math.isfinite(t) and t > 0 for t in temps):
         raise ValueError("--temperatures: every temperature must be > 0 (and finite)")
-    return temps
 
 
 def frontier(
@@ -232,8 +237,10 @@ def evaluate_frontier(
     from textgan.utils import UserError, resolve_device
 
     temps = tuple(float(t) for t in temperatures)
-    if not temps or not all(math.isfinite(t) and t > 0 for t in temps):
-        raise UserError("--temperatures: every temperature must be > 0 (and finite)")
+    try:
+        check_temperatures(temps)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     if samples_per_point < 2:
         raise UserError("--samples-per-point: must be >= 2")
     for alpha in alphas:
