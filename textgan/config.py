@@ -524,7 +524,13 @@ class StyleTrainConfig:
     ae_lr: float = field(default=1e-3, metadata=_help("Adam learning rate of autoencoder pretraining"))
     grad_clip: float = field(default=5.0, metadata=_help("gradient-norm clip (0: off)"))
     style_weight: float = field(default=1.0, metadata=_help("weight of the style classifier term on transfers"))
-    adv_weight: float = field(default=0.1, metadata=_help("weight of the adversarial (critic) term on transfers"))
+    adv_weight: float = field(
+        default=0.1,
+        metadata=_help(
+            "weight of the adversarial (critic) term on transfers (0: no critic is trained or consulted, "
+            "the no-adversarial ablation)"
+        ),
+    )
     cycle_weight: float = field(default=0.0, metadata=_help("weight of back-transfer reconstruction (0: off)"))
     anchor_weight: float = field(
         default=0.0,

@@ -634,3 +634,27 @@ def test_the_library_evaluation_is_what_the_command_prints(trained, capsys) -> N
         assert len(ev.outputs) == len(ev.sources) == len(ev.targets) > 0
     copy = textgan.evaluate_style_outputs("copy", STYLE, clf)
     assert copy.outputs == copy.sources and copy.result["bleu_src"] == pytest.approx(100.0)
+
+
+def test_adv_weight_zero_trains_no_critic_and_still_trains_the_decoder(tmp_path) -> None:
+    cfg = STYLE_PRESETS["smoke"]
+    cfg = dataclasses.replace(
+        cfg,
+        data=dataclasses.replace(cfg.data, data=str(STYLE)),
+        run_dir=str(tmp_path / "r"),
+        progress=False,
+        device="cpu",
+        train=dataclasses.replace(cfg.train, adv_weight=0.0),
+    )
+    trainer = StyleTrainer(cfg)
+    trainer.pretrain()
+    critics = {k: v.clone() for k, v in trainer.critics.state_dict().items()}
+    decoder = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.adversarial()
+    assert trainer.critic_updates == 0
+    for name, value in trainer.critics.state_dict().items():
+        torch.testing.assert_close(value, critics[name], rtol=0, atol=0)
+    assert any(not torch.equal(v, decoder[k]) for k, v in trainer.model.state_dict().items())
+    adv = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    adv = [r for r in adv if r["phase"] == "adv"]
+    assert adv and all("critic_loss" not in r and r["adv_loss"] == 0 for r in adv)

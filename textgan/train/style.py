@@ -211,7 +211,7 @@ class StyleTrainer(Trainer):
             src, src_styles = self._batch(source)
             tgt_styles = torch.full_like(src_styles, target)
             stats = {}
-            for _ in range(adv.n_critic):
+            for _ in range(adv.n_critic if self.cfg.train.adv_weight > 0 else 0):  # weight 0: no critic at all
                 stats.update(self._critic_step(src, tgt_styles, target, beta))
             stats.update(self._generator_phase(src, src_styles, tgt_styles, target, beta))
             stats["clf_loss"] = self._classifier_step()
@@ -259,8 +259,10 @@ class StyleTrainer(Trainer):
                 with self.amp():  # the forward pass; the update below in fp32
                     enc = self.m.encode(src)
                     cur = self.m.relax(enc, tgt_styles, ids, noise, beta)
-                    advantage = critic(soft=cur.soft).float()
-                    if adv.loss == "ppo":
+                    if tc.adv_weight == 0:  # the no-adversarial ablation: no critic, no ratio, no term
+                        adv_loss, stats = cur.soft.new_zeros(()).float(), {}
+                    elif adv.loss == "ppo":
+                        advantage = critic(soft=cur.soft).float()
                         log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
                         if adv.ratio == "discriminator":
                             disc = self.discriminators[target]
@@ -284,6 +286,7 @@ class StyleTrainer(Trainer):
                             disc.requires_grad_(True)
                         adv_loss, stats = C.clipped_ratio_loss(adv, advantage, cur, old, log_r)
                     else:
+                        advantage = critic(soft=cur.soft).float()
                         real_scores = (
                             critic(ids=self._batch(target)[0]).float() if adv.loss == "rsgan" else advantage.detach()
                         )
