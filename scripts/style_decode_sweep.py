@@ -70,10 +70,12 @@ def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: st
 
 
 def extra_flags(a: argparse.Namespace) -> list[str]:
-    """The flags every setting shares: ``--style-words`` and ``--fluency-rerank`` with its LM."""
+    """The flags every setting shares: ``--style-words``, ``--fluency-rerank`` with its LM, ``--insert-penalty``."""
     out = ["--style-words", f"{a.style_words:g}"] if a.style_words else []
     if a.fluency_rerank:
         out += ["--fluency-rerank", f"{a.fluency_rerank:g}", "--fluency-lm", a.fluency_lm]
+    if a.insert_penalty:
+        out += ["--insert-penalty", f"{a.insert_penalty:g}"]
     return out
 
 
@@ -154,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         "under --fluency-lm)",
     )
     p.add_argument("--fluency-lm", default=None, help="LM run of --fluency-rerank (another than --lm)")
+    p.add_argument(
+        "--insert-penalty",
+        type=float,
+        default=0.0,
+        help="eval style --insert-penalty W for every setting (hypotheses that only insert words rank W lower)",
+    )
     p.add_argument("--min-accuracy", type=float, default=87.0, help="dev accuracy a setting must reach")
     p.add_argument("--threads", type=int, default=1, help="torch threads of each evaluation")
     p.add_argument("--parallel", type=int, default=1, help="evaluations at once")
@@ -237,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
                 decoding["style_words"] = a.style_words
             if a.fluency_rerank:
                 decoding.update(fluency_rerank=a.fluency_rerank, fluency_lm=a.fluency_lm)
+            if a.insert_penalty:
+                decoding["insert_penalty"] = a.insert_penalty
             path = write_decoding(
                 run,
                 decoding,

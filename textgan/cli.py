@@ -40,6 +40,10 @@ FLUENCY_HELP = (
     "(an LM run on text of the domain; not the one that reports PPL) to its rank (0: off)"
 )
 FLUENCY_LM_HELP = "LM run dir (textgan train lm on the training text) of --fluency-rerank"
+INSERT_HELP = (
+    "with --beam: subtract W from the rank of every hypothesis that keeps the whole source in order and "
+    "only adds words (insert-only: 'it was a not a great experience'), favouring substitutions (0: off)"
+)
 CONTENT_ORDER_HELP = (
     "N-gram orders of --content-rerank's overlap, 1 to N (default 2: unigrams and bigrams; 4 favours "
     "keeping the source's longer runs of words, as BLEU-4 does)"
@@ -331,6 +335,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--style-words", type=float, default=0.0, metavar="TAU", help=STYLE_WORDS_HELP)
     p.add_argument("--fluency-rerank", type=weights, default=[0.0], metavar="W", help=FLUENCY_HELP + lists)
     p.add_argument("--fluency-lm", default=None, metavar="LM_RUN", help=FLUENCY_LM_HELP)
+    p.add_argument("--insert-penalty", type=weights, default=[0.0], metavar="W", help=INSERT_HELP + lists)
     p.add_argument("--no-repeat", action="store_true", help="never write a word twice in a row")
     p.add_argument(
         "--split",
@@ -342,7 +347,7 @@ def cmd_eval_style(argv: list[str]) -> int:
         "--out",
         default=None,
         help="transfers file (default: RUN/transfers.tsv, RUN/transfers-dev.tsv); with several "
-        "combinations, one file each, named FILE-s<W>-c<W>-o<N>.tsv",
+        "combinations, one file each, named FILE-s<W>-c<W>-o<N>.tsv (-f<W>, -i<W>: fluency and insert weights)",
     )
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON object (one per combination)")
@@ -372,6 +377,7 @@ def cmd_eval_style(argv: list[str]) -> int:
         style_words=a.style_words,
         fluency_rerank=a.fluency_rerank,
         fluency_lm=a.fluency_lm,
+        insert_penalty=a.insert_penalty,
         device=a.device,
     )
     out = Path(a.out) if a.out else Path(a.run) / ("transfers.tsv" if a.split == "test" else f"transfers-{a.split}.tsv")
@@ -380,11 +386,19 @@ def cmd_eval_style(argv: list[str]) -> int:
         if len(evaluations) > 1:
             d = ev.decoding
             fluency = f"-f{d['fluency_rerank']:g}" if d.get("fluency_rerank") else ""
+            fluency += f"-i{d['insert_penalty']:g}" if d.get("insert_penalty") else ""
             path = out.with_name(
                 f"{out.stem}-s{d['style_rerank']:g}-c{d['content_rerank']:g}-o{d['content_order']}{fluency}"
                 f"{out.suffix or '.tsv'}"
             )
-            keys = ("style_rerank", "content_rerank", "content_order", "style_words", "fluency_rerank")
+            keys = (
+                "style_rerank",
+                "content_rerank",
+                "content_order",
+                "style_words",
+                "fluency_rerank",
+                "insert_penalty",
+            )
             result = {k: d[k] for k in keys if k in d} | result
         rows = zip(ev.sources, ev.targets, ev.outputs, strict=True)
         atomic_write_bytes(path, "".join(f"{s}\t{t}\t{o}\n" for s, t, o in rows).encode())
@@ -425,6 +439,7 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--style-words", type=float, default=None, metavar="TAU", help=STYLE_WORDS_HELP)
     p.add_argument("--fluency-rerank", type=finite_float, default=None, metavar="W", help=FLUENCY_HELP)
     p.add_argument("--fluency-lm", default=None, metavar="LM_RUN", help=FLUENCY_LM_HELP)
+    p.add_argument("--insert-penalty", type=finite_float, default=None, metavar="W", help=INSERT_HELP)
     p.add_argument("--no-repeat", action="store_true", default=None, help="never write a word twice in a row")
     p.add_argument("--raw-output", action="store_true", help="write the model's tokens, space-separated")
     p.add_argument(
@@ -440,7 +455,16 @@ def cmd_transfer(argv: list[str]) -> int:
     from textgan.runs import StyleRun, load
 
     # Any decoding flag given: the flags alone decide (transfer's defaults for the rest); none: the run's own.
-    flags = ("beam", "style_rerank", "content_rerank", "content_order", "no_repeat", "style_words", "fluency_rerank")
+    flags = (
+        "beam",
+        "style_rerank",
+        "content_rerank",
+        "content_order",
+        "no_repeat",
+        "style_words",
+        "fluency_rerank",
+        "insert_penalty",
+    )
     decoding = {k: getattr(a, k) for k in flags if getattr(a, k) is not None}
     lm = {"fluency_lm": a.fluency_lm} if a.fluency_lm else {}  # where the LM is: not a decoding choice
     check_decoding(decoding | lm)

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from textgan.data.text import chunks
+from textgan.data.text import chunks, insert_only
 from textgan.data.text import sentences as split_sentences
 from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK, UNK_ID, Vocab
 from textgan.models.classifiers import TextCNN
@@ -259,7 +259,11 @@ class Rerank:
 
     ``fluency`` > 0 adds that weight times ``lm(y)``, a ``Fluency`` score (mean per-token log p under
     a language model), so that of two hypotheses with the same style and content the one that
-    reads as the LM's text wins."""
+    reads as the LM's text wins.
+
+    ``insert`` > 0 subtracts that weight from every hypothesis that keeps the whole source in order
+    and only adds words (``insert_only``: "it was a not a great experience"), so that a rewrite
+    which substitutes or drops a word wins over one that only inserts, all else equal."""
 
     classifier: TextCNN | None = None
     style: float = 0.0
@@ -268,9 +272,10 @@ class Rerank:
     style_words: float = 0.0
     fluency: float = 0.0
     lm: Fluency | None = None
+    insert: float = 0.0
 
     def __bool__(self) -> bool:
-        return bool(self.style or self.content or self.fluency)
+        return bool(self.style or self.content or self.fluency or self.insert)
 
     def score(
         self, ids: torch.Tensor, style: torch.Tensor, src: torch.Tensor, cache: dict | None = None
@@ -292,6 +297,7 @@ class Rerank:
             key = ("content", self.content_order, self.style_words)
             if key not in cache:
                 k, order = ids.shape[0] // src.shape[0], self.content_order
+                kept = src
                 if self.style_words:
                     if self.classifier is None:
                         raise ValueError("Rerank: style_words needs a classifier")
@@ -299,8 +305,8 @@ class Rerank:
                     if mask_key not in cache:
                         src_style = 1 - style[::k]  # two styles: each source's is the other one
                         cache[mask_key] = style_word_mask(self.classifier, src, src_style, self.style_words)
-                    src = src.masked_fill(cache[mask_key], NO_MATCH)
-                sources = src.tolist()
+                    kept = src.masked_fill(cache[mask_key], NO_MATCH)
+                sources = kept.tolist()
                 overlap = [content_overlap(h, sources[i // k], order) for i, h in enumerate(ids.tolist())]
                 cache[key] = torch.tensor(overlap, device=ids.device)
             score += self.content * cache[key]
@@ -311,6 +317,15 @@ class Rerank:
             if key not in cache:
                 cache[key] = self.lm(ids)
             score += self.fluency * cache[key]
+        if self.insert:
+            if "insert" not in cache:
+                k, special = ids.shape[0] // src.shape[0], (PAD_ID, BOS_ID, EOS_ID)
+                sources = [[t for t in s if t not in special] for s in src.tolist()]
+                flags = [
+                    insert_only([t for t in h if t not in special], sources[i // k]) for i, h in enumerate(ids.tolist())
+                ]
+                cache["insert"] = torch.tensor(flags, dtype=torch.float32, device=ids.device)
+            score -= self.insert * cache["insert"]
         return score
 
     def rescorer(self, src: torch.Tensor) -> Any:
@@ -345,7 +360,7 @@ def read_decoding(run_dir: str | Path) -> dict[str, Any]:
     """A style run's tuned decoding, ``RUN/decoding.json`` (written by ``scripts/style_decode_sweep.py
     --save``, or by hand: ``{"beam": 16, "style_rerank": 1, "content_rerank": 12, "no_repeat": true}``,
     optionally with ``"content_order": 4`` (2 when absent), ``"style_words": TAU`` (off when absent) and
-    ``"fluency_rerank": W`` with ``"fluency_lm": LM_RUN`` (off when absent)), as :meth:`StyleRun.transfer`
+    ``"fluency_rerank": W`` with ``"fluency_lm": LM_RUN`` and ``"insert_penalty": W`` (off when absent)), as :meth:`StyleRun.transfer`
     keyword arguments; ``{}`` when the file does not exist.
 
     Raises:
@@ -372,6 +387,8 @@ def read_decoding(run_dir: str | Path) -> dict[str, Any]:
             if not isinstance(raw.get("fluency_lm"), str):
                 raise ValueError("fluency_rerank needs fluency_lm, the LM run's directory")
             out["fluency_lm"] = raw["fluency_lm"]
+        if raw.get("insert_penalty"):
+            out["insert_penalty"] = float(raw["insert_penalty"])
         check_decoding(out)
     except (OSError, UnicodeDecodeError, ValueError, TypeError, UserError) as e:
         raise UserError(f"{path}: {e}; fix it or delete it (greedy decoding then)") from None
@@ -400,6 +417,8 @@ def decoding_flags(decoding: dict[str, Any]) -> str:
         flags.append(f"--style-words {decoding['style_words']:g}")
     if decoding.get("fluency_rerank"):
         flags.append(f"--fluency-rerank {decoding['fluency_rerank']:g} --fluency-lm {decoding.get('fluency_lm')}")
+    if decoding.get("insert_penalty"):
+        flags.append(f"--insert-penalty {decoding['insert_penalty']:g}")
     if decoding.get("no_repeat"):
         flags.append("--no-repeat")
     return " ".join(flags)
@@ -416,7 +435,7 @@ def rerank_grid(
 
 def check_decoding(decoding: dict[str, Any]) -> None:
     """``check_beam`` on a decoding dict (``beam``, ``style_rerank``, ``content_rerank``,
-    ``content_order``, ``style_words``, ``fluency_rerank`` with ``fluency_lm``; a missing key takes
+    ``content_order``, ``style_words``, ``fluency_rerank`` with ``fluency_lm``, ``insert_penalty``; a missing key takes
     transfer's default)."""
     check_beam(
         decoding.get("beam", 1),
@@ -425,6 +444,7 @@ def check_decoding(decoding: dict[str, Any]) -> None:
         decoding.get("content_order", 2),
         decoding.get("style_words", 0.0),
         decoding.get("fluency_rerank", 0.0),
+        decoding.get("insert_penalty", 0.0),
     )
     if decoding.get("fluency_rerank") and not decoding.get("fluency_lm"):
         raise UserError("--fluency-rerank: needs --fluency-lm LM_RUN (a textgan train lm run on the training text)")
@@ -437,6 +457,7 @@ def check_beam(
     content_order: int = 2,
     style_words: float = 0.0,
     fluency_rerank: float = 0.0,
+    insert_penalty: float = 0.0,
 ) -> None:
     """Raises UserError for a beam below 1, a negative rerank weight, a rerank without a beam to rank,
     a content order outside 1-4, or ``style_words`` below 0 or without a content weight."""
@@ -452,6 +473,7 @@ def check_beam(
         ("--style-rerank", style_rerank),
         ("--content-rerank", content_rerank),
         ("--fluency-rerank", fluency_rerank),
+        ("--insert-penalty", insert_penalty),
     )
     for flag, w in weights:
         if w < 0:

@@ -450,6 +450,7 @@ class StyleRun:
         style_words: float = 0.0,
         fluency_rerank: float = 0.0,
         fluency_lm: str | Path | None = None,
+        insert_penalty: float = 0.0,
     ) -> list[str]:
         """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
         classifier's reading of each sentence).
@@ -474,6 +475,8 @@ class StyleRun:
             fluency_rerank: with ``beam > 1``, also add this weight times each hypothesis's mean
                 per-token log-probability under the LM run ``fluency_lm`` (``decoding.Fluency``).
             fluency_lm: a ``train lm`` run on text of the run's domain (needed by ``fluency_rerank``).
+            insert_penalty: with ``beam > 1``, subtract this weight from every hypothesis that keeps
+                the whole source in order and only adds words (``insert_only``).
             precision: ``fp32`` or ``bf16`` (bfloat16 autocast: faster on CPUs with bf16 matmul,
                 and on GPUs; near-ties can pick other words).
             batch_size: sentences decoded together (larger batches pay with bf16).
@@ -490,6 +493,7 @@ class StyleRun:
                 "style_words": style_words,
                 "fluency_rerank": fluency_rerank,
                 "fluency_lm": fluency_lm,
+                "insert_penalty": insert_penalty,
             }
         )
         if batch_size < 1:
@@ -502,7 +506,16 @@ class StyleRun:
         else:
             targets = [target] * len(toks)
         lm = self.fluency_scorer(fluency_lm) if fluency_rerank else None
-        rerank = Rerank(self.classifier, style_rerank, content_rerank, content_order, style_words, fluency_rerank, lm)
+        rerank = Rerank(
+            self.classifier,
+            style_rerank,
+            content_rerank,
+            content_order,
+            style_words,
+            fluency_rerank,
+            lm,
+            insert_penalty,
+        )
         out = transfer_tokens(
             self.model,
             self.vocab,

@@ -257,6 +257,24 @@ def test_style_words_make_a_substitution_keep_as_much_content_as_an_insertion() 
     assert masked[1] == pytest.approx((6 / 8 + 2 / 6) / 2)  # src "4 5 _ 9": 3 of 4 words, 1 of 3 bigrams
 
 
+def test_insert_penalty_ranks_only_insertions_lower() -> None:
+    """ "a b great c": an insertion ("a b not great c"), a substitution ("a b bad c") and a copy; the
+    penalty lowers the insertion alone, also with style words masked out of the content overlap."""
+    from textgan.decoding import Rerank
+
+    src = torch.tensor([[4, 5, 7, 9, EOS_ID, PAD_ID]])
+    hyps = torch.tensor([[4, 5, 10, 7, 9, EOS_ID], [4, 5, 8, 9, EOS_ID, PAD_ID], [4, 5, 7, 9, EOS_ID, PAD_ID]])
+    style = torch.tensor([0, 0, 0])
+    assert Rerank(insert=0.5) and Rerank(insert=0.5).score(hyps, style, src).tolist() == [-0.5, 0.0, 0.0]
+    base = Rerank(_Lexicon(), content=1.0, style_words=0.5)
+    both = Rerank(_Lexicon(), content=1.0, style_words=0.5, insert=2.0)
+    cache: dict = {}
+    torch.testing.assert_close(
+        both.score(hyps, style, src, cache), base.score(hyps, style, src) - torch.tensor([2.0, 0.0, 0.0])
+    )
+    assert cache["insert"].tolist() == [1.0, 0.0, 0.0]
+
+
 def test_fluency_is_the_lms_mean_log_prob_per_token_of_the_words() -> None:
     """``Fluency`` reads hypotheses of one vocabulary through the words, under an LM of another."""
     from textgan.config import GeneratorConfig

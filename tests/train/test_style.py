@@ -280,6 +280,47 @@ def test_fluency_rerank_in_eval_style_transfer_and_the_saved_decoding(trained, c
     assert "fluency_lm" in capsys.readouterr().err
 
 
+def test_insert_penalty_in_eval_style_transfer_and_the_saved_decoding(trained, capsys, tmp_path, monkeypatch) -> None:
+    """--insert-penalty: one beam search ranked with and without it (the ranking itself:
+    tests/models/test_style.py); the penalty can only turn insert-only outputs into others;
+    transfer and a decoding.json take it."""
+    from textgan import decoding as dec
+    from textgan.decoding import read_decoding, write_decoding
+
+    seen: list[float] = []
+    choose = dec.Beams.choose
+    monkeypatch.setattr(
+        dec.Beams, "choose", lambda self, rerank=None: seen.append(rerank.insert) or choose(self, rerank)
+    )
+
+    clf, run = trained
+    out = tmp_path / "t.tsv"
+    base = ["eval", "style", "--run", str(run), "--data", str(STYLE), "--classifier", str(clf), "--beam", "4"]
+    capsys.readouterr()
+    assert main([*base, "--content-rerank", "8", "--insert-penalty", "0,1000", "--json", "--out", str(out)]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r.get("insert_penalty", 0.0) for r in results] == [0.0, 1000.0]
+    assert results[1]["insert_only"] <= results[0]["insert_only"] and seen == [0.0, 1000.0]
+    assert out.with_name("t-s0-c8-o2-i1000.tsv").is_file() and out.with_name("t-s0-c8-o2.tsv").is_file()
+    sentence = "the food was great and the staff was friendly"
+    assert main(["transfer", str(run), "--beam", "3", "--insert-penalty", "1", sentence]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    for flags, words in (
+        (["--insert-penalty", "1"], "needs a beam"),
+        (["--beam", "3", "--insert-penalty", "-1"], ">= 0"),
+    ):
+        assert main(["transfer", str(run), *flags, sentence]) == 2
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1
+    decoding = {"beam": 3, "style_rerank": 0.0, "content_rerank": 0.0, "no_repeat": True, "content_order": 2}
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    write_decoding(copy, {**decoding, "insert_penalty": 0.5})
+    assert read_decoding(copy) == {**decoding, "insert_penalty": 0.5}
+    assert main(["transfer", str(copy), sentence]) == 0
+    assert "--insert-penalty 0.5" in capsys.readouterr().err
+
+
 def test_transfer_and_train_bad_input(trained, capsys, tmp_path) -> None:
     clf, run = trained
     capsys.readouterr()

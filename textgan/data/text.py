@@ -155,3 +155,12 @@ class TextNormalizer:
     def detokenize(self, tokens: Sequence[str]) -> str:
         """Model tokens -> readable text (``detokenize``)."""
         return detokenize(tokens)
+
+
+def insert_only(output: Sequence[object], source: Sequence[object]) -> bool:
+    """Whether ``output`` keeps every ``source`` token (words or ids), in order, and only adds tokens:
+    the failure mode of a rewrite that inserts ("not", "loved") where a person substitutes a word."""
+    if len(output) <= len(source):
+        return False
+    it = iter(output)
+    return all(tok in it for tok in source)  # ``in`` on an iterator consumes it: a subsequence test

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textgan.data.text import insert_only
 from textgan.metrics.ngrams import corpus_bleu, sentence_bleu_scores
 
 
@@ -72,15 +73,6 @@ def style_metrics(
     result["ppl"] = ppl
     result["gm"] = geometric_mean(result["accuracy"], bleu_src, result["bleu_ref"])  # type: ignore[arg-type]
     return result
-
-
-def insert_only(output: Sequence[str], source: Sequence[str]) -> bool:
-    """Whether ``output`` keeps every ``source`` token, in order, and only adds tokens: the
-    failure mode of a rewrite that inserts ("not", "loved") where a person substitutes a word."""
-    if len(output) <= len(source):
-        return False
-    it = iter(output)
-    return all(tok in it for tok in source)  # ``in`` on an iterator consumes it: a subsequence test
 
 
 def style_accuracy(classifier: object, vocab: object, outputs: Sequence[str], targets: Sequence[int]) -> float:
@@ -162,6 +154,7 @@ def evaluate_style(
     style_words: float = 0.0,
     fluency_rerank: Sequence[float] = (0.0,),
     fluency_lm: str | Path | None = None,
+    insert_penalty: Sequence[float] = (0.0,),
     device: str = "cpu",
 ) -> list[StyleEvaluation]:
     """Transfer a split of ``data`` with a ``train style`` run and score it with the evaluator
@@ -174,7 +167,9 @@ def evaluate_style(
     overlap (``decoding.style_word_mask`` under the run's own classifier). ``fluency_rerank`` weights
     (each a fourth axis of the grid, outermost) add that weight times the hypothesis's mean per-token
     log-probability under the LM run ``fluency_lm`` (``decoding.Fluency``); use another LM than
-    ``lm``, or the perplexity reports the term it was ranked by.
+    ``lm``, or the perplexity reports the term it was ranked by. ``insert_penalty`` weights (a fifth
+    axis, outside the fluency one) subtract that weight from every hypothesis that only inserts words
+    into its source (``insert_only``).
 
     Raises:
         UserError: a bad run, data or classifier directory, or decoding values ``check_decoding`` refuses.
@@ -184,8 +179,10 @@ def evaluate_style(
     from textgan.runs import load_classifier, load_lm_run, load_style_run
 
     fluencies = list(dict.fromkeys(float(w) for w in fluency_rerank)) or [0.0]
-    grid = [(fl, *combo) for fl in fluencies for combo in rerank_grid(style_rerank, content_rerank, content_order)]
-    for fl, style_w, content_w, order in grid:
+    inserts = list(dict.fromkeys(float(w) for w in insert_penalty)) or [0.0]
+    combos = rerank_grid(style_rerank, content_rerank, content_order)
+    grid = [(ins, fl, *combo) for ins in inserts for fl in fluencies for combo in combos]
+    for ins, fl, style_w, content_w, order in grid:
         check_decoding(
             {
                 "beam": beam,
@@ -195,6 +192,7 @@ def evaluate_style(
                 "style_words": style_words if content_w else 0.0,
                 "fluency_rerank": fl,
                 "fluency_lm": fluency_lm,
+                "insert_penalty": ins,
             }
         )
     model, own_classifier, vocab, cfg = load_style_run(run, device)
@@ -213,10 +211,10 @@ def evaluate_style(
     toks = [corpus.tokenizer.tokenize(s) for s in sources]
     beams = beam_tokens(model, vocab, toks, targets, beam, no_repeat=no_repeat) if beam > 1 else None
     out = []
-    for fl, style_w, content_w, order in grid:  # one beam search, ranked once per combination
+    for ins, fl, style_w, content_w, order in grid:  # one beam search, ranked once per combination
         if beams is not None:
             tau = style_words if content_w else 0.0
-            words = beams.choose(Rerank(own_classifier, style_w, content_w, order, tau, fl, fluent))
+            words = beams.choose(Rerank(own_classifier, style_w, content_w, order, tau, fl, fluent, ins))
         else:
             words = transfer_tokens(model, vocab, toks, targets, no_repeat=no_repeat)
         outputs = [" ".join(t) for t in words]
@@ -229,6 +227,7 @@ def evaluate_style(
             "no_repeat": no_repeat,
             **({"style_words": style_words} if style_words and content_w else {}),
             **({"fluency_rerank": fl, "fluency_lm": str(fluency_lm)} if fl else {}),
+            **({"insert_penalty": ins} if ins else {}),
         }
         out.append(StyleEvaluation(decoding, result, sources, targets, outputs))
     return out
