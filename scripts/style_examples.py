@@ -2,7 +2,7 @@
 style, their human rewrite (``reference.{0,1}``) and the run's transfer, as a Markdown table.
 
 Usage: python scripts/style_examples.py --run runs/yelp-ppo --data ../shared/data/yelp [--n 10] [--seed 0]
-    [--beam K [--style-rerank W] [--content-rerank W]] [--no-repeat]
+    [--beam K [--style-rerank W] [--content-rerank W] [--content-order N] [--insert-penalty W]] [--no-repeat]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def main() -> int:
     p.add_argument("--style-rerank", type=float, default=0.0, metavar="W", help="as in textgan transfer")
     p.add_argument("--content-rerank", type=float, default=0.0, metavar="W", help="as in textgan transfer")
     p.add_argument("--content-order", type=int, default=2, metavar="N", help="as in textgan transfer")
+    p.add_argument("--insert-penalty", type=float, default=0.0, metavar="W", help="as in textgan transfer")
     p.add_argument("--no-repeat", action="store_true", help="as in textgan transfer")
     a = p.parse_args()
     run = load(a.run)
@@ -45,6 +46,7 @@ def main() -> int:
             no_repeat=a.no_repeat,
             content_rerank=a.content_rerank,
             content_order=a.content_order,
+            insert_penalty=a.insert_penalty,
         )
         for i, src, out in zip(picked, sources, outputs, strict=True):
             human = pairs[i][1].strip()
