@@ -188,6 +188,15 @@ def score(a: argparse.Namespace, files: list[Path] | None) -> dict:
     return json.loads(buf.getvalue().strip().splitlines()[-1])
 
 
+def with_gms(row: dict) -> dict:
+    """``row`` with ``gm2`` = GM(accuracy, BLEU-ref) and ``gm3`` = GM(accuracy, BLEU-src, BLEU-ref)."""
+    from textgan.metrics.style import geometric_mean
+
+    row["gm2"] = geometric_mean(row["accuracy"], row["bleu_ref"])
+    row["gm3"] = geometric_mean(row["accuracy"], row["bleu_src"], row["bleu_ref"])
+    return row
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--clones", required=True, help="folder of local clones (see the module docstring)")
@@ -230,11 +239,7 @@ def main() -> int:
         name, _, folder = spec.partition("=")
         paths = [Path(folder) / "neg2pos.txt", Path(folder) / "pos2neg.txt"]
         rows.append({"system": name, "source": "textgan", **score(a, paths)})
-    from textgan.metrics.style import geometric_mean
-
-    for r in rows:
-        r["gm2"] = geometric_mean(r["accuracy"], r["bleu_ref"])
-        r["gm3"] = geometric_mean(r["accuracy"], r["bleu_src"], r["bleu_ref"])
+    rows = [with_gms(r) for r in rows]
     (out / "scores.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     lines = [
         "| system | accuracy | BLEU-src | BLEU-ref | BLEU-ref (4 refs) | insert-only % | PPL | GM(acc, ref) | GM(acc, src, ref) |",

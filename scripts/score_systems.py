@@ -99,18 +99,13 @@ def main() -> int:
     systems = [parse_system(s) for s in a.system]
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from score_published import score
-
-    from textgan.metrics.style import geometric_mean
+    from score_published import score, with_gms
 
     rows = []
     for name, paths in systems:
         for seed, path in enumerate(paths, 1):
             folder = outputs_dir(path, name, seed, Path(a.publish) if a.publish else None, out / "outputs")
-            res = score(a, [folder / "neg2pos.txt", folder / "pos2neg.txt"])
-            res["gm2"] = geometric_mean(res["accuracy"], res["bleu_ref"])
-            res["gm3"] = geometric_mean(res["accuracy"], res["bleu_src"], res["bleu_ref"])
+            res = with_gms(score(a, [folder / "neg2pos.txt", folder / "pos2neg.txt"]))
             rows.append({"system": name, "seed": seed, "outputs": str(folder), **res})
             print(f"{name} s{seed}: acc {res['accuracy']:.1f} BLEU-src {res['bleu_src']:.1f} "
                   f"BLEU-ref {res['bleu_ref']:.2f}", file=sys.stderr, flush=True)  # fmt: skip

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import random
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
@@ -13,6 +16,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TEXTGAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SCRIPTS = ROOT / "scripts"
 
 os.environ.setdefault("TEXTGAN_NO_PROGRESS", "1")
 
@@ -63,3 +67,13 @@ def smoke_lm_run(tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("smoke") / "run"
     assert main(["train", "lm", "--preset", "smoke", "--no-progress", "--run-dir", str(run)]) == 0
     return run
+
+
+def load_script(name: str) -> ModuleType:
+    """``scripts/<name>.py`` as a module; scripts/ goes on sys.path for the scripts' own ``import runner``."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.append(str(SCRIPTS))
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -3,16 +3,15 @@ beam search ranked per setting) gives the same outputs as one beam search per se
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_bench_transfer_smoke(capsys) -> None:
-    spec = importlib.util.spec_from_file_location("bench_transfer", ROOT / "scripts" / "bench_transfer.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("bench_transfer")
     argv = ["--data", str(ROOT / "data" / "tiny-style"), "--sentences", "8", "--baseline-sentences", "2",
             "--threads", "1", "--precisions", "fp32", "--grid", "4", "--grid-sentences", "6"]  # fmt: skip
     assert module.main(argv) == 0

@@ -4,7 +4,6 @@ frontier files instead of the study's runs)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -13,16 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def study(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT / "scripts"))  # its own import of runner
-    spec = importlib.util.spec_from_file_location("resample_study", ROOT / "scripts" / "resample_study.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def study():
+    return load_script("resample_study")
 
 
 def test_the_judge_lock_is_held_once_and_taken_over_from_a_stopped_holder(study, tmp_path) -> None:

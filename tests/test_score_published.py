@@ -3,11 +3,12 @@ on small hand-made files."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [["the food was cold .", "service was slow and rude ."], ["great pizza , friendly staff !", "i love it ."]]
@@ -15,10 +16,7 @@ SOURCES = [["the food was cold .", "service was slow and rude ."], ["great pizza
 
 @pytest.fixture(scope="module")
 def sp():
-    spec = importlib.util.spec_from_file_location("score_published", ROOT / "scripts" / "score_published.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("score_published")
 
 
 def write(root: Path, rel: str, lines: list[str]) -> None:

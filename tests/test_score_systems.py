@@ -3,7 +3,6 @@ and one end-to-end scoring of copied inputs on the style fixture."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, load_script
 from textgan.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,11 +19,7 @@ STYLE = FIXTURES / "style"
 
 @pytest.fixture(scope="module")
 def ss():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    spec = importlib.util.spec_from_file_location("score_systems", ROOT / "scripts" / "score_systems.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("score_systems")
 
 
 def test_split_transfers_by_source_style(ss, tmp_path) -> None:

@@ -3,21 +3,20 @@ the evaluations replaced by a fixed table (each real one is a `textgan eval styl
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def sweep(monkeypatch):
-    spec = importlib.util.spec_from_file_location("style_decode_sweep", ROOT / "scripts" / "style_decode_sweep.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("style_decode_sweep")
     calls: list[tuple[str, str, str]] = []
     lock = threading.Lock()
 

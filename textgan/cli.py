@@ -385,10 +385,10 @@ def cmd_eval_style(argv: list[str]) -> int:
         path, result = out, ev.result
         if len(evaluations) > 1:
             d = ev.decoding
-            fluency = f"-f{d['fluency_rerank']:g}" if d.get("fluency_rerank") else ""
-            fluency += f"-i{d['insert_penalty']:g}" if d.get("insert_penalty") else ""
+            extra = f"-f{d['fluency_rerank']:g}" if d.get("fluency_rerank") else ""
+            extra += f"-i{d['insert_penalty']:g}" if d.get("insert_penalty") else ""
             path = out.with_name(
-                f"{out.stem}-s{d['style_rerank']:g}-c{d['content_rerank']:g}-o{d['content_order']}{fluency}"
+                f"{out.stem}-s{d['style_rerank']:g}-c{d['content_rerank']:g}-o{d['content_order']}{extra}"
                 f"{out.suffix or '.tsv'}"
             )
             keys = (

@@ -189,13 +189,15 @@ def _ngrams(ids: Sequence[int], n: int) -> Counter:
 CONTENT_ORDERS = (1, 2, 3, 4)
 
 
+SPECIAL_IDS = (PAD_ID, BOS_ID, EOS_ID)  # not words: left out of the overlap and of the insert-only test
+
+
 def content_overlap(hyp: Sequence[int], src: Sequence[int], order: int = 2) -> float:
     """Word overlap of a hypothesis with its source in [0, 1]: the mean of the 1- to ``order``-gram F1
     over clipped counts (special ids ignored; by default unigrams and bigrams). 1 for a copy, 0 for
     nothing in common. ``order=4`` rewards keeping the source's longer runs of words, as BLEU-4 does."""
-    special = (PAD_ID, BOS_ID, EOS_ID)
-    h = [t for t in hyp if t not in special]
-    s = [t for t in src if t not in special]
+    h = [t for t in hyp if t not in SPECIAL_IDS]
+    s = [t for t in src if t not in SPECIAL_IDS]
     f1 = []
     for n in range(1, order + 1):
         hc, sc = _ngrams(h, n), _ngrams(s, n)
@@ -319,10 +321,11 @@ class Rerank:
             score += self.fluency * cache[key]
         if self.insert:
             if "insert" not in cache:
-                k, special = ids.shape[0] // src.shape[0], (PAD_ID, BOS_ID, EOS_ID)
-                sources = [[t for t in s if t not in special] for s in src.tolist()]
+                k = ids.shape[0] // src.shape[0]
+                sources = [[t for t in s if t not in SPECIAL_IDS] for s in src.tolist()]
                 flags = [
-                    insert_only([t for t in h if t not in special], sources[i // k]) for i, h in enumerate(ids.tolist())
+                    insert_only([t for t in h if t not in SPECIAL_IDS], sources[i // k])
+                    for i, h in enumerate(ids.tolist())
                 ]
                 cache["insert"] = torch.tensor(flags, dtype=torch.float32, device=ids.device)
             score -= self.insert * cache["insert"]

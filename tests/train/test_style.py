@@ -225,11 +225,31 @@ def test_style_words_in_eval_style_transfer_and_the_saved_decoding(trained, caps
     assert read_decoding(copy) == {**decoding, "style_words": 0.5}
 
 
+def assert_transfer_refuses(run, refusals, sentence, capsys) -> None:
+    """Each (flags, words) of ``refusals``: ``transfer`` exits 2 with one stderr line holding the words."""
+    for flags, words in refusals:
+        assert main(["transfer", str(run), *flags, sentence]) == 2
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1
+
+
+def run_with_decoding(run, copy, **extra):
+    """A copy of ``run`` whose decoding.json is a 3-beam decoding plus ``extra``, checked to read
+    back as written; returns the copy and the base decoding."""
+    from textgan.decoding import read_decoding, write_decoding
+
+    decoding = {"beam": 3, "style_rerank": 0.0, "content_rerank": 0.0, "no_repeat": True, "content_order": 2}
+    shutil.copytree(run, copy)
+    write_decoding(copy, {**decoding, **extra})
+    assert read_decoding(copy) == {**decoding, **extra}
+    return copy, decoding
+
+
 def test_fluency_rerank_in_eval_style_transfer_and_the_saved_decoding(trained, capsys, tmp_path) -> None:
     """--fluency-rerank with an LM run on the fixture's text: one beam search ranked with and without
     the term; a large weight picks outputs that the LM finds more fluent. Refused without
     --fluency-lm, and a decoding.json keeps both."""
-    from textgan.decoding import Fluency, read_decoding, write_decoding
+    from textgan.decoding import Fluency
     from textgan.runs import load_lm_run, load_style_run
 
     clf, run = trained
@@ -260,19 +280,13 @@ def test_fluency_rerank_in_eval_style_transfer_and_the_saved_decoding(trained, c
     sentence = "the food was great and the staff was friendly"
     assert main(["transfer", str(run), "--beam", "3", "--fluency-rerank", "1", "--fluency-lm", str(lm), sentence]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 1
-    for flags, words in (
+    refusals = (
         (["--beam", "3", "--fluency-rerank", "1"], "needs --fluency-lm"),
         (["--fluency-rerank", "1", "--fluency-lm", str(lm)], "needs a beam"),
         (["--beam", "3", "--fluency-rerank", "1", "--fluency-lm", str(tmp_path / "none")], "none"),
-    ):
-        assert main(["transfer", str(run), *flags, sentence]) == 2
-        err = capsys.readouterr().err
-        assert words in err and len(err.strip().splitlines()) == 1
-    decoding = {"beam": 3, "style_rerank": 0.0, "content_rerank": 0.0, "no_repeat": True, "content_order": 2}
-    copy = tmp_path / "run"
-    shutil.copytree(run, copy)
-    write_decoding(copy, {**decoding, "fluency_rerank": 0.5, "fluency_lm": str(lm)})
-    assert read_decoding(copy) == {**decoding, "fluency_rerank": 0.5, "fluency_lm": str(lm)}
+    )
+    assert_transfer_refuses(run, refusals, sentence, capsys)
+    copy, decoding = run_with_decoding(run, tmp_path / "run", fluency_rerank=0.5, fluency_lm=str(lm))
     assert main(["transfer", str(copy), sentence]) == 0
     assert "--fluency-rerank 0.5 --fluency-lm" in capsys.readouterr().err
     (copy / "decoding.json").write_text(json.dumps({**decoding, "fluency_rerank": 0.5}))
@@ -285,7 +299,6 @@ def test_insert_penalty_in_eval_style_transfer_and_the_saved_decoding(trained, c
     tests/models/test_style.py); the penalty can only turn insert-only outputs into others;
     transfer and a decoding.json take it."""
     from textgan import decoding as dec
-    from textgan.decoding import read_decoding, write_decoding
 
     seen: list[float] = []
     choose = dec.Beams.choose
@@ -305,18 +318,9 @@ def test_insert_penalty_in_eval_style_transfer_and_the_saved_decoding(trained, c
     sentence = "the food was great and the staff was friendly"
     assert main(["transfer", str(run), "--beam", "3", "--insert-penalty", "1", sentence]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 1
-    for flags, words in (
-        (["--insert-penalty", "1"], "needs a beam"),
-        (["--beam", "3", "--insert-penalty", "-1"], ">= 0"),
-    ):
-        assert main(["transfer", str(run), *flags, sentence]) == 2
-        err = capsys.readouterr().err
-        assert words in err and len(err.strip().splitlines()) == 1
-    decoding = {"beam": 3, "style_rerank": 0.0, "content_rerank": 0.0, "no_repeat": True, "content_order": 2}
-    copy = tmp_path / "run"
-    shutil.copytree(run, copy)
-    write_decoding(copy, {**decoding, "insert_penalty": 0.5})
-    assert read_decoding(copy) == {**decoding, "insert_penalty": 0.5}
+    refusals = ((["--insert-penalty", "1"], "needs a beam"), (["--beam", "3", "--insert-penalty", "-1"], ">= 0"))
+    assert_transfer_refuses(run, refusals, sentence, capsys)
+    copy, _ = run_with_decoding(run, tmp_path / "run", insert_penalty=0.5)
     assert main(["transfer", str(copy), sentence]) == 0
     assert "--insert-penalty 0.5" in capsys.readouterr().err
 
@@ -346,6 +350,18 @@ def test_transfer_and_train_bad_input(trained, capsys, tmp_path) -> None:
 @pytest.mark.parametrize("flags", [["--loss", "wgan-gp"], ["--ratio", "discriminator"], ["--cycle-weight", "1"]])
 def test_variants_run(tmp_path, flags) -> None:
     assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), *flags]) == 0
+
+
+def smoke_config(run_dir, **train):
+    """The smoke preset on the style fixture, writing ``run_dir``, with these ``StyleTrainConfig`` fields."""
+    cfg = STYLE_PRESETS["smoke"]
+    return dataclasses.replace(
+        cfg,
+        data=dataclasses.replace(cfg.data, data=str(STYLE)),
+        run_dir=str(run_dir),
+        progress=False,
+        train=dataclasses.replace(cfg.train, **train),
+    )
 
 
 def records(run):
@@ -520,15 +536,7 @@ def test_anchor_kl_is_the_kl_to_the_starting_decoder(tmp_path) -> None:
 
     from textgan.models.generators import alive_mask
 
-    cfg = STYLE_PRESETS["smoke"]
-    cfg = dataclasses.replace(
-        cfg,
-        data=dataclasses.replace(cfg.data, data=str(STYLE)),
-        run_dir=str(tmp_path / "r"),
-        progress=False,
-        train=dataclasses.replace(cfg.train, anchor_weight=1.0),
-    )
-    trainer = StyleTrainer(cfg)
+    trainer = StyleTrainer(smoke_config(tmp_path / "r", anchor_weight=1.0))
     trainer.pretrain()
     trainer.anchor.load_state_dict(trainer.model.state_dict())
     src, styles = trainer._batch(0)
@@ -678,16 +686,7 @@ def test_the_library_evaluation_is_what_the_command_prints(trained, capsys) -> N
 
 
 def test_adv_weight_zero_trains_no_critic_and_still_trains_the_decoder(tmp_path) -> None:
-    cfg = STYLE_PRESETS["smoke"]
-    cfg = dataclasses.replace(
-        cfg,
-        data=dataclasses.replace(cfg.data, data=str(STYLE)),
-        run_dir=str(tmp_path / "r"),
-        progress=False,
-        device="cpu",
-        train=dataclasses.replace(cfg.train, adv_weight=0.0),
-    )
-    trainer = StyleTrainer(cfg)
+    trainer = StyleTrainer(dataclasses.replace(smoke_config(tmp_path / "r", adv_weight=0.0), device="cpu"))
     trainer.pretrain()
     critics = {k: v.clone() for k, v in trainer.critics.state_dict().items()}
     decoder = {k: v.clone() for k, v in trainer.model.state_dict().items()}

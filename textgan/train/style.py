@@ -259,10 +259,11 @@ class StyleTrainer(Trainer):
                 with self.amp():  # the forward pass; the update below in fp32
                     enc = self.m.encode(src)
                     cur = self.m.relax(enc, tgt_styles, ids, noise, beta)
-                    if tc.adv_weight == 0:  # the no-adversarial ablation: no critic, no ratio, no term
+                    # weight 0, the no-adversarial ablation: no critic, no ratio, no term
+                    advantage = critic(soft=cur.soft).float() if tc.adv_weight else None
+                    if advantage is None:
                         adv_loss, stats = cur.soft.new_zeros(()).float(), {}
                     elif adv.loss == "ppo":
-                        advantage = critic(soft=cur.soft).float()
                         log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
                         if adv.ratio == "discriminator":
                             disc = self.discriminators[target]
@@ -286,7 +287,6 @@ class StyleTrainer(Trainer):
                             disc.requires_grad_(True)
                         adv_loss, stats = C.clipped_ratio_loss(adv, advantage, cur, old, log_r)
                     else:
-                        advantage = critic(soft=cur.soft).float()
                         real_scores = (
                             critic(ids=self._batch(target)[0]).float() if adv.loss == "rsgan" else advantage.detach()
                         )
