@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,10 +240,28 @@ class AdvConfig:
             "straight-through rows (LM task)"
         ),
     )
+    cold_temperature: float = field(
+        default=1.0,
+        metadata=_help(
+            "ppo --ratio exact: draw the generator's samples at this temperature T (ColdGAN: T < 1, "
+            "near the modes) and clip the importance weight p_theta / p_theta_old,T instead of "
+            "p_theta / p_theta_old; 1 = the paper (LM task)"
+        ),
+    )
     adv_eval_every: int = field(default=100, metadata=_help("evaluate every N adversarial iterations (and at the end)"))
 
     def __post_init__(self) -> None:
         _check(self.adv_steps >= 0, "--adv-steps", "must be >= 0")
+        _check(
+            math.isfinite(self.cold_temperature) and self.cold_temperature > 0,
+            "--cold-temperature",
+            "must be a finite number > 0",
+        )
+        _check(
+            self.cold_temperature == 1.0 or (self.loss == "ppo" and self.ratio == "exact"),
+            "--cold-temperature",
+            "needs --loss ppo --ratio exact (the importance weight is the exact ratio)",
+        )
         _check(
             self.critic_input in CRITIC_INPUTS, "--critic-input", f"unknown value {self.critic_input!r} (soft, hard)"
         )

@@ -123,3 +123,17 @@ def test_relax_token_log_probs_sum_to_the_sentence_log_prob() -> None:
     summed = torch.zeros(B).index_add(0, s.token_rows, s.token_log_prob)
     torch.testing.assert_close(summed, s.log_prob)
     assert s.token_log_prob.shape == (int(alive_mask(s.ids).sum()),)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_relax_at_the_sampling_temperature_reproduces_a_cold_draw(kind: str) -> None:
+    gen = tiny(kind).eval()
+    ids, noise = gen.sample_ids(6, generator=torch.Generator().manual_seed(2), keep_noise=True, temperature=0.5)
+    with torch.no_grad():
+        s = gen.relax(ids, noise, 1e4, 0.5)  # beta -> infinity: the soft rows become the draw's argmax
+        alive = alive_mask(ids)
+        assert torch.equal(s.soft.argmax(-1)[alive], ids[alive])
+        # the soft rows relax the tempered draw, the log-likelihood stays the model's own
+        torch.testing.assert_close(s.log_prob, gen.log_prob(ids))
+        plain = gen.relax(ids, noise, 3.0)
+        assert not torch.allclose(plain.soft, gen.relax(ids, noise, 3.0, 0.5).soft)

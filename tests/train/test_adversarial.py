@@ -275,3 +275,70 @@ def test_critic_input_hard_is_refused_for_style_runs(tmp_path, capsys) -> None:
     assert main([*SMOKE, "--run-dir", str(tmp_path / "s"), "--critic-input", "hard"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --critic-input") and not (tmp_path / "s").exists()
+
+
+def test_cold_temperature_draws_cold_and_weighs_by_the_cold_proposal(tmp_path, monkeypatch) -> None:
+    from textgan.models import generators as G
+    from textgan.train import lm
+
+    cfg = PRESETS["smoke"]
+    adv = dataclasses.replace(cfg.adv, cold_temperature=0.5, adv_steps=1, g_steps=1)
+    cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu", adv=adv, progress=False)
+    trainer = LMTrainer(cfg)
+    seen: dict[str, object] = {}
+    draw, weigh = G.Generator.sample_ids, lm.C.clipped_ratio_loss
+
+    def spy_draw(self, *args, **kwargs):
+        seen.setdefault("temperatures", []).append(kwargs.get("temperature", 1.0))
+        return draw(self, *args, **kwargs)
+
+    def spy_weigh(adv_cfg, scores, cur, old, log_ratio=None):
+        seen.update(cur=cur, old=old)
+        return weigh(adv_cfg, scores, cur, old, log_ratio)
+
+    monkeypatch.setattr(G.Generator, "sample_ids", spy_draw)
+    monkeypatch.setattr(lm.C, "clipped_ratio_loss", spy_weigh)
+    with torch.no_grad():
+        before = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
+    stats = trainer.generator_phase(1.0)
+    assert seen["temperatures"] == [0.5]  # the one draw of the phase is cold
+    cur, old = seen["cur"], seen["old"]
+    assert torch.equal(cur.ids, old.ids)
+    # theta_old's log-likelihood of the draw is the tempered model's, not the plain one
+    trainer.generator.load_state_dict(before)
+    with torch.no_grad():
+        torch.testing.assert_close(old.log_prob, trainer.generator.log_prob(old.ids, temperature=0.5))
+        assert not torch.allclose(old.log_prob, trainer.generator.log_prob(old.ids))
+    # the first update's ratio is p_theta / p_theta_old,T: far from 1, unlike the paper's (exactly 1)
+    assert stats["ratio_max"] > 1.0 + 1e-3 or stats["ratio_min"] < 1.0 - 1e-3
+    assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
+
+
+def test_tempered_log_probs_are_the_tempered_models() -> None:
+    from tests.models.test_generators import tiny
+    from textgan.train.lm import tempered_log_probs
+
+    gen = tiny("lstm").eval()
+    ids, noise = gen.sample_ids(5, generator=torch.Generator().manual_seed(7), keep_noise=True, temperature=0.7)
+    with torch.no_grad():
+        s = tempered_log_probs(gen, gen.relax(ids, noise, 2.0, 0.7), 0.7)
+        torch.testing.assert_close(s.log_prob, gen.log_prob(ids, temperature=0.7))
+        torch.testing.assert_close(torch.zeros(5).index_add(0, s.token_rows, s.token_log_prob), s.log_prob)
+
+
+def test_cold_temperature_is_refused_where_it_has_no_meaning(tmp_path, capsys) -> None:
+    from tests.train.test_style import SMOKE
+    from textgan.config import AdvConfig
+
+    bad_values = (
+        {"cold_temperature": 0.0},
+        {"cold_temperature": float("nan")},
+        {"cold_temperature": 0.5, "loss": "wgan-gp"},
+        {"cold_temperature": 0.5, "ratio": "discriminator"},
+    )
+    for bad in bad_values:
+        with pytest.raises(ValueError, match="--cold-temperature"):
+            AdvConfig(**bad)
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "s"), "--cold-temperature", "0.5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --cold-temperature") and not (tmp_path / "s").exists()

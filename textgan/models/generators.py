@@ -252,16 +252,18 @@ class Generator(nn.Module):
         ids, noise = self.sample_ids(batch_size, generator=generator, keep_noise=True)
         return self.relax(ids, noise, beta)
 
-    def relax(self, ids: torch.Tensor, noise: torch.Tensor, beta: float) -> Sample:
+    def relax(self, ids: torch.Tensor, noise: torch.Tensor, beta: float, temperature: float = 1.0) -> Sample:
         """Soft rows of given hard tokens and their noise, teacher-forced (differentiable).
 
-        With the weights that drew ``ids``, ``argmax(logits + noise) == ids``.
+        With the weights that drew ``ids``, ``argmax(logits / temperature + noise) == ids``
+        (``temperature``: the one ``sample_ids`` drew them at). The soft rows relax that
+        tempered draw; ``log_prob`` is always the model's own (T = 1).
         """
         alive = alive_mask(ids)
         rows, cols = alive.nonzero(as_tuple=True)  # row-major, the order of packed_features
         # Only alive positions are computed (finished sequences drop out of the recurrence).
         logits_alive = self.head(self.packed_features(ids, alive))  # (N, V)
-        soft, log_prob, token_logp = relax_alive(ids, noise, beta, rows, cols, logits_alive)
+        soft, log_prob, token_logp = relax_alive(ids, noise, beta, rows, cols, logits_alive, temperature)
         logits = self._mask(torch.zeros_like(soft)).index_put((rows, cols), logits_alive)
         return Sample(ids, soft, logits, noise, log_prob, token_logp, rows)
 
@@ -273,20 +275,24 @@ def relax_alive(
     rows: torch.Tensor,
     cols: torch.Tensor,
     logits_alive: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    temperature: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Soft rows and log-likelihood from logits computed only at the alive positions.
 
     Args:
         ids: (B, T) hard tokens; noise: (B, T, V) their Gumbel noise; beta: inverse temperature.
         rows, cols: (N,) the positions up to and including ``<eos>``, row-major.
         logits_alive: (N, V) the (masked) logits at those positions, in that order.
+        temperature: the sampling temperature the noise was added at (``logits / T + noise``);
+            it shapes the soft rows only, the log-likelihood is the model's (T = 1).
 
     Returns:
         soft rows (B, T, V), one-hot ``<pad>`` after ``<eos>``, the (B,) log-likelihood of ids,
         and the (N,) log-likelihood of each alive token.
     """
     b, t, v = noise.shape
-    soft_alive = gumbel_softmax(logits_alive, noise[rows, cols], beta)  # (N, V)
+    tempered = logits_alive if temperature == 1.0 else logits_alive / temperature
+    soft_alive = gumbel_softmax(tempered, noise[rows, cols], beta)  # (N, V)
     soft = soft_alive.new_zeros(b, t, v)
     soft[..., PAD_ID] = 1.0
     soft = soft.index_put((rows, cols), soft_alive)

@@ -25,7 +25,7 @@ from textgan.metrics.ngrams import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
 from textgan.metrics.temperature import judge_auc
 from textgan.models.critics import CNNCritic
-from textgan.models.generators import Generator, build_generator, generate_ids
+from textgan.models.generators import Generator, Sample, build_generator, generate_ids
 from textgan.models.gumbel import beta_at
 from textgan.runs import TASK_LM, load_lm_run  # noqa: F401 - load_lm_run re-exported
 from textgan.train import common as C
@@ -43,6 +43,15 @@ def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
     """Mean per-token negative log-likelihood of ``ids`` (B, T); padding after ``<eos>`` is not computed."""
     token_logp, _ = generator.token_log_probs(ids)
     return L.mle_nll(token_logp)[0]
+
+
+def tempered_log_probs(generator: Generator, sample: Sample, temperature: float) -> Sample:
+    """``sample`` with its log-likelihoods under the tempered model ``softmax(logits / T)``
+    (the proposal of a cold draw), per token in the sample's row-major order and per sentence."""
+    token_logp, _ = generator.token_log_probs(sample.ids, temperature)
+    rows = sample.token_rows
+    log_prob = token_logp.new_zeros(sample.ids.shape[0]).index_add(0, rows, token_logp)
+    return sample._replace(log_prob=log_prob, token_log_prob=token_logp)
 
 
 def evaluate_generator(
@@ -357,6 +366,10 @@ class LMTrainer(Trainer):
         then each update recomputes (teacher-forced on y, same noise) the soft rows,
         A = f(soft rows) and log r, and minimises the clipped surrogate. Baselines
         draw a fresh batch for each update.
+
+        With ``--cold-temperature T`` (ColdGAN, Scialom et al. 2020) y is drawn from the
+        tempered p_theta_old,T and r = p_theta(y) / p_theta_old,T(y): the importance weight
+        of the cold proposal, clipped by the same rule.
         """
         adv, tc = self.cfg.adv, self.cfg.train
         opt = self.optimizers["generator_adv"]
@@ -365,13 +378,16 @@ class LMTrainer(Trainer):
         out: dict[str, float] = {}
         try:
             if adv.loss == "ppo":
+                cold = adv.cold_temperature
                 with torch.no_grad(), self.amp():
-                    ids, noise = gen.sample_ids(self.local_batch, keep_noise=True)
-                    old = gen.relax(ids, noise, beta)
+                    ids, noise = gen.sample_ids(self.local_batch, keep_noise=True, temperature=cold)
+                    old = gen.relax(ids, noise, beta, cold)
+                    if cold != 1.0:
+                        old = tempered_log_probs(gen, old, cold)
                 old_d_logits = None
                 for _ in range(adv.g_steps):
                     with self.amp():
-                        cur = self.g.relax(ids, noise, beta)
+                        cur = self.g.relax(ids, noise, beta, cold)
                     rows = self._critic_rows(cur)
                     log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
                     if adv.ratio == "discriminator":

@@ -70,6 +70,8 @@ class StyleTrainer(Trainer):
             raise UserError("--critic-warmup: only the language-model task (textgan train lm) has it so far")
         if cfg.adv.critic_input != "soft":
             raise UserError("--critic-input hard: only the language-model task (textgan train lm) has it so far")
+        if cfg.adv.cold_temperature != 1.0:
+            raise UserError("--cold-temperature: only the language-model task (textgan train lm) has it so far")
         super().__init__(cfg, resume)
 
     def _replicate(self) -> None:
