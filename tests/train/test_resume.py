@@ -194,3 +194,36 @@ def test_non_finite_loss_stops_with_a_message_and_keeps_the_checkpoint(tmp_path,
     err = capsys.readouterr().err
     assert "non-finite MLE loss" in err and "step" in err
     assert (run / "checkpoints" / "last.pt").read_bytes() == before
+
+
+def test_a_signal_during_the_critic_warm_up_stops_it_and_resume_equals_a_continuous_run(tmp_path, monkeypatch) -> None:
+    adv = {"adv_steps": 2, "critic_warmup": 7, "n_critic": 3}
+    continuous = tmp_path / "continuous"
+    LMTrainer(smoke_cfg(continuous, **adv)).run()
+
+    run = tmp_path / "interrupted"
+    trainer = LMTrainer(smoke_cfg(run, **adv))
+    step = LMTrainer.critic_step
+
+    def signalled(self, *args, **kwargs):  # the signal arrives during the warm-up's second update
+        out = step(self, *args, **kwargs)
+        if self.critic_updates == 2 and not self.critic_warmed:
+            self.stop_requested = True
+        return out
+
+    monkeypatch.setattr(LMTrainer, "critic_step", signalled)
+    with pytest.raises(TrainingInterrupted, match="--resume --run-dir"):
+        trainer.run()
+    monkeypatch.undo()
+    assert trainer.critic_updates == 3 and not trainer.critic_warmed  # stopped after the current n_critic updates
+    ckpt = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
+    assert ckpt["state"]["critic_updates"] == 3 and ckpt["state"]["adv_step"] == 0
+    LMTrainer(smoke_cfg(run, **adv), resume=True).run()
+
+    assert records(run) == records(continuous)
+    a = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
+    b = torch.load(continuous / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
+    assert a["state"]["critic_updates"] == b["state"]["critic_updates"] == 7 + 2 * 3
+    for name in b["models"]:
+        for key in b["models"][name]:
+            torch.testing.assert_close(a["models"][name][key], b["models"][name][key], rtol=0, atol=0)

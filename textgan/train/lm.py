@@ -449,12 +449,14 @@ class LMTrainer(Trainer):
         """``critic_warmup`` critic updates on the starting generator (at the first iteration's beta).
 
         A critic that starts from random weights gives the first generator phases no signal
-        (its real-fake gap is about 0); this trains it first, then writes a checkpoint.
+        (its real-fake gap is about 0); this trains it first, then writes a checkpoint. A signal
+        stops it after the current ``n_critic`` updates (a checkpoint is written); resuming goes on
+        from there, as the warm-up's updates are the run's first ``critic_updates``.
         """
         adv = self.cfg.adv
         beta = beta_at(0, adv.adv_steps, adv.beta_max, adv.beta_schedule)
-        bar = C.progress_bar(adv.critic_warmup, "critic warm-up", "step", self.cfg.progress)
-        done, stats, auc = 0, {}, None
+        done, stats, auc = self.critic_updates, {}, None
+        bar = C.progress_bar(adv.critic_warmup, "critic warm-up", "step", self.cfg.progress, initial=done)
         while done < adv.critic_warmup:
             for fake in self.fake_rows(beta, min(adv.n_critic, adv.critic_warmup - done)):
                 stats = self.critic_step(beta, fake)
@@ -467,6 +469,9 @@ class LMTrainer(Trainer):
             bar.set_postfix(gap=f"{stats.get('critic_gap', 0):.3f}", **({} if auc is None else {"auc": f"{auc:.3f}"}))
             if auc is not None and auc >= adv.critic_warmup_auc:
                 break
+            if done < adv.critic_warmup and C.stop_now(self):
+                bar.close()
+                self._stop()
         bar.close()
         shown = "" if auc is None else f", AUC on training sentences {auc:.3f} (target {adv.critic_warmup_auc})"
         log.info("critic warm-up: %d updates, real-fake gap %.4f%s", done, stats.get("critic_gap", 0.0), shown)
@@ -478,7 +483,7 @@ class LMTrainer(Trainer):
         adv = self.cfg.adv
         if self.adv_step >= adv.adv_steps:
             return
-        if self.adv_step == 0:
+        if self.adv_step == 0 and self.critic_updates == 0:  # (not again when a stopped warm-up resumes)
             self.evaluate("adv", {"beta": 1.0})
         self.generator.train()
         self.critic.train()
