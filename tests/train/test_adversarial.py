@@ -321,7 +321,7 @@ def test_tempered_log_probs_are_the_tempered_models() -> None:
     gen = tiny("lstm").eval()
     ids, noise = gen.sample_ids(5, generator=torch.Generator().manual_seed(7), keep_noise=True, temperature=0.7)
     with torch.no_grad():
-        s = tempered_log_probs(gen, gen.relax(ids, noise, 2.0, 0.7), 0.7)
+        s = tempered_log_probs(gen.relax(ids, noise, 2.0, 0.7), 0.7)
         torch.testing.assert_close(s.log_prob, gen.log_prob(ids, temperature=0.7))
         torch.testing.assert_close(torch.zeros(5).index_add(0, s.token_rows, s.token_log_prob), s.log_prob)
 

@@ -25,7 +25,7 @@ from textgan.metrics.ngrams import bleu, self_bleu
 from textgan.metrics.nll import nll_gen, nll_oracle
 from textgan.metrics.temperature import judge_auc
 from textgan.models.critics import CNNCritic
-from textgan.models.generators import Generator, Sample, build_generator, generate_ids
+from textgan.models.generators import Generator, Sample, alive_mask, build_generator, generate_ids
 from textgan.models.gumbel import beta_at
 from textgan.runs import TASK_LM, load_lm_run  # noqa: F401 - load_lm_run re-exported
 from textgan.train import common as C
@@ -45,10 +45,13 @@ def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
     return L.mle_nll(token_logp)[0]
 
 
-def tempered_log_probs(generator: Generator, sample: Sample, temperature: float) -> Sample:
+def tempered_log_probs(sample: Sample, temperature: float) -> Sample:
     """``sample`` with its log-likelihoods under the tempered model ``softmax(logits / T)``
-    (the proposal of a cold draw), per token in the sample's row-major order and per sentence."""
-    token_logp, _ = generator.token_log_probs(sample.ids, temperature)
+    (the proposal of a cold draw), per token in the sample's row-major order and per sentence,
+    from the sample's own teacher-forced logits (no second pass through the generator)."""
+    alive = alive_mask(sample.ids)
+    logp = torch.log_softmax(sample.logits[alive] / temperature, dim=-1)  # (N, V), row-major
+    token_logp = logp.gather(-1, sample.ids[alive][:, None])[:, 0]
     rows = sample.token_rows
     log_prob = token_logp.new_zeros(sample.ids.shape[0]).index_add(0, rows, token_logp)
     return sample._replace(log_prob=log_prob, token_log_prob=token_logp)
@@ -383,7 +386,7 @@ class LMTrainer(Trainer):
                     ids, noise = gen.sample_ids(self.local_batch, keep_noise=True, temperature=cold)
                     old = gen.relax(ids, noise, beta, cold)
                     if cold != 1.0:
-                        old = tempered_log_probs(gen, old, cold)
+                        old = tempered_log_probs(old, cold)
                 old_d_logits = None
                 for _ in range(adv.g_steps):
                     with self.amp():
