@@ -157,6 +157,14 @@ def cmd_train_lm(argv: list[str]) -> int:
             default = load_json(LMConfig, cfg_path)
         except (ValueError, TypeError) as exc:
             raise UserError(f"--resume: {cfg_path}: {exc}") from None
+    init_from = None if known.resume else _flag_value(rest, "--init-from")
+    if init_from and (Path(init_from) / "config.json").is_file():
+        import dataclasses
+
+        try:  # the corpus defaults to the pretrained run's own; explicit data flags still win
+            default = dataclasses.replace(default, data=load_json(LMConfig, Path(init_from) / "config.json").data)
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"--init-from {init_from}: config.json: {exc}") from None
     cfg = _parse_config(LMConfig, default, rest, "textgan train lm")
     from textgan.train.lm import train_lm
 

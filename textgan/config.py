@@ -330,7 +330,10 @@ class LMConfig:
     adv: AdvConfig = field(default_factory=AdvConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     init_from: str = field(
-        default="", metadata=_help("start from the generator of this run dir (skips MLE pretraining)")
+        default="",
+        metadata=_help(
+            "start from the generator of this run dir, on its corpus unless --data is given (skips MLE pretraining)"
+        ),
     )
     run_dir: str = field(default="", metadata=_help("output directory (default: runs/lm-<time>)"))
     seed: int = field(default=0, metadata=_help("seed of everything random in the run"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -78,6 +79,23 @@ def test_init_from_a_pretrained_run(tmp_path, capsys) -> None:
     assert all(r["phase"] == "adv" for r in records) and records[-1]["adv_step"] == 3
     assert main([*SMOKE, "--run-dir", str(tmp_path / "x"), "--init-from", str(tmp_path / "nope")]) == 2
     assert "--init-from" in capsys.readouterr().err
+
+
+def test_init_from_takes_the_pretrained_runs_corpus(tmp_path, capsys) -> None:
+    """A run pretrained on a text corpus continues on that corpus without repeating --data; a corpus
+    whose vocabulary does not fit the generator is one error line, not a traceback."""
+    tiny = Path(__file__).resolve().parents[2] / "data" / "tiny"
+    pre = tmp_path / "pre"
+    assert main(["train", "lm", "--preset", "smoke", "--no-progress", "--run-dir", str(pre), "--data", str(tiny)]) == 0
+    run = tmp_path / "adv"
+    assert main([*SMOKE, "--run-dir", str(run), "--init-from", str(pre)]) == 0
+    assert json.loads((run / "config.json").read_text())["data"]["data"] == str(tiny)
+    capsys.readouterr()
+    assert main([*SMOKE, "--run-dir", str(tmp_path / "x"), "--init-from", str(pre), "--data", "oracle"]) == 2
+    err = capsys.readouterr().err
+    errors = [x for x in err.splitlines() if x.startswith("error:")]
+    assert "Traceback" not in err and len(errors) == 1
+    assert errors[0].startswith("error: --init-from") and "does not fit" in errors[0]
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,14 @@ class LMTrainer(Trainer):
         if self.init_weights is not None:  # tied weights are stored once: load_model restores them
             from safetensors.torch import load_model
 
-            load_model(self.generator, str(self.init_weights))
+            try:
+                load_model(self.generator, str(self.init_weights))
+            except RuntimeError as err:  # e.g. another corpus's vocabulary
+                problem = " ".join(str(err).split())[:160]
+                raise UserError(
+                    f"--init-from {cfg.init_from}: its generator does not fit this run's data "
+                    f"(vocabulary {len(self.corpus.vocab)}; {problem}); train on the run's own --data"
+                ) from None
         elif cfg.model.generator == "hf" and not resume:
             self.generator.load_pretrained(cfg.model.hf_model)  # type: ignore[attr-defined]
         self.generator.to(self.device)
