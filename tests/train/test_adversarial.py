@@ -209,7 +209,7 @@ def test_critic_warmup_and_critic_lr(tmp_path) -> None:
     assert trainer.optimizers["critic"].param_groups[0]["lr"] == 3e-3
     assert trainer.optimizers["generator_adv"].param_groups[0]["lr"] == 1e-4
     before = [p.detach().clone() for p in trainer.critic.parameters()]
-    lm_log, handler = logging.getLogger("textgan.train.lm"), Lines()  # own handler: the CLI may own "textgan"
+    lm_log, handler = logging.getLogger("textgan.train.loop"), Lines()  # own handler: the CLI may own "textgan"
     lm_log.addHandler(handler)
     level = lm_log.level
     lm_log.setLevel(logging.INFO)
@@ -258,7 +258,7 @@ def test_critic_input_hard_scores_tokens_and_passes_soft_gradients(tmp_path) -> 
     assert torch.allclose(by_ids, by_rows, atol=1e-5)
     # straight-through rows: one-hot tokens forward, the soft rows' gradient backward
     sample = trainer.generator.sample(4, beta=1.0)
-    st = trainer._critic_rows(sample)
+    st = C.critic_rows(trainer.cfg.adv, sample)
     assert torch.allclose(st, torch.nn.functional.one_hot(sample.ids, st.shape[-1]).float(), atol=1e-6)
     weights = torch.randn_like(st)
     params = [p for p in trainer.generator.parameters() if p.requires_grad]
@@ -271,9 +271,9 @@ def test_critic_input_hard_scores_tokens_and_passes_soft_gradients(tmp_path) -> 
 
 
 def test_critic_warmup_stops_at_the_auc_target(tmp_path, monkeypatch) -> None:
-    from textgan.train import lm
+    from textgan.train import loop
 
-    monkeypatch.setattr(lm, "WARMUP_AUC_EVERY", 2)
+    monkeypatch.setattr(loop, "WARMUP_AUC_EVERY", 2)
     cfg = PRESETS["smoke"]
     adv = dataclasses.replace(cfg.adv, critic_warmup=40, critic_warmup_auc=0.01, adv_steps=1)
     cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "r"), device="cpu", adv=adv, progress=False)
@@ -285,14 +285,6 @@ def test_critic_warmup_stops_at_the_auc_target(tmp_path, monkeypatch) -> None:
         dataclasses.replace(cfg.adv, critic_warmup=0, critic_warmup_auc=0.6)
     with pytest.raises(ValueError, match="--critic-warmup-auc"):
         dataclasses.replace(cfg.adv, critic_warmup_auc=1.0)
-
-
-def test_critic_input_hard_is_refused_for_style_runs(tmp_path, capsys) -> None:
-    from tests.train.test_style import SMOKE
-
-    assert main([*SMOKE, "--run-dir", str(tmp_path / "s"), "--critic-input", "hard"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: --critic-input") and not (tmp_path / "s").exists()
 
 
 def test_cold_temperature_draws_cold_and_weighs_by_the_cold_proposal(tmp_path, monkeypatch) -> None:

@@ -444,12 +444,78 @@ def test_init_from_weights_that_do_not_fit_is_one_clear_error(trained, tmp_path,
     assert not (tmp_path / "x").exists()
 
 
-def test_critic_warmup_is_refused_for_style_runs(tmp_path, capsys) -> None:
+def test_critic_warmup_needs_an_adversarial_term(tmp_path, capsys) -> None:
     run = tmp_path / "run"
-    assert main([*SMOKE, "--run-dir", str(run), "--critic-warmup", "5"]) == 2
+    assert main([*SMOKE, "--run-dir", str(run), "--critic-warmup", "5", "--adv-weight", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --critic-warmup") and "Traceback" not in err[0]
     assert not run.exists()
+
+
+def hard_critic_config(run_dir, **adv):
+    """The smoke style run with the informative-critic recipe: hard critic input and a warm-up."""
+    cfg = dataclasses.replace(smoke_config(run_dir), device="cpu")
+    return dataclasses.replace(cfg, adv=dataclasses.replace(cfg.adv, critic_input="hard", critic_lr=1e-3, **adv))
+
+
+def test_hard_critic_scores_sampled_tokens_warms_up_and_is_measured(tmp_path) -> None:
+    trainer = StyleTrainer(hard_critic_config(tmp_path / "r", critic_warmup=6))
+    src, styles = trainer._batch(0)
+    fake = trainer._critic_fakes(src, 1 - styles, beta=1.0)
+    assert not fake.is_floating_point() and fake.shape == src.shape  # token ids, as the real side
+    seen = []  # what the critics score in the generator updates: one-hot rows (straight-through)
+    for critic in trainer.critics:
+        critic.register_forward_pre_hook(lambda m, args, kw: seen.append(kw.get("soft")), with_kwargs=True)
+    trainer.run()
+    adv = trainer.cfg.adv
+    assert trainer.critic_updates == 6 + adv.adv_steps * adv.n_critic and trainer.critic_warmed
+    rows = [x for x in seen if x is not None and x.requires_grad]
+    one_hot = [
+        torch.allclose(x.detach().sum(-1), torch.ones_like(x[..., 0])) and (x.detach() > 0.5).sum() == x[..., 0].numel()
+        for x in rows
+    ]
+    assert rows and all(one_hot)
+    recs = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert "critic_auc" not in recs[0] and recs[0]["phase"] == "ae"
+    assert all(0.0 <= r["critic_auc"] <= 1.0 for r in recs[1:]) and len(recs) == 3
+    assert 0.0 <= trainer.warmup_auc() <= 1.0
+
+
+def test_style_critic_warmup_stops_at_the_auc_target(tmp_path, monkeypatch) -> None:
+    from textgan.train import loop
+
+    monkeypatch.setattr(loop, "WARMUP_AUC_EVERY", 2)
+    trainer = StyleTrainer(hard_critic_config(tmp_path / "r", critic_warmup=40, critic_warmup_auc=0.01, adv_steps=1))
+    trainer.pretrain()
+    trainer.adversarial()
+    assert trainer.critic_updates == 2 + trainer.cfg.adv.n_critic  # any AUC reaches 0.01: the first check ends it
+
+
+def test_style_warmup_interrupted_and_resumed_equals_continuous_run(tmp_path, monkeypatch) -> None:
+    from safetensors.torch import load_file
+
+    cfg = hard_critic_config(tmp_path / "continuous", critic_warmup=6)
+    StyleTrainer(cfg).run()
+    run = tmp_path / "interrupted"
+    trainer = StyleTrainer(dataclasses.replace(cfg, run_dir=str(run)))
+    original = C.optimizer_step
+
+    def stopping(*args, **kwargs):  # a signal during the warm-up's second chunk of n_critic updates
+        out = original(*args, **kwargs)
+        if trainer.critic_updates == 3:
+            trainer.stop_requested = True
+        return out
+
+    monkeypatch.setattr(C, "optimizer_step", stopping)
+    with pytest.raises(TrainingInterrupted):
+        trainer.run()
+    monkeypatch.undo()
+    assert trainer.critic_updates == 4 and trainer.adv_step == 0 and not trainer.critic_warmed
+    StyleTrainer(dataclasses.replace(cfg, run_dir=str(run)), resume=True).run()
+    assert records(run) == records(tmp_path / "continuous")
+    for name in ("style_model.safetensors",):
+        a, b = load_file(str(run / name)), load_file(str(tmp_path / "continuous" / name))
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_transfer_options_before_or_between_sentences(trained, capsys) -> None:

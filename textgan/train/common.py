@@ -53,10 +53,12 @@ from textgan.train.loop import (
     stop_now,
     stop_on_signals,
     truncate_metrics,
+    warm_up_critic,
 )
 from textgan.train.objectives import (
     clipped_ratio_loss,
     critic_objective,
+    critic_rows,
     optimizer_step,
     penalty_weight,
 )

@@ -35,7 +35,6 @@ from textgan.utils import UserError
 
 log = logging.getLogger(__name__)
 TASK = TASK_LM
-WARMUP_AUC_EVERY = 50  # critic updates between the AUC checks of --critic-warmup-auc
 WARMUP_AUC_ROWS = 512  # training sentences (and fresh samples) of each check
 
 
@@ -398,7 +397,7 @@ class LMTrainer(Trainer):
                 for _ in range(adv.g_steps):
                     with self.amp():
                         cur = self.g.relax(ids, noise, beta, cold)
-                    rows = self._critic_rows(cur)
+                    rows = C.critic_rows(adv, cur)
                     log_r = None  # the exact ratio, computed in C.clipped_ratio_loss
                     if adv.ratio == "discriminator":
                         out.update(self.discriminator_step(cur.soft))
@@ -420,7 +419,7 @@ class LMTrainer(Trainer):
                 for _ in range(adv.g_steps):
                     with self.amp():
                         fake = self.g.sample(self.local_batch, beta=beta)
-                        f_fake = self.critic(soft=self._critic_rows(fake)).float()
+                        f_fake = self.critic(soft=C.critic_rows(adv, fake)).float()
                         real = self.critic(ids=self._real_batch()).float() if adv.loss == "rsgan" else None
                         loss, _ = L.generator_loss(adv.loss, f_fake.detach() if real is None else real, f_fake)
                     C.optimizer_step(gen, opt, loss, tc.grad_clip, "generator", self.step)
@@ -428,17 +427,6 @@ class LMTrainer(Trainer):
         finally:
             self.critic.requires_grad_(True)
         return out
-
-    def _critic_rows(self, sample: Any) -> torch.Tensor:
-        """What the critic scores of a differentiable sample in the generator's update: its soft
-        rows, or with ``--critic-input hard`` straight-through rows: the one-hot rows of its
-        tokens (the input the critic was trained on) in the forward pass, the soft rows'
-        gradient in the backward pass."""
-        if self.cfg.adv.critic_input != "hard":
-            return sample.soft
-        soft = sample.soft
-        hard = torch.nn.functional.one_hot(sample.ids, soft.shape[-1]).to(soft.dtype)
-        return hard + soft - soft.detach()
 
     def warmup_auc(self) -> float:
         """The critic's ROC AUC between ``WARMUP_AUC_ROWS`` training sentences and as many fresh
@@ -459,34 +447,12 @@ class LMTrainer(Trainer):
         """``critic_warmup`` critic updates on the starting generator (at the first iteration's beta).
 
         A critic that starts from random weights gives the first generator phases no signal
-        (its real-fake gap is about 0); this trains it first, then writes a checkpoint. A signal
-        stops it after the current ``n_critic`` updates (a checkpoint is written); resuming goes on
-        from there, as the warm-up's updates are the run's first ``critic_updates``.
+        (its real-fake gap is about 0); this trains it first (``C.warm_up_critic``: signals,
+        resuming, the AUC target), then writes a checkpoint.
         """
         adv = self.cfg.adv
         beta = beta_at(0, adv.adv_steps, adv.beta_max, adv.beta_schedule)
-        done, stats, auc = self.critic_updates, {}, None
-        bar = C.progress_bar(adv.critic_warmup, "critic warm-up", "step", self.cfg.progress, initial=done)
-        while done < adv.critic_warmup:
-            for fake in self.fake_rows(beta, min(adv.n_critic, adv.critic_warmup - done)):
-                stats = self.critic_step(beta, fake)
-                done += 1
-                bar.update(1)
-                if adv.critic_warmup_auc and done % WARMUP_AUC_EVERY == 0:
-                    auc = self.warmup_auc()
-                    if auc >= adv.critic_warmup_auc:
-                        break
-            bar.set_postfix(gap=f"{stats.get('critic_gap', 0):.3f}", **({} if auc is None else {"auc": f"{auc:.3f}"}))
-            if auc is not None and auc >= adv.critic_warmup_auc:
-                break
-            if done < adv.critic_warmup and C.stop_now(self):
-                bar.close()
-                self._stop()
-        bar.close()
-        shown = "" if auc is None else f", AUC on training sentences {auc:.3f} (target {adv.critic_warmup_auc})"
-        log.info("critic warm-up: %d updates, real-fake gap %.4f%s", done, stats.get("critic_gap", 0.0), shown)
-        self.critic_warmed = True
-        self.checkpoint()
+        C.warm_up_critic(self, lambda k: (self.critic_step(beta, f) for f in self.fake_rows(beta, k)), self.warmup_auc)
 
     def adversarial(self) -> None:
         """``adv_steps`` iterations of ``n_critic`` critic updates then one generator phase."""

@@ -8,7 +8,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,46 @@ def progress_bar(total: int, desc: str, unit: str, enabled: bool, initial: int =
     return tqdm(
         total=total, initial=initial, desc=desc, unit=unit, disable=not progress_enabled(enabled), dynamic_ncols=True
     )
+
+
+WARMUP_AUC_EVERY = 50  # critic updates between the AUC checks of --critic-warmup-auc
+
+
+def warm_up_critic(
+    trainer: Any, updates: Callable[[int], Iterable[dict[str, float]]], auc: Callable[[], float]
+) -> None:
+    """``--critic-warmup`` critic updates before the first generator update, the loop of both tasks.
+
+    ``updates(k)`` runs the next ``k`` (at most ``--n-critic``) critic updates, yielding each one's
+    stats; ``auc()`` is the critic's AUC on training sentences, checked every ``WARMUP_AUC_EVERY``
+    updates when ``--critic-warmup-auc`` is set (the warm-up ends once it reaches it). The warm-up's
+    updates are the run's first ``trainer.critic_updates``, so a signal stops it after the current
+    chunk with a checkpoint, and resuming goes on from there. Sets ``trainer.critic_warmed`` and
+    writes a checkpoint at the end.
+    """
+    adv = trainer.cfg.adv
+    done, stats, value = trainer.critic_updates, {}, None
+    reached = False
+    bar = progress_bar(adv.critic_warmup, "critic warm-up", "step", trainer.cfg.progress, initial=done)
+    while done < adv.critic_warmup and not reached:
+        for update in updates(min(adv.n_critic, adv.critic_warmup - done)):
+            stats = update
+            done += 1
+            bar.update(1)
+            if adv.critic_warmup_auc and done % WARMUP_AUC_EVERY == 0:
+                value = auc()
+                if value >= adv.critic_warmup_auc:
+                    reached = True
+                    break
+        bar.set_postfix(gap=f"{stats.get('critic_gap', 0):.3f}", **({} if value is None else {"auc": f"{value:.3f}"}))
+        if not reached and done < adv.critic_warmup and stop_now(trainer):
+            bar.close()
+            trainer._stop()
+    bar.close()
+    shown = "" if value is None else f", AUC on training sentences {value:.3f} (target {adv.critic_warmup_auc})"
+    log.info("critic warm-up: %d updates, real-fake gap %.4f%s", done, stats.get("critic_gap", 0.0), shown)
+    trainer.critic_warmed = True
+    trainer.checkpoint()
 
 
 LOG_PROGRESS_SECONDS = 60.0

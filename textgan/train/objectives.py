@@ -121,3 +121,14 @@ def critic_objective(
         loss = loss + gp_weight * gp
         stats.update(gp_stats)
     return loss, stats
+
+
+def critic_rows(adv: Any, sample: Any) -> torch.Tensor:
+    """What the critic scores of a differentiable sample in a generator update: its soft rows, or
+    with ``--critic-input hard`` straight-through rows: the one-hot rows of its tokens (the input
+    the critic was trained on) in the forward pass, the soft rows' gradient in the backward pass."""
+    if adv.critic_input != "hard":
+        return sample.soft
+    soft = sample.soft
+    hard = torch.nn.functional.one_hot(sample.ids, soft.shape[-1]).to(soft.dtype)
+    return hard + soft - soft.detach()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 TASK = TASK_STYLE
 MODEL_WEIGHTS = STYLE_MODEL_FILE
 CLASSIFIER_WEIGHTS = STYLE_CLASSIFIER_FILE
+WARMUP_AUC_ROWS = 512  # training sentences of each style (and as many transfers) of each warm-up check
 
 
 class StyleTrainer(Trainer):
@@ -66,10 +68,8 @@ class StyleTrainer(Trainer):
     def __init__(self, cfg: StyleConfig, resume: bool = False) -> None:
         if not cfg.data.data:
             raise UserError("--data: a style directory is required (train.0, train.1, dev.*, test.*)")
-        if cfg.adv.critic_warmup:
-            raise UserError("--critic-warmup: only the language-model task (textgan train lm) has it so far")
-        if cfg.adv.critic_input != "soft":
-            raise UserError("--critic-input hard: only the language-model task (textgan train lm) has it so far")
+        if cfg.adv.critic_warmup and not cfg.train.adv_weight:
+            raise UserError("--critic-warmup: --adv-weight 0 trains no critic; drop the warm-up or set a weight")
         if cfg.adv.cold_temperature != 1.0:
             raise UserError("--cold-temperature: only the language-model task (textgan train lm) has it so far")
         super().__init__(cfg, resume)
@@ -133,6 +133,7 @@ class StyleTrainer(Trainer):
                 critic.use_compiler()
         self.data_rng = torch.Generator().manual_seed(cfg.seed)
         self.ae_step = self.adv_step = self.critic_updates = 0
+        self.critic_warmed = False
         self._evaluator: tuple[TextCNN, Vocab] | None = None
         train = self.corpus.splits["train"]
         self.by_style = [train.ids[train.labels == s] for s in (0, 1)]
@@ -141,12 +142,18 @@ class StyleTrainer(Trainer):
 
     # -- state -----------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        return {"ae_step": self.ae_step, "adv_step": self.adv_step, "critic_updates": self.critic_updates}
+        return {
+            "ae_step": self.ae_step,
+            "adv_step": self.adv_step,
+            "critic_updates": self.critic_updates,
+            "critic_warmed": self.critic_warmed,
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.ae_step = int(state["ae_step"])
         self.adv_step = int(state["adv_step"])
         self.critic_updates = int(state.get("critic_updates", 0))
+        self.critic_warmed = bool(state.get("critic_warmed", False))
 
     # -- batches ------------------------------------------------------------------------------
     def _batch(self, style: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -205,6 +212,9 @@ class StyleTrainer(Trainer):
             return
         if self.anchor is not None and self.adv_step == 0:
             self.anchor.load_state_dict(self.model.state_dict())
+        if self.adv_step == 0 and adv.critic_warmup and not self.critic_warmed:
+            beta = beta_at(0, adv.adv_steps, adv.beta_max, adv.beta_schedule)
+            C.warm_up_critic(self, lambda k: self._warmup_updates(k, beta), self.warmup_auc)
         bar = C.progress_bar(adv.adv_steps, "adversarial", "it", self.cfg.progress, initial=self.adv_step)
         while self.adv_step < adv.adv_steps:
             beta = beta_at(self.adv_step, adv.adv_steps, adv.beta_max, adv.beta_schedule)
@@ -228,13 +238,28 @@ class StyleTrainer(Trainer):
                 self._stop()
         bar.close()
 
+    def _warmup_updates(self, k: int, beta: float) -> Iterator[dict[str, float]]:
+        """The next ``k`` critic updates of the warm-up, alternating the target style as the
+        adversarial iterations do (a fresh source batch each)."""
+        for _ in range(k):
+            source = self.critic_updates % 2
+            src, src_styles = self._batch(source)
+            yield self._critic_step(src, torch.full_like(src_styles, 1 - source), 1 - source, beta)
+
+    def _critic_fakes(self, src: torch.Tensor, tgt_styles: torch.Tensor, beta: float) -> torch.Tensor:
+        """Transfers of ``src`` (B, T) into ``tgt_styles``, as the critic sees them: soft rows
+        (B, T, V), or with ``--critic-input hard`` the sampled token ids (B, T). No gradient."""
+        with torch.no_grad(), self.amp():
+            enc = self.model.encode(src)
+            if self.cfg.adv.critic_input == "hard":
+                return self.model.sample_ids(enc, tgt_styles)[0]
+            _, _, fake = self.model.sample_soft(enc, tgt_styles, beta)
+        return fake.float()
+
     def _critic_step(self, src: torch.Tensor, tgt_styles: torch.Tensor, target: int, beta: float) -> dict[str, float]:
         adv = self.cfg.adv
         critic = self.c[target]
-        with torch.no_grad(), self.amp():
-            enc = self.model.encode(src)
-            _, _, fake = self.model.sample_soft(enc, tgt_styles, beta)
-        fake = fake.float()
+        fake = self._critic_fakes(src, tgt_styles, beta)
         real, _ = self._batch(target)
         with self.amp():
             loss, stats = C.critic_objective(adv, critic, real, fake, self.critic_updates)
@@ -262,7 +287,7 @@ class StyleTrainer(Trainer):
                     enc = self.m.encode(src)
                     cur = self.m.relax(enc, tgt_styles, ids, noise, beta)
                     # weight 0, the no-adversarial ablation: no critic, no ratio, no term
-                    advantage = critic(soft=cur.soft).float() if tc.adv_weight else None
+                    advantage = critic(soft=C.critic_rows(adv, cur)).float() if tc.adv_weight else None
                     if advantage is None:
                         adv_loss, stats = cur.soft.new_zeros(()).float(), {}
                     elif adv.loss == "ppo":
@@ -335,6 +360,36 @@ class StyleTrainer(Trainer):
         return F.kl_div(anchor_logp, logp, log_target=True, reduction="batchmean")
 
     # -- evaluation -----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def critic_auc(self, pools: list[torch.Tensor], n: int, seed: int) -> float:
+        """Mean over the two target styles t of critic t's ROC AUC between up to ``n`` real
+        sentences of style t (``pools[t]``, ids) and the model's sampled transfers of as many
+        sentences of the other style into t (0.5: the critic cannot tell them apart). Own random
+        streams (``seed``): the training streams do not move. Rank 0's view."""
+        from textgan.metrics.temperature import judge_auc
+
+        was = (self.model.training, self.critics.training)
+        self.model.eval()
+        self.critics.eval()
+        try:
+            aucs = []
+            for t in (0, 1):
+                rng = torch.Generator().manual_seed(seed + t)
+                real, src = (p[torch.randperm(p.shape[0], generator=rng)[:n]] for p in (pools[t], pools[1 - t]))
+                g = torch.Generator(device=self.device).manual_seed(seed + 2 + t)
+                styles = torch.full((src.shape[0],), t, dtype=torch.long, device=self.device)
+                fake, _ = self.model.sample_ids(self.model.encode(src.to(self.device)), styles, generator=g)
+                critic = self.critics[t]
+                aucs.append(judge_auc(lambda x, c=critic: c(ids=x.to(self.device)).float(), real, fake.cpu()))
+        finally:
+            self.model.train(was[0])
+            self.critics.train(was[1])
+        return sum(aucs) / 2
+
+    def warmup_auc(self) -> float:
+        """The critics' AUC (``critic_auc``) on ``WARMUP_AUC_ROWS`` training sentences of each style."""
+        return self.critic_auc(self.by_style, WARMUP_AUC_ROWS, self.cfg.seed + 104_729 + self.critic_updates)
+
     def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Transfer the test split (greedy), score it, write transfers and one metrics record
         (rank 0 only; {} elsewhere)."""
@@ -360,6 +415,10 @@ class StyleTrainer(Trainer):
             evaluator, ev_vocab = self._evaluator
             accuracy = style_accuracy(evaluator, ev_vocab, outputs, targets)
         metrics = style_metrics(outputs, sources, refs, accuracy)
+        if phase == "adv" and self.cfg.train.adv_weight:  # can the critics tell the transfers from real text?
+            split = self.corpus.splits["test"]
+            pools = [split.ids[split.labels == s] for s in (0, 1)]
+            metrics["critic_auc"] = self.critic_auc(pools, n or max(p.shape[0] for p in pools), self.cfg.seed + 7_919)
         record = {
             "step": self.step,
             "phase": phase,
