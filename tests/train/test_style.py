@@ -376,6 +376,14 @@ def test_interrupt_and_resume_equals_continuous_run(tmp_path, monkeypatch, stop_
     cfg = dataclasses.replace(
         STYLE_PRESETS["smoke"], data=dataclasses.replace(STYLE_PRESETS["smoke"].data, data=str(STYLE)), device="cpu"
     )
+    run, continuous, _ = stop_and_resume(cfg, tmp_path, monkeypatch, lambda t: t.step + 1 >= stop_at)
+    assert records(run) == records(continuous)
+
+
+def stop_and_resume(cfg, tmp_path, monkeypatch, when):
+    """A continuous run of ``cfg`` and one stopped by a signal after the first optimiser step at
+    which ``when(trainer)`` holds, then resumed: (interrupted run dir, continuous run dir, the
+    stopped trainer)."""
     continuous = tmp_path / "continuous"
     StyleTrainer(dataclasses.replace(cfg, run_dir=str(continuous))).run()
     run = tmp_path / "interrupted"
@@ -384,7 +392,7 @@ def test_interrupt_and_resume_equals_continuous_run(tmp_path, monkeypatch, stop_
 
     def stopping(*args, **kwargs):
         out = original(*args, **kwargs)
-        if trainer.step + 1 >= stop_at:
+        if when(trainer):
             trainer.stop_requested = True
         return out
 
@@ -393,7 +401,7 @@ def test_interrupt_and_resume_equals_continuous_run(tmp_path, monkeypatch, stop_
         trainer.run()
     monkeypatch.undo()
     StyleTrainer(dataclasses.replace(cfg, run_dir=str(run)), resume=True).run()
-    assert records(run) == records(continuous)
+    return run, continuous, trainer
 
 
 def test_init_from_starts_from_the_trained_model_without_an_ae_phase(trained, tmp_path) -> None:
@@ -495,27 +503,12 @@ def test_style_warmup_interrupted_and_resumed_equals_continuous_run(tmp_path, mo
     from safetensors.torch import load_file
 
     cfg = hard_critic_config(tmp_path / "continuous", critic_warmup=6)
-    StyleTrainer(cfg).run()
-    run = tmp_path / "interrupted"
-    trainer = StyleTrainer(dataclasses.replace(cfg, run_dir=str(run)))
-    original = C.optimizer_step
-
-    def stopping(*args, **kwargs):  # a signal during the warm-up's second chunk of n_critic updates
-        out = original(*args, **kwargs)
-        if trainer.critic_updates == 3:
-            trainer.stop_requested = True
-        return out
-
-    monkeypatch.setattr(C, "optimizer_step", stopping)
-    with pytest.raises(TrainingInterrupted):
-        trainer.run()
-    monkeypatch.undo()
-    assert trainer.critic_updates == 4 and trainer.adv_step == 0 and not trainer.critic_warmed
-    StyleTrainer(dataclasses.replace(cfg, run_dir=str(run)), resume=True).run()
-    assert records(run) == records(tmp_path / "continuous")
-    for name in ("style_model.safetensors",):
-        a, b = load_file(str(run / name)), load_file(str(tmp_path / "continuous" / name))
-        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    # a signal during the warm-up's second chunk of n_critic updates
+    run, continuous, stopped = stop_and_resume(cfg, tmp_path, monkeypatch, lambda t: t.critic_updates == 3)
+    assert stopped.critic_updates == 4 and stopped.adv_step == 0 and not stopped.critic_warmed
+    assert records(run) == records(continuous)
+    a, b = load_file(str(run / "style_model.safetensors")), load_file(str(continuous / "style_model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_transfer_options_before_or_between_sentences(trained, capsys) -> None:
