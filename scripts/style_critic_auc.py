@@ -94,7 +94,13 @@ def probe(a: argparse.Namespace, system: str, seed: str, run: Path) -> dict:
 
 def summary(out: Path, rows: list[dict]) -> str:
     def ms(v: list[float]) -> str:
+        if not v:
+            return "- (no critic trained: `--adv-weight 0`)"
         return f"{statistics.mean(v):.3f}" + (f" ± {statistics.stdev(v):.3f}" if len(v) > 1 else "")
+
+    def trained(r: dict) -> bool:  # a run with --adv-weight 0 never updates its critics
+        cfg = Path(r["run"]) / "config.json"
+        return not cfg.is_file() or json.loads(cfg.read_text())["train"].get("adv_weight", 1.0) > 0
 
     systems: dict[str, list[dict]] = {}
     for r in rows:
@@ -106,7 +112,7 @@ def summary(out: Path, rows: list[dict]) -> str:
     for name, rs in systems.items():
         rs = sorted(rs, key=lambda r: r["seed"])
         lines.append(
-            f"| {name} | {', '.join(r['seed'] for r in rs)} | {ms([r['own_critic_auc'] for r in rs])} | "
+            f"| {name} | {', '.join(r['seed'] for r in rs)} | {ms([r['own_critic_auc'] for r in rs if trained(r)])} | "
             f"{ms([r['fresh_critic_auc'] for r in rs])} | {' / '.join(format(r['fresh_critic_auc'], '.3f') for r in rs)} |"
         )
     text = "\n".join(lines) + "\n"
