@@ -436,7 +436,7 @@ class StyleTrainer(Trainer):
             self.run_dir / C.SAMPLES_DIR / f"step-{self.step:06d}.tsv", ("\n".join(lines) + "\n").encode()
         )
         log.info(
-            "[%s step %d] acc %.1f%% (%s) bleu_src %.2f bleu_ref %s gm %.2f",
+            "[%s step %d] acc %.1f%% (%s) bleu_src %.2f bleu_ref %s gm %.2f%s",
             phase,
             self.adv_step if phase == "adv" else self.ae_step,
             metrics["accuracy"],
@@ -444,6 +444,7 @@ class StyleTrainer(Trainer):
             metrics["bleu_src"],
             f"{metrics['bleu_ref']:.2f}" if metrics.get("bleu_ref") is not None else "-",
             metrics["gm"],
+            f" critic_auc {metrics['critic_auc']:.3f}" if "critic_auc" in metrics else "",
         )
         return record
 
