@@ -5,7 +5,7 @@ rows) and of two fresh critics trained on the run's frozen model with ``--critic
 sampled transfers' tokens) at ``--critic-lr``, every ``--eval-every`` updates up to ``--updates``.
 Each AUC is the mean over the two target styles t of critic t's AUC between the test sentences of
 style t and sampled transfers of the other style's test sentences into t (0.5: indistinguishable),
-``StyleTrainer.critic_auc``, as every adversarial evaluation of a run logs it. A fresh critic
+``StyleTrainer.test_critic_auc``, as every adversarial evaluation of a run logs it. A fresh critic
 gives every system the same judge: a lower AUC means transfers closer to real text of the target
 style. The fresh critics train on the training split only; the test split is only scored.
 
@@ -61,13 +61,10 @@ def probe(a: argparse.Namespace, system: str, seed: str, run: Path) -> dict:
     t0 = time.time()
     trainer = StyleTrainer(cfg)
     try:
-        split = trainer.corpus.splits["test"]
-        pools = [split.ids[split.labels == s] for s in (0, 1)]
-        n = max(p.shape[0] for p in pools)
         fresh = {k: v.clone() for k, v in trainer.critics.state_dict().items()}
         ckpt = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
         trainer.critics.load_state_dict(ckpt["models"]["critics"])
-        own = trainer.critic_auc(pools, n, a.seed + 7_919)
+        own = trainer.test_critic_auc()
         trainer.critics.load_state_dict(fresh)
         trainer.model.requires_grad_(False)
         curve = []
@@ -76,7 +73,7 @@ def probe(a: argparse.Namespace, system: str, seed: str, run: Path) -> dict:
             k = min(a.eval_every, a.updates - done)
             for _ in trainer._warmup_updates(k, beta=1.0):
                 done += 1
-            curve.append({"updates": done, "test_auc": round(trainer.critic_auc(pools, n, a.seed + 7_919), 4)})
+            curve.append({"updates": done, "test_auc": round(trainer.test_critic_auc(), 4)})
             print(f"{system} seed {seed}: {done} updates, test AUC {curve[-1]['test_auc']:.4f}", flush=True)
     finally:
         C.unlock_run_dir(trainer.run_dir)

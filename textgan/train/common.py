@@ -45,6 +45,7 @@ from textgan.train.checkpoints import (
 )
 from textgan.train.loop import (
     LOG_PROGRESS_SECONDS,
+    WARMUP_AUC_ROWS,
     LogProgress,
     MetricsLogger,
     TrainingInterrupted,

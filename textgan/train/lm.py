@@ -35,7 +35,6 @@ from textgan.utils import UserError
 
 log = logging.getLogger(__name__)
 TASK = TASK_LM
-WARMUP_AUC_ROWS = 512  # training sentences (and fresh samples) of each check
 
 
 def mle_loss(generator: Generator, ids: torch.Tensor) -> torch.Tensor:
@@ -429,10 +428,10 @@ class LMTrainer(Trainer):
         return out
 
     def warmup_auc(self) -> float:
-        """The critic's ROC AUC between ``WARMUP_AUC_ROWS`` training sentences and as many fresh
+        """The critic's ROC AUC between ``C.WARMUP_AUC_ROWS`` training sentences and as many fresh
         samples (own random streams: the training streams do not move). Rank 0's view."""
         rng = torch.Generator().manual_seed(self.cfg.seed + 104_729 + self.critic_updates)
-        n = min(WARMUP_AUC_ROWS, self.corpus.train.shape[0])
+        n = min(C.WARMUP_AUC_ROWS, self.corpus.train.shape[0])
         real = self.corpus.train[torch.randperm(self.corpus.train.shape[0], generator=rng)[:n]]
         g_rng = torch.Generator(device=self.device).manual_seed(self.cfg.seed + 1_299_709 + self.critic_updates)
         fake = generate_ids(self.generator, n, g_rng)

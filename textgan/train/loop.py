@@ -81,6 +81,7 @@ def progress_bar(total: int, desc: str, unit: str, enabled: bool, initial: int =
 
 
 WARMUP_AUC_EVERY = 50  # critic updates between the AUC checks of --critic-warmup-auc
+WARMUP_AUC_ROWS = 512  # real training sentences (and as many samples) of each check, per style in style runs
 
 
 def warm_up_critic(

@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 TASK = TASK_STYLE
 MODEL_WEIGHTS = STYLE_MODEL_FILE
 CLASSIFIER_WEIGHTS = STYLE_CLASSIFIER_FILE
-WARMUP_AUC_ROWS = 512  # training sentences of each style (and as many transfers) of each warm-up check
 
 
 class StyleTrainer(Trainer):
@@ -387,8 +386,16 @@ class StyleTrainer(Trainer):
         return sum(aucs) / 2
 
     def warmup_auc(self) -> float:
-        """The critics' AUC (``critic_auc``) on ``WARMUP_AUC_ROWS`` training sentences of each style."""
-        return self.critic_auc(self.by_style, WARMUP_AUC_ROWS, self.cfg.seed + 104_729 + self.critic_updates)
+        """The critics' AUC (``critic_auc``) on ``C.WARMUP_AUC_ROWS`` training sentences of each style."""
+        return self.critic_auc(self.by_style, C.WARMUP_AUC_ROWS, self.cfg.seed + 104_729 + self.critic_updates)
+
+    def test_critic_auc(self) -> float:
+        """The critics' AUC (``critic_auc``) on the test split (``--eval-sentences`` of each style,
+        0: all), as every adversarial evaluation logs it (``critic_auc``)."""
+        split = self.corpus.splits["test"]
+        pools = [split.ids[split.labels == s] for s in (0, 1)]
+        n = self.cfg.train.eval_sentences or max(p.shape[0] for p in pools)
+        return self.critic_auc(pools, n, self.cfg.seed + 7_919)
 
     def evaluate(self, phase: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Transfer the test split (greedy), score it, write transfers and one metrics record
@@ -416,9 +423,7 @@ class StyleTrainer(Trainer):
             accuracy = style_accuracy(evaluator, ev_vocab, outputs, targets)
         metrics = style_metrics(outputs, sources, refs, accuracy)
         if phase == "adv" and self.cfg.train.adv_weight:  # can the critics tell the transfers from real text?
-            split = self.corpus.splits["test"]
-            pools = [split.ids[split.labels == s] for s in (0, 1)]
-            metrics["critic_auc"] = self.critic_auc(pools, n or max(p.shape[0] for p in pools), self.cfg.seed + 7_919)
+            metrics["critic_auc"] = self.test_critic_auc()
         record = {
             "step": self.step,
             "phase": phase,
