@@ -99,7 +99,25 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
             "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
             "--alpha", a.alphas, "--ratio", str(seed_dir / d), *ev, "--out", str(target),
         )))  # fmt: skip
+    for m in sweep(a):  # the same D at other numbers of proposals
+        for d in ds:
+            target = seed_dir / f"sir-{d}-m{m}.jsonl"
+            out.append((target, textgan(
+                "eval", "lm", "--run", str(mle), "--temperatures", a.sweep_temperatures, "--resample", str(m),
+                "--alpha", a.alphas, "--ratio", str(seed_dir / d), *ev, "--out", str(target),
+            )))  # fmt: skip
     return out
+
+
+def sweep(a: argparse.Namespace) -> list[int]:
+    """The ``--resample-sweep`` values of M other than ``--resample`` (whose files keep their names)."""
+    try:
+        ms_ = [int(m) for m in a.resample_sweep.split(",") if m.strip()]
+    except ValueError:
+        raise SystemExit(f"error: --resample-sweep {a.resample_sweep!r}: expected integers like 4,64") from None
+    if any(m < 1 for m in ms_):
+        raise SystemExit(f"error: --resample-sweep {a.resample_sweep!r}: every M must be >= 1")
+    return [m for m in dict.fromkeys(ms_) if m != a.resample]
 
 
 def real_data(a: argparse.Namespace) -> bool:
@@ -254,8 +272,11 @@ def summary(a: argparse.Namespace) -> str:
             if (sd / d / "ratio.json").is_file()
         }
         samplers = [("tempered", p) for p in tempered]
-        for d in aucs:
+        for d in list(aucs):
             samplers += [(f"sir-{d}", p) for p in read(sd / f"sir-{d}.jsonl")]
+            for m in sweep(a):
+                aucs[f"{d} M={m}"] = aucs[d]  # the same D
+                samplers += [(f"sir-{d} M={m}", p) for p in read(sd / f"sir-{d}-m{m}.jsonl")]
         for name, _ in adversarial(a):  # the generator trained against the critic, plain sampling
             records = [r for r in read(sd / f"adv-{name}" / "metrics.jsonl") if "critic_auc" in r]
             if records:
@@ -290,7 +311,7 @@ def summary(a: argparse.Namespace) -> str:
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results))
     lines = [
         f"Resampling study in `{out}`: preset {a.preset}, seeds {a.seeds}, {a.mle_epochs} MLE epochs, "
-        f"{a.samples_per_point} samples per point, M = {a.resample}; mean ± std over seeds.",
+        f"{a.samples_per_point} samples per point, M = {a.resample} unless the row says; mean ± std over seeds.",
         "",
         "Quality: the samples' NLL under the oracle (`NLL_oracle`) or, on real data, under the judge LM "
         "trained on the training split (`judge NLL`, `lm_nll`).",
@@ -424,6 +445,12 @@ def main() -> int:
     p.add_argument("--sir-temperatures", default="1.0,1.1")
     p.add_argument("--alphas", default="0.25,0.5,1")
     p.add_argument("--resample", type=int, default=16)
+    p.add_argument(
+        "--resample-sweep",
+        default="",
+        help="other numbers of proposals M for each D, e.g. 4,64 (files sir-<d>-m<M>.jsonl), at --sweep-temperatures",
+    )
+    p.add_argument("--sweep-temperatures", default="1.0")
     p.add_argument("--samples-per-point", type=int, default=1000)
     p.add_argument(
         "--adv",

@@ -59,3 +59,46 @@ def test_the_summary_measures_gains_against_the_tempered_curve_of_the_judge(stud
     row = next(line for line in text.splitlines() if line.startswith("| sir-d-train T=1 A=1 "))
     assert "| judge NLL |" in text and row.split("|")[7].strip().startswith("0.300")  # 3.4 at NLL_test 5.0, less 3.1
     assert (out / "frontier.png").is_file()
+
+
+def test_a_sweep_of_m_adds_one_eval_per_d_and_one_summary_row_per_m(study, tmp_path, monkeypatch) -> None:
+    args = ["--out", str(tmp_path / "study"), "--resample", "16", "--resample-sweep", "4,16,64"]
+    a = study.argparse.Namespace(
+        out=str(tmp_path / "study"), seed=1, preset="oracle", data="", mle_epochs=3, ratio_steps=10, ratio_flags="",
+        temperatures="1.0", sir_temperatures="1.0,1.1", alphas="1", resample=16, resample_sweep="4,16,64",
+        sweep_temperatures="1.0", samples_per_point=10, adv=[], adv_steps=1, adv_eval_every=1, adv_temperatures="1.0",
+        adv_alphas="", judge_flags="", threads=1, device="cpu",
+    )  # fmt: skip
+    sd = tmp_path / "study" / "s1"
+    cmds = {done.name: cmd for done, cmd in study.steps(a, sd)}
+    assert study.sweep(a) == [4, 64]  # 16 is the main M: its file keeps its name
+    for m in (4, 64):
+        for d in ("d-train", "d-fresh"):
+            cmd = cmds[f"sir-{d}-m{m}.jsonl"]
+            assert cmd[cmd.index("--resample") + 1] == str(m) and cmd[cmd.index("--temperatures") + 1] == "1.0"
+    assert "sir-d-train-m16.jsonl" not in cmds
+    a.resample_sweep = "4,x"
+    with pytest.raises(SystemExit, match="--resample-sweep"):
+        study.sweep(a)
+
+    (sd / "d-train").mkdir(parents=True)
+    tempered = [
+        {"temperature": t, "nll_oracle": q, "nll_test": c, "reverse_nll": c + 0.5}
+        for t, q, c in ((0.8, 3.0, 5.2), (0.9, 3.2, 5.1), (1.0, 3.4, 5.0), (1.1, 3.6, 4.95))
+    ]
+    (sd / "tempered.jsonl").write_text("".join(json.dumps(p) + "\n" for p in tempered))
+    point = {"temperature": 1.0, "alpha": 1.0, "nll_test": 5.0, "reverse_nll": 5.5, "ess": 0.8}
+    (sd / "sir-d-train.jsonl").write_text(json.dumps({**point, "nll_oracle": 3.3}) + "\n")
+    (sd / "sir-d-train-m64.jsonl").write_text(json.dumps({**point, "nll_oracle": 3.2, "ess": 0.5}) + "\n")
+    (sd / "d-train" / "ratio.json").write_text(json.dumps({"heldout_auc": 0.6, "test_auc": 0.61}))
+    monkeypatch.setattr(sys, "argv", ["resample_study.py", "--summary", "--seeds", "1", *args])
+    assert study.main() == 0
+    rows = {
+        line.split("|")[1].strip(): line.split("|")
+        for line in (tmp_path / "study" / "summary.md").read_text().splitlines()
+        if line.startswith("| sir-")
+    }
+    assert rows["sir-d-train T=1 A=1"][7].strip().startswith("0.100")
+    assert rows["sir-d-train M=64 T=1 A=1"][7].strip().startswith("0.200")
+    assert rows["sir-d-train M=64 T=1 A=1"][5].strip() == "0.50"
+    assert not any("M=4" in k for k in rows)  # no file: no row
