@@ -8,8 +8,10 @@ For each seed (one process per seed; run two seeds side by side), in ``--out/s<s
    held-out slice of it); on the oracle also ``d-fresh``: ``--fresh-real`` (a fresh oracle batch
    every step: the upper bound with unlimited real data);
 3. frontiers, each a ``textgan eval lm --run mle --temperatures ...`` with ``--reverse-lm``:
-   ``tempered`` (plain sampling over ``--temperatures``) and, per D, ``sir-<d>`` (``--resample M
-   --alpha A1,A2,..`` over ``--sir-temperatures``).
+   ``tempered`` (plain sampling over ``--temperatures``), ``tempered-again`` (the same generator at
+   ``--sir-temperatures`` with other samples: the noise floor of every gain; ``--no-noise-check``
+   leaves it out) and, per D, ``sir-<d>`` (``--resample M --alpha A1,A2,..`` over
+   ``--sir-temperatures``; ``--resample-sweep`` adds ``sir-<d>-m<M>`` at other M).
 
 Each step is skipped when its output exists, so the study resumes; ``--deadline S`` stops starting
 steps after S seconds. ``--summary`` (no training) reads every seed's frontiers and writes
@@ -77,6 +79,13 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
     out.append((seed_dir / "tempered.jsonl", textgan(
         "eval", "lm", "--run", str(mle), "--temperatures", a.temperatures, *ev, "--out", str(seed_dir / "tempered.jsonl")
     )))  # fmt: skip
+    if a.noise_check:  # the MLE generator against its own curve, other samples: the comparison's noise
+        seed = str(a.seed + NOISE_SEED_OFFSET)
+        again = [*ev[: ev.index("--seed")], "--seed", seed, *ev[ev.index("--seed") + 2 :]]
+        out.append((seed_dir / "tempered-again.jsonl", textgan(
+            "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, *again,
+            "--out", str(seed_dir / "tempered-again.jsonl"),
+        )))  # fmt: skip
     for name, flags in adversarial(a):
         run = seed_dir / f"adv-{name}"
         out.append((run / "generator.safetensors", textgan(
@@ -118,6 +127,9 @@ def sweep(a: argparse.Namespace) -> list[int]:
     if any(m < 1 for m in ms_):
         raise SystemExit(f"error: --resample-sweep {a.resample_sweep!r}: every M must be >= 1")
     return [m for m in dict.fromkeys(ms_) if m != a.resample]
+
+
+NOISE_SEED_OFFSET = 1000  # --noise-check samples with seed + this: other samples of the same generator
 
 
 def real_data(a: argparse.Namespace) -> bool:
@@ -272,6 +284,7 @@ def summary(a: argparse.Namespace) -> str:
             if (sd / d / "ratio.json").is_file()
         }
         samplers = [("tempered", p) for p in tempered]
+        samplers += [("tempered-again", p) for p in read(sd / "tempered-again.jsonl")]
         for d in list(aucs):
             samplers += [(f"sir-{d}", p) for p in read(sd / f"sir-{d}.jsonl")]
             for m in sweep(a):
@@ -294,7 +307,7 @@ def summary(a: argparse.Namespace) -> str:
             for k in ("nll_test", "reverse_nll", "ess"):
                 if k in p:
                     r[k].append(p[k])
-            if name != "tempered":
+            if name in aucs or name[4:] in aucs:
                 r["d_auc"].append(aucs[name if name.startswith("adv-") else name[4:]]["heldout_auc"])
             for key, gk in (("nll_test", "gain_test"), ("reverse_nll", "gain_rev")):
                 if name == "tempered":
@@ -322,7 +335,8 @@ def summary(a: argparse.Namespace) -> str:
         "seeds the sampler covers better than every tempered point (no matched point; see `dominated`). "
         "`dominated in k of n`: in k of n seeds some tempered point is at least as good on both axes. "
         "`D AUC`: held-out AUC of D (for `adv-*`, the generator trained adversarially from the same MLE "
-        "run: its critic's `critic_auc` at the last evaluation).",
+        "run: its critic's `critic_auc` at the last evaluation). `tempered-again`: the MLE generator "
+        "again, with other samples (seed + 1000): its gain is the noise of the comparison itself.",
         "",
         f"| sampler | {qname} | NLL_test | reverse LM | ESS / M | D AUC | gain @ NLL_test | gain @ reverse |",
         "|---|---|---|---|---|---|---|---|",
@@ -451,6 +465,13 @@ def main() -> int:
         help="other numbers of proposals M for each D, e.g. 4,64 (files sir-<d>-m<M>.jsonl), at --sweep-temperatures",
     )
     p.add_argument("--sweep-temperatures", default="1.0")
+    p.add_argument(
+        "--noise-check",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also sample the MLE generator again at --sir-temperatures with other seeds (tempered-again.jsonl): "
+        "its gain against its own curve is the comparison's noise",
+    )
     p.add_argument("--samples-per-point", type=int, default=1000)
     p.add_argument(
         "--adv",

@@ -61,13 +61,13 @@ def test_the_summary_measures_gains_against_the_tempered_curve_of_the_judge(stud
     assert (out / "frontier.png").is_file()
 
 
-def test_a_sweep_of_m_adds_one_eval_per_d_and_one_summary_row_per_m(study, tmp_path, monkeypatch) -> None:
+def test_a_sweep_of_m_and_the_noise_check_add_their_evals_and_summary_rows(study, tmp_path, monkeypatch) -> None:
     args = ["--out", str(tmp_path / "study"), "--resample", "16", "--resample-sweep", "4,16,64"]
     a = study.argparse.Namespace(
         out=str(tmp_path / "study"), seed=1, preset="oracle", data="", mle_epochs=3, ratio_steps=10, ratio_flags="",
         temperatures="1.0", sir_temperatures="1.0,1.1", alphas="1", resample=16, resample_sweep="4,16,64",
         sweep_temperatures="1.0", samples_per_point=10, adv=[], adv_steps=1, adv_eval_every=1, adv_temperatures="1.0",
-        adv_alphas="", judge_flags="", threads=1, device="cpu",
+        adv_alphas="", judge_flags="", threads=1, device="cpu", noise_check=True,
     )  # fmt: skip
     sd = tmp_path / "study" / "s1"
     cmds = {done.name: cmd for done, cmd in study.steps(a, sd)}
@@ -77,6 +77,10 @@ def test_a_sweep_of_m_adds_one_eval_per_d_and_one_summary_row_per_m(study, tmp_p
             cmd = cmds[f"sir-{d}-m{m}.jsonl"]
             assert cmd[cmd.index("--resample") + 1] == str(m) and cmd[cmd.index("--temperatures") + 1] == "1.0"
     assert "sir-d-train-m16.jsonl" not in cmds
+    again = cmds["tempered-again.jsonl"]  # the noise floor: the same generator, other samples
+    assert again[again.index("--seed") + 1] == "1001" and again[again.index("--temperatures") + 1] == "1.0,1.1"
+    a.noise_check = False
+    assert "tempered-again.jsonl" not in {done.name for done, _ in study.steps(a, sd)}
     a.resample_sweep = "4,x"
     with pytest.raises(SystemExit, match="--resample-sweep"):
         study.sweep(a)
@@ -91,14 +95,14 @@ def test_a_sweep_of_m_adds_one_eval_per_d_and_one_summary_row_per_m(study, tmp_p
     (sd / "sir-d-train.jsonl").write_text(json.dumps({**point, "nll_oracle": 3.3}) + "\n")
     (sd / "sir-d-train-m64.jsonl").write_text(json.dumps({**point, "nll_oracle": 3.2, "ess": 0.5}) + "\n")
     (sd / "d-train" / "ratio.json").write_text(json.dumps({"heldout_auc": 0.6, "test_auc": 0.61}))
+    (sd / "tempered-again.jsonl").write_text(json.dumps({**tempered[2], "nll_oracle": 3.42}) + "\n")
     monkeypatch.setattr(sys, "argv", ["resample_study.py", "--summary", "--seeds", "1", *args])
     assert study.main() == 0
-    rows = {
-        line.split("|")[1].strip(): line.split("|")
-        for line in (tmp_path / "study" / "summary.md").read_text().splitlines()
-        if line.startswith("| sir-")
-    }
+    text = (tmp_path / "study" / "summary.md").read_text()
+    rows = {line.split("|")[1].strip(): line.split("|") for line in text.splitlines() if line.startswith("| sir-")}
     assert rows["sir-d-train T=1 A=1"][7].strip().startswith("0.100")
     assert rows["sir-d-train M=64 T=1 A=1"][7].strip().startswith("0.200")
     assert rows["sir-d-train M=64 T=1 A=1"][5].strip() == "0.50"
     assert not any("M=4" in k for k in rows)  # no file: no row
+    noise = next(line for line in text.splitlines() if line.startswith("| tempered-again T=1 "))
+    assert noise.split("|")[7].strip().startswith("-0.020") and noise.split("|")[6].strip() == "-"  # no D
