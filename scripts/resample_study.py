@@ -296,11 +296,15 @@ def summary(a: argparse.Namespace) -> str:
                 aucs[f"adv-{name}"] = aucs[f"adv-{name}-sir"] = {"heldout_auc": records[-1]["critic_auc"]}
                 samplers += [(f"adv-{name}", p) for p in read(sd / f"adv-{name}.jsonl")]
                 samplers += [(f"adv-{name}-sir", p) for p in read(sd / f"adv-{name}-sir.jsonl")]
+        noise: dict[float, float] = {}  # T -> this seed's tempered-again gain @ NLL_test (its noise floor)
         for name, p in samplers:
             label = f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
             r = rows.setdefault(
                 label,
-                {k: [] for k in ("quality", "nll_test", "reverse_nll", "ess", "gain_test", "gain_rev", "d_auc")},
+                {
+                    k: []
+                    for k in ("quality", "nll_test", "reverse_nll", "ess", "gain_test", "gain_rev", "gain_net", "d_auc")
+                },
             )
             if qk in p:
                 r["quality"].append(p[qk])
@@ -315,6 +319,10 @@ def summary(a: argparse.Namespace) -> str:
                 ref = interp(tempered, key, p[key], qk)
                 if ref is not None:
                     r[gk].append(ref - p[qk])
+                    if gk == "gain_test" and name == "tempered-again":
+                        noise[p["temperature"]] = ref - p[qk]
+                    elif gk == "gain_test" and p["temperature"] in noise:  # paired by seed and T
+                        r["gain_net"].append(ref - p[qk] - noise[p["temperature"]])
                 elif p[key] < min(t[key] for t in tempered):
                     r.setdefault(gk + "_beyond", []).append(1.0)  # better coverage than every tempered point
                 dominated = any(t[key] <= p[key] and t[qk] <= p[qk] for t in tempered)
@@ -336,10 +344,13 @@ def summary(a: argparse.Namespace) -> str:
         "`dominated in k of n`: in k of n seeds some tempered point is at least as good on both axes. "
         "`D AUC`: held-out AUC of D (for `adv-*`, the generator trained adversarially from the same MLE "
         "run: its critic's `critic_auc` at the last evaluation). `tempered-again`: the MLE generator "
-        "again, with other samples (seed + 1000): its gain is the noise of the comparison itself.",
+        "again, with other samples (seed + 1000): its gain is the noise of the comparison itself; `less the noise "
+        "floor`: each seed's gain @ NLL_test minus that seed's tempered-again gain at the same T (paired; the "
+        "tempered curve's own sampling noise, shared by every sampler of a seed, cancels in part).",
         "",
-        f"| sampler | {qname} | NLL_test | reverse LM | ESS / M | D AUC | gain @ NLL_test | gain @ reverse |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| sampler | {qname} | NLL_test | reverse LM | ESS / M | D AUC | gain @ NLL_test | gain @ reverse | "
+        "gain @ NLL_test less the noise floor |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for label, r in rows.items():
 
@@ -357,7 +368,7 @@ def summary(a: argparse.Namespace) -> str:
 
         lines.append(
             f"| {label} | {ms(r['quality'])} | {ms(r['nll_test'])} | {ms(r['reverse_nll'])} | {ms(r['ess'], 2)} | "
-            f"{ms(r['d_auc'], 3)} | {g('gain_test')} | {g('gain_rev')} |"
+            f"{ms(r['d_auc'], 3)} | {g('gain_test')} | {g('gain_rev')} | {g('gain_net')} |"
         )
     # Figures of the first seed with data: one curve per sampler family and A.
     figs = [s for s in seeds if (out / f"s{s}" / "tempered.jsonl").is_file()]

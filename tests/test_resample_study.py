@@ -106,3 +106,5 @@ def test_a_sweep_of_m_and_the_noise_check_add_their_evals_and_summary_rows(study
     assert not any("M=4" in k for k in rows)  # no file: no row
     noise = next(line for line in text.splitlines() if line.startswith("| tempered-again T=1 "))
     assert noise.split("|")[7].strip().startswith("-0.020") and noise.split("|")[6].strip() == "-"  # no D
+    assert rows["sir-d-train T=1 A=1"][9].strip().startswith("0.120")  # 0.100 less the floor's -0.020
+    assert rows["sir-d-train M=64 T=1 A=1"][9].strip().startswith("0.220") and noise.split("|")[9].strip() == "-"
