@@ -49,6 +49,8 @@ from runner import mean_std as ms
 from runner import read_records as read
 from runner import textgan
 
+NOISE_SEED_OFFSET = 1000  # --noise-check samples with seed + this: other samples of the same generator
+
 
 def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]:
     """(output that marks the step done, command) for one seed, in order."""
@@ -127,9 +129,6 @@ def sweep(a: argparse.Namespace) -> list[int]:
     if any(m < 1 for m in ms_):
         raise SystemExit(f"error: --resample-sweep {a.resample_sweep!r}: every M must be >= 1")
     return [m for m in dict.fromkeys(ms_) if m != a.resample]
-
-
-NOISE_SEED_OFFSET = 1000  # --noise-check samples with seed + this: other samples of the same generator
 
 
 def real_data(a: argparse.Namespace) -> bool:
@@ -344,7 +343,7 @@ def summary(a: argparse.Namespace) -> str:
         "`dominated in k of n`: in k of n seeds some tempered point is at least as good on both axes. "
         "`D AUC`: held-out AUC of D (for `adv-*`, the generator trained adversarially from the same MLE "
         "run: its critic's `critic_auc` at the last evaluation). `tempered-again`: the MLE generator "
-        "again, with other samples (seed + 1000): its gain is the noise of the comparison itself; `less the noise "
+        f"again, with other samples (seed + {NOISE_SEED_OFFSET}): its gain is the noise of the comparison itself; `less the noise "
         "floor`: each seed's gain @ NLL_test minus that seed's tempered-again gain at the same T (paired; the "
         "tempered curve's own sampling noise, shared by every sampler of a seed, cancels in part).",
         "",
