@@ -76,16 +76,19 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
         extra = ["--fresh-real"] if d == "d-fresh" else []
         cmd = textgan("train", "ratio", "--run", str(mle), "--run-dir", str(seed_dir / d), *ratio, *extra)
         out.append((seed_dir / d / "ratio.json", cmd))
-    ev = ["--samples-per-point", str(a.samples_per_point), "--seed", str(a.seed), "--reverse-lm", "--json"]
-    ev += ["--device", a.device, *(["--lm", str(judge_dir(a))] if real_data(a) else [])]
+
+    def evaluation(seed: int) -> list[str]:  # the flags every frontier evaluation shares
+        judge = ["--lm", str(judge_dir(a))] if real_data(a) else []
+        return ["--samples-per-point", str(a.samples_per_point), "--seed", str(seed), "--reverse-lm", "--json",
+                "--device", a.device, *judge]  # fmt: skip
+
+    ev = evaluation(a.seed)
     out.append((seed_dir / "tempered.jsonl", textgan(
         "eval", "lm", "--run", str(mle), "--temperatures", a.temperatures, *ev, "--out", str(seed_dir / "tempered.jsonl")
     )))  # fmt: skip
     if a.noise_check:  # the MLE generator against its own curve, other samples: the comparison's noise
-        seed = str(a.seed + NOISE_SEED_OFFSET)
-        again = [*ev[: ev.index("--seed")], "--seed", seed, *ev[ev.index("--seed") + 2 :]]
         out.append((seed_dir / "tempered-again.jsonl", textgan(
-            "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, *again,
+            "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, *evaluation(a.seed + NOISE_SEED_OFFSET),
             "--out", str(seed_dir / "tempered-again.jsonl"),
         )))  # fmt: skip
     for name, flags in adversarial(a):
@@ -277,26 +280,23 @@ def summary(a: argparse.Namespace) -> str:
         if not tempered:
             continue
         qk = quality_key(tempered)
-        aucs = {
-            d: json.loads((sd / d / "ratio.json").read_text())
-            for d in ("d-train", "d-fresh")
-            if (sd / d / "ratio.json").is_file()
-        }
-        samplers = [("tempered", p) for p in tempered]
-        samplers += [("tempered-again", p) for p in read(sd / "tempered-again.jsonl")]
-        for d in list(aucs):
-            samplers += [(f"sir-{d}", p) for p in read(sd / f"sir-{d}.jsonl")]
-            for m in sweep(a):
-                aucs[f"{d} M={m}"] = aucs[d]  # the same D
-                samplers += [(f"sir-{d} M={m}", p) for p in read(sd / f"sir-{d}-m{m}.jsonl")]
+        # (name, frontier point, the AUC of the score it resamples by or was trained against, or None)
+        samplers = [("tempered", p, None) for p in tempered]
+        samplers += [("tempered-again", p, None) for p in read(sd / "tempered-again.jsonl")]
+        for d in ("d-train", "d-fresh"):
+            if (sd / d / "ratio.json").is_file():
+                auc = json.loads((sd / d / "ratio.json").read_text())["heldout_auc"]
+                samplers += [(f"sir-{d}", p, auc) for p in read(sd / f"sir-{d}.jsonl")]
+                for m in sweep(a):  # the same D
+                    samplers += [(f"sir-{d} M={m}", p, auc) for p in read(sd / f"sir-{d}-m{m}.jsonl")]
         for name, _ in adversarial(a):  # the generator trained against the critic, plain sampling
             records = [r for r in read(sd / f"adv-{name}" / "metrics.jsonl") if "critic_auc" in r]
             if records:
-                aucs[f"adv-{name}"] = aucs[f"adv-{name}-sir"] = {"heldout_auc": records[-1]["critic_auc"]}
-                samplers += [(f"adv-{name}", p) for p in read(sd / f"adv-{name}.jsonl")]
-                samplers += [(f"adv-{name}-sir", p) for p in read(sd / f"adv-{name}-sir.jsonl")]
+                auc = records[-1]["critic_auc"]
+                samplers += [(f"adv-{name}", p, auc) for p in read(sd / f"adv-{name}.jsonl")]
+                samplers += [(f"adv-{name}-sir", p, auc) for p in read(sd / f"adv-{name}-sir.jsonl")]
         noise: dict[float, float] = {}  # T -> this seed's tempered-again gain @ NLL_test (its noise floor)
-        for name, p in samplers:
+        for name, p, auc in samplers:
             label = f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
             r = rows.setdefault(
                 label,
@@ -310,8 +310,8 @@ def summary(a: argparse.Namespace) -> str:
             for k in ("nll_test", "reverse_nll", "ess"):
                 if k in p:
                     r[k].append(p[k])
-            if name in aucs or name[4:] in aucs:
-                r["d_auc"].append(aucs[name if name.startswith("adv-") else name[4:]]["heldout_auc"])
+            if auc is not None:
+                r["d_auc"].append(auc)
             for key, gk in (("nll_test", "gain_test"), ("reverse_nll", "gain_rev")):
                 if name == "tempered":
                     continue
