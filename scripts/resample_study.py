@@ -11,7 +11,8 @@ For each seed (one process per seed; run two seeds side by side), in ``--out/s<s
    ``tempered`` (plain sampling over ``--temperatures``), ``tempered-again`` (the same generator at
    ``--sir-temperatures`` with other samples: the noise floor of every gain; ``--no-noise-check``
    leaves it out) and, per D, ``sir-<d>`` (``--resample M --alpha A1,A2,..`` over
-   ``--sir-temperatures``; ``--resample-sweep`` adds ``sir-<d>-m<M>`` at other M).
+   ``--sir-temperatures``; ``--resample-sweep`` adds ``sir-<d>-m<M>`` at other M; ``--d-ensemble k``
+   adds ``sir-d-ens<k>``, resampled by the mean logit of k Ds that differ only in D's seed).
 
 Each step is skipped when its output exists, so the study resumes; ``--deadline S`` stops starting
 steps after S seconds. ``--summary`` (no training) reads every seed's frontiers and writes
@@ -50,6 +51,7 @@ from runner import read_records as read
 from runner import textgan
 
 NOISE_SEED_OFFSET = 1000  # --noise-check samples with seed + this: other samples of the same generator
+ENSEMBLE_SEED_STEP = 100  # --d-ensemble: member k's D has seed + k * this
 
 
 def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]:
@@ -76,6 +78,12 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
         extra = ["--fresh-real"] if d == "d-fresh" else []
         cmd = textgan("train", "ratio", "--run", str(mle), "--run-dir", str(seed_dir / d), *ratio, *extra)
         out.append((seed_dir / d / "ratio.json", cmd))
+    members = ensemble_members(a, a.seed)
+    for member, seed in members[1:]:  # d-train again with other seeds: the ensemble's other Ds
+        cmd = textgan(
+            "train", "ratio", "--run", str(mle), "--run-dir", str(seed_dir / member), *ratio, "--seed", str(seed)
+        )
+        out.append((seed_dir / member / "ratio.json", cmd))
 
     def evaluation(seed: int) -> list[str]:  # the flags every frontier evaluation shares
         judge = ["--lm", str(judge_dir(a))] if real_data(a) else []
@@ -113,6 +121,13 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
             "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
             "--alpha", a.alphas, "--ratio", str(seed_dir / d), *ev, "--out", str(target),
         )))  # fmt: skip
+    for k in ensembles(a):  # the mean logit of the first k members
+        target = seed_dir / f"sir-d-ens{k}.jsonl"
+        dirs = ",".join(str(seed_dir / member) for member, _ in members[:k])
+        out.append((target, textgan(
+            "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
+            "--alpha", a.alphas, "--ratio", dirs, *ev, "--out", str(target),
+        )))  # fmt: skip
     for m in sweep(a):  # the same D at other numbers of proposals
         for d in ds:
             target = seed_dir / f"sir-{d}-m{m}.jsonl"
@@ -132,6 +147,24 @@ def sweep(a: argparse.Namespace) -> list[int]:
     if any(m < 1 for m in ms_):
         raise SystemExit(f"error: --resample-sweep {a.resample_sweep!r}: every M must be >= 1")
     return [m for m in dict.fromkeys(ms_) if m != a.resample]
+
+
+def ensembles(a: argparse.Namespace) -> list[int]:
+    """The ``--d-ensemble`` sizes k >= 2 (k = 1 is ``d-train`` itself)."""
+    try:
+        ks = [int(k) for k in a.d_ensemble.split(",") if k.strip()]
+    except ValueError:
+        raise SystemExit(f"error: --d-ensemble {a.d_ensemble!r}: expected integers like 2,3") from None
+    if any(k < 1 for k in ks):
+        raise SystemExit(f"error: --d-ensemble {a.d_ensemble!r}: every size must be >= 1")
+    return sorted({k for k in ks if k > 1})
+
+
+def ensemble_members(a: argparse.Namespace, seed: int) -> list[tuple[str, int]]:
+    """(directory name, D's seed) of the largest ensemble's members: ``d-train`` (the study's seed),
+    then ``d-train-seed<seed + 100 k>``, the same recipe with other seeds of D only."""
+    size, step = max(ensembles(a), default=1), ENSEMBLE_SEED_STEP
+    return [("d-train", seed)] + [(f"d-train-seed{seed + step * k}", seed + step * k) for k in range(1, size)]
 
 
 def real_data(a: argparse.Namespace) -> bool:
@@ -289,6 +322,11 @@ def summary(a: argparse.Namespace) -> str:
                 samplers += [(f"sir-{d}", p, auc) for p in read(sd / f"sir-{d}.jsonl")]
                 for m in sweep(a):  # the same D
                     samplers += [(f"sir-{d} M={m}", p, auc) for p in read(sd / f"sir-{d}-m{m}.jsonl")]
+        for k in ensembles(a):  # D AUC: the members' mean held-out AUC
+            members = [sd / name / "ratio.json" for name, _ in ensemble_members(a, int(s))[:k]]
+            if all(m.is_file() for m in members):
+                auc = statistics.mean(json.loads(m.read_text())["heldout_auc"] for m in members)
+                samplers += [(f"sir-d-ens{k}", p, auc) for p in read(sd / f"sir-d-ens{k}.jsonl")]
         for name, _ in adversarial(a):  # the generator trained against the critic, plain sampling
             records = [r for r in read(sd / f"adv-{name}" / "metrics.jsonl") if "critic_auc" in r]
             if records:
@@ -475,6 +513,12 @@ def main() -> int:
         help="other numbers of proposals M for each D, e.g. 4,64 (files sir-<d>-m<M>.jsonl), at --sweep-temperatures",
     )
     p.add_argument("--sweep-temperatures", default="1.0")
+    p.add_argument(
+        "--d-ensemble",
+        default="",
+        help="ensembles of k Ds (d-train and k - 1 more with other seeds of D, d-train-seed<seed + 100 j>) "
+        "scoring by their mean logit, e.g. 2,3 (files sir-d-ens<k>.jsonl, at --sir-temperatures)",
+    )
     p.add_argument(
         "--noise-check",
         action=argparse.BooleanOptionalAction,

@@ -67,7 +67,7 @@ def test_a_sweep_of_m_and_the_noise_check_add_their_evals_and_summary_rows(study
         out=str(tmp_path / "study"), seed=1, preset="oracle", data="", mle_epochs=3, ratio_steps=10, ratio_flags="",
         temperatures="1.0", sir_temperatures="1.0,1.1", alphas="1", resample=16, resample_sweep="4,16,64",
         sweep_temperatures="1.0", samples_per_point=10, adv=[], adv_steps=1, adv_eval_every=1, adv_temperatures="1.0",
-        adv_alphas="", judge_flags="", threads=1, device="cpu", noise_check=True,
+        adv_alphas="", judge_flags="", threads=1, device="cpu", noise_check=True, d_ensemble="",
     )  # fmt: skip
     sd = tmp_path / "study" / "s1"
     cmds = {done.name: cmd for done, cmd in study.steps(a, sd)}
@@ -108,3 +108,51 @@ def test_a_sweep_of_m_and_the_noise_check_add_their_evals_and_summary_rows(study
     assert noise.split("|")[7].strip().startswith("-0.020") and noise.split("|")[6].strip() == "-"  # no D
     assert rows["sir-d-train T=1 A=1"][9].strip().startswith("0.120")  # 0.100 less the floor's -0.020
     assert rows["sir-d-train M=64 T=1 A=1"][9].strip().startswith("0.220") and noise.split("|")[9].strip() == "-"
+
+
+def test_an_ensemble_of_ds_trains_its_members_and_resamples_by_all_of_them(study, tmp_path, monkeypatch) -> None:
+    args = ["--out", str(tmp_path / "study"), "--seed", "2", "--d-ensemble", "3,2"]
+    seen = []  # the parsed arguments, with the real parser's defaults
+
+    def run_seed(ns) -> int:
+        seen.append(ns)
+        return 0
+
+    monkeypatch.setattr(sys, "argv", ["resample_study.py", *args])
+    monkeypatch.setattr(study, "run_seed", run_seed)
+    assert study.main() == 0
+    (a,) = seen
+    assert study.ensembles(a) == [2, 3]
+    assert study.ensemble_members(a, 2) == [("d-train", 2), ("d-train-seed102", 102), ("d-train-seed202", 202)]
+    sd = tmp_path / "study" / "s2"
+    cmds = {str(done.relative_to(sd)): cmd for done, cmd in study.steps(a, sd)}
+    member = cmds["d-train-seed202/ratio.json"]
+    assert member[member.index("--run-dir") + 1] == str(sd / "d-train-seed202")
+    assert member[len(member) - 1 - member[::-1].index("--seed") + 1] == "202"  # its last --seed wins
+    three = cmds["sir-d-ens3.jsonl"]
+    assert three[three.index("--ratio") + 1].split(",") == [
+        str(sd / d) for d in ("d-train", "d-train-seed102", "d-train-seed202")
+    ]
+    two = cmds["sir-d-ens2.jsonl"]
+    assert two[two.index("--ratio") + 1].split(",") == [str(sd / d) for d in ("d-train", "d-train-seed102")]
+    a.d_ensemble = "2,x"
+    with pytest.raises(SystemExit, match="--d-ensemble"):
+        study.ensembles(a)
+    a.d_ensemble = "2"
+
+    tempered = [
+        {"temperature": t, "nll_oracle": q, "nll_test": c, "reverse_nll": c + 0.5}
+        for t, q, c in ((0.8, 3.0, 5.2), (0.9, 3.2, 5.1), (1.0, 3.4, 5.0), (1.1, 3.6, 4.95))
+    ]
+    sd.mkdir(parents=True)
+    (sd / "tempered.jsonl").write_text("".join(json.dumps(p) + "\n" for p in tempered))
+    for d, auc in (("d-train", 0.6), ("d-train-seed102", 0.7)):
+        (sd / d).mkdir(parents=True)
+        (sd / d / "ratio.json").write_text(json.dumps({"heldout_auc": auc, "test_auc": auc}))
+    point = {"temperature": 1.0, "alpha": 1.0, "nll_test": 5.0, "reverse_nll": 5.5, "ess": 0.8, "nll_oracle": 3.25}
+    (sd / "sir-d-ens2.jsonl").write_text(json.dumps(point) + "\n")
+    monkeypatch.setattr(sys, "argv", ["resample_study.py", "--summary", "--seeds", "2", *args[:2], "--d-ensemble", "2"])
+    assert study.main() == 0
+    text = (tmp_path / "study" / "summary.md").read_text()
+    row = next(line.split("|") for line in text.splitlines() if line.startswith("| sir-d-ens2 T=1 A=1 "))
+    assert row[6].strip() == "0.650" and row[7].strip().startswith("0.150")  # the members' mean AUC; 3.4 - 3.25

@@ -176,6 +176,38 @@ def test_train_ratio_round_trips_through_the_run_dir(run_copy, capsys) -> None:
     assert png.stat().st_size > 0
 
 
+def test_an_ensemble_of_ds_scores_by_the_mean_logit(run_copy, capsys) -> None:
+    from textgan import load
+    from textgan.runs import load_scorer
+
+    d2, warm = run_copy / "d2", run_copy / "warm"
+    short = ["--steps", "20", "--eval-every", "20", "--heldout", "32", "--batch-size", "16", "--no-progress"]
+    assert main(["train", "ratio", "--run", str(run_copy), *short]) == 0
+    assert main(["train", "ratio", "--run", str(run_copy), "--run-dir", str(d2), "--seed", "1", *short]) == 0
+    run = load(run_copy)
+    ids = generate_ids(run.generator, 12, torch.Generator().manual_seed(0), 12, 1.0)
+    one, two = (load_scorer(run_copy, run.generator, run.config, "ratio", d) for d in (None, d2))
+    both = load_scorer(run_copy, run.generator, run.config, "ratio", f"{run_copy},{d2}")
+    with torch.no_grad():
+        assert not torch.allclose(one(ids), two(ids))  # two seeds, two Ds
+        assert torch.allclose(both(ids), (one(ids) + two(ids)) / 2)
+        same = load_scorer(run_copy, run.generator, run.config, "ratio", [run_copy, run_copy])
+        assert torch.allclose(same(ids), one(ids))
+    capsys.readouterr()
+    assert main(["generate", str(run_copy), "-n", "4", "--resample", "4", "--ratio", f"{run_copy},{d2}"]) == 0
+    assert run.generate(4, resample=4, ratio_dir=[run_copy, d2]) == capsys.readouterr().out.splitlines()
+    out = run_copy / "ens.jsonl"
+    argv = ["eval", "lm", "--run", str(run_copy), "--temperatures", "1.0", "--samples-per-point", "40"]
+    assert main([*argv, "--resample", "4", "--ratio", f"{run_copy},{d2}", "--out", str(out)]) == 0
+    assert 0 <= json.loads(out.read_text().splitlines()[0])["d_auc"] <= 1  # the ensemble's AUC
+    assert main(["train", "ratio", "--run", str(run_copy), "--run-dir", str(warm), "--temperature", "1.5", *short]) == 0
+    capsys.readouterr()
+    assert main(["generate", str(run_copy), "--resample", "4", "--ratio", f"{run_copy},{warm}"]) == 2
+    assert "different temperatures" in one_error_line(capsys)
+    assert main(["generate", str(run_copy), "--resample", "4", "--ratio", f"{run_copy},{run_copy / 'nope'}"]) == 2
+    assert "nope" in one_error_line(capsys)
+
+
 def test_bad_resampling_input_is_one_line_and_writes_nothing(run_copy, tmp_path, capsys) -> None:
     before = sorted(p.name for p in run_copy.iterdir())
     cases = [

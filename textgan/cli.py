@@ -537,7 +537,11 @@ def _resample_flags(p: argparse.ArgumentParser, several: bool = False) -> None:
         + (" (comma-separated: one frontier point each)" if several else ""),
     )
     g.add_argument(
-        "--ratio", default=None, metavar="DIR", help="where 'train ratio --run-dir DIR' wrote D (default: the run)"
+        "--ratio",
+        default=None,
+        metavar="DIR[,DIR...]",
+        help="where 'train ratio --run-dir DIR' wrote D (default: the run); several, comma-separated: an ensemble "
+        "scoring by the mean of their Ds' logits",
     )
 
 

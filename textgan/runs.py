@@ -280,12 +280,29 @@ def load_ratio(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> tupl
     return d.to(generator.banned.device).eval(), record
 
 
+RatioDirs = str | Path | Sequence[str | Path] | None
+
+
+def ratio_dirs(run_dir: str | Path, ratio_dir: RatioDirs = None) -> list[Path]:
+    """The directories holding D: ``ratio_dir`` (one path, several comma-separated in a string, or a
+    sequence of paths: an ensemble), or the run itself when it is None or empty."""
+    if ratio_dir is None:
+        items: list[str | Path] = []
+    elif isinstance(ratio_dir, (str, Path)):
+        items = [x.strip() for x in str(ratio_dir).split(",") if x.strip()]
+    else:
+        items = list(ratio_dir)
+    return [Path(x) for x in items] or [Path(run_dir)]
+
+
 def load_scorer(
-    run_dir: str | Path, generator: Generator, cfg: LMConfig, kind: str, ratio_dir: str | Path | None = None
+    run_dir: str | Path, generator: Generator, cfg: LMConfig, kind: str, ratio_dir: RatioDirs = None
 ) -> Any:
     """The sentence score s of ``--resample-with kind``: ids (B, T) -> (B,), higher = more real:
     the critic f (``critic``) or D's logit (``ratio``, from ``ratio_dir``, where ``train ratio
-    --run-dir`` wrote it; default: the run itself).
+    --run-dir`` wrote it; default: the run itself). Several directories in ``ratio_dir`` make an
+    ensemble whose score is the mean of their Ds' logits (each estimates log p_data / p_T, so the
+    mean does too, with less of each D's own error); they must share D's temperature.
 
     Raises:
         UserError: an unknown kind, or a run without that model.
@@ -295,9 +312,28 @@ def load_scorer(
         critic = load_critic(run_dir, generator, cfg)
         return lambda ids: critic(ids=ids.to(dev)).float()
     if kind == "ratio":
-        d, record = load_ratio(ratio_dir or run_dir, generator, cfg)
-        score = lambda ids: d(ids.to(dev)).float()  # noqa: E731
-        score.temperature = float(record["config"].get("temperature", 1.0))  # type: ignore[attr-defined]
+        dirs = ratio_dirs(run_dir, ratio_dir)
+        for d in dirs:
+            if d.resolve() != Path(run_dir).resolve() and not (d / RATIO_FILE).is_file():
+                raise UserError(
+                    f"--ratio {d}: no ratio discriminator there; fit one with: "
+                    f"textgan train ratio --run {run_dir} --run-dir {d}"
+                )
+        loaded = [load_ratio(d, generator, cfg) for d in dirs]
+        temps = {float(record["config"].get("temperature", 1.0)) for _, record in loaded}
+        if len(temps) > 1:
+            raise UserError(
+                f"--ratio: the Ds were fitted at different temperatures ({', '.join(f'{t:g}' for t in sorted(temps))}); "
+                "an ensemble needs one (train ratio --temperature T)"
+            )
+        models = [d for d, _ in loaded]
+
+        def score(ids: torch.Tensor) -> torch.Tensor:  # the mean logit of the ensemble (one D: its logit)
+            ids = ids.to(dev)
+            return torch.stack([d(ids).float() for d in models]).mean(0)
+
+        score.temperature = temps.pop()  # type: ignore[attr-defined]
+        score.members = len(models)  # type: ignore[attr-defined]
         return score
     raise UserError(f"--resample-with: unknown score {kind!r} (choose from {', '.join(RESAMPLE_WITH)})")
 
@@ -315,9 +351,7 @@ def warn_temperature(scorer: Any, temperatures: Sequence[float]) -> None:
         )  # fmt: skip
 
 
-def run_judges(
-    run_dir: str | Path, generator: Generator, cfg: LMConfig, ratio_dir: str | Path | None = None
-) -> dict[str, Any]:
+def run_judges(run_dir: str | Path, generator: Generator, cfg: LMConfig, ratio_dir: RatioDirs = None) -> dict[str, Any]:
     """The scores a run has for telling real from generated text: ``critic`` (runs with an
     adversarial phase) and ``d`` (after ``textgan train ratio``; in ``ratio_dir`` when given), as
     ``load_scorer`` gives them."""
@@ -325,7 +359,7 @@ def run_judges(
     run = Path(run_dir)
     if (run / CHECKPOINT_FILE).is_file() and _critic_state(run)[1] is not None:  # MLE-only runs have none
         judges["critic"] = load_scorer(run, generator, cfg, "critic")
-    if (Path(ratio_dir or run) / RATIO_FILE).is_file():
+    if all((d / RATIO_FILE).is_file() for d in ratio_dirs(run, ratio_dir)):
         judges["d"] = load_scorer(run, generator, cfg, "ratio", ratio_dir)
     return judges
 
@@ -567,7 +601,7 @@ class LMRun:
         resample: int | None = None,
         alpha: float = 1.0,
         resample_with: str = "ratio",
-        ratio_dir: str | Path | None = None,
+        ratio_dir: RatioDirs = None,
     ) -> list[str]:
         """``n`` sentences sampled from ``softmax(logits / temperature)``, detokenised; the same
         ``seed`` gives the same sentences.
@@ -575,8 +609,8 @@ class LMRun:
         With ``resample=M``: sampling-importance-resampling from q ∝ p_T · exp(alpha · s) (see
         ``textgan.sampling``): M proposals per sentence, one kept with probability ∝ exp(alpha · s),
         s the run's critic (``resample_with="critic"``) or its ratio discriminator D's logit
-        (``"ratio"``, after ``textgan train ratio``; from ``ratio_dir`` when it wrote D elsewhere).
-        ``alpha=0`` is plain sampling.
+        (``"ratio"``, after ``textgan train ratio``; from ``ratio_dir`` when it wrote D elsewhere; a
+        list of directories: the mean logit of their Ds). ``alpha=0`` is plain sampling.
         """
         if n < 1:
             raise UserError("-n: must be >= 1")

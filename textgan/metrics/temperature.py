@@ -195,7 +195,7 @@ def evaluate_frontier(
     resample: int | None = None,
     alphas: Sequence[float] = (1.0,),
     resample_with: str = "ratio",
-    ratio_dir: str | Path | None = None,
+    ratio_dir: str | Path | Sequence[str | Path] | None = None,
     reverse_lm: bool = False,
     lm: str | Path | None = None,
 ) -> Iterator[dict[str, float]]:
@@ -217,7 +217,8 @@ def evaluate_frontier(
         alphas: the A of the resampled points, each finite and >= 0.
         resample_with: the score s: ``ratio`` (D's logit, after ``textgan train ratio``) or
             ``critic`` (the run's critic f).
-        ratio_dir: where ``train ratio --run-dir`` wrote D (default: the run).
+        ratio_dir: where ``train ratio --run-dir`` wrote D (default: the run); several directories
+            (a sequence, or comma-separated): an ensemble scoring by the mean of their Ds' logits.
         reverse_lm: also report ``reverse_nll`` (``metrics.reverse_lm``).
         lm: an LM run trained on the real training split: also report ``lm_nll``.
 
