@@ -12,7 +12,9 @@ For each seed (one process per seed; run two seeds side by side), in ``--out/s<s
    ``--sir-temperatures`` with other samples: the noise floor of every gain; ``--no-noise-check``
    leaves it out) and, per D, ``sir-<d>`` (``--resample M --alpha A1,A2,..`` over
    ``--sir-temperatures``; ``--resample-sweep`` adds ``sir-<d>-m<M>`` at other M; ``--d-ensemble k``
-   adds ``sir-d-ens<k>``, resampled by the mean logit of k Ds that differ only in D's seed).
+   adds ``sir-d-ens<k>``, resampled by the mean logit of k Ds that differ only in D's seed, and
+   ``sir-d-member<j>`` for each of them alone: the summary then sets the spread of the gain over D's
+   seeds beside its spread over the study's seeds).
 
 Each step is skipped when its output exists, so the study resumes; ``--deadline S`` stops starting
 steps after S seconds. ``--summary`` (no training) reads every seed's frontiers and writes
@@ -127,6 +129,12 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
         out.append((target, textgan(
             "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
             "--alpha", a.alphas, "--ratio", dirs, *ev, "--out", str(target),
+        )))  # fmt: skip
+    for j, (member, _) in enumerate(members[1:], start=2):  # each other member alone: D's own seed-to-seed spread
+        target = seed_dir / f"sir-d-member{j}.jsonl"
+        out.append((target, textgan(
+            "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
+            "--alpha", a.alphas, "--ratio", str(seed_dir / member), *ev, "--out", str(target),
         )))  # fmt: skip
     for m in sweep(a):  # the same D at other numbers of proposals
         for d in ds:
@@ -327,6 +335,10 @@ def summary(a: argparse.Namespace) -> str:
             if all(m.is_file() for m in members):
                 auc = statistics.mean(json.loads(m.read_text())["heldout_auc"] for m in members)
                 samplers += [(f"sir-d-ens{k}", p, auc) for p in read(sd / f"sir-d-ens{k}.jsonl")]
+        for j, (member, _) in enumerate(ensemble_members(a, int(s))[1:], start=2):  # each other member alone
+            if (sd / member / "ratio.json").is_file():
+                auc = json.loads((sd / member / "ratio.json").read_text())["heldout_auc"]
+                samplers += [(f"sir-d-member{j}", p, auc) for p in read(sd / f"sir-d-member{j}.jsonl")]
         for name, _ in adversarial(a):  # the generator trained against the critic, plain sampling
             records = [r for r in read(sd / f"adv-{name}" / "metrics.jsonl") if "critic_auc" in r]
             if records:
@@ -335,7 +347,8 @@ def summary(a: argparse.Namespace) -> str:
                 samplers += [(f"adv-{name}-sir", p, auc) for p in read(sd / f"adv-{name}-sir.jsonl")]
         noise: dict[float, float] = {}  # T -> this seed's tempered-again gain @ NLL_test (its noise floor)
         for name, p, auc in samplers:
-            label = f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
+            result = {"seed": s, "sampler": label_of(name, p), "family": name, **p}
+            label = result["sampler"]
             r = rows.setdefault(
                 label,
                 {
@@ -356,6 +369,7 @@ def summary(a: argparse.Namespace) -> str:
                 ref = interp(tempered, key, p[key], qk)
                 if ref is not None:
                     r[gk].append(ref - p[qk])
+                    result[gk] = ref - p[qk]
                     if gk == "gain_test" and name == "tempered-again":
                         noise[p["temperature"]] = ref - p[qk]
                     elif gk == "gain_test" and p["temperature"] in noise:  # paired by seed and T
@@ -364,7 +378,7 @@ def summary(a: argparse.Namespace) -> str:
                     r.setdefault(gk + "_beyond", []).append(1.0)  # better coverage than every tempered point
                 dominated = any(t[key] <= p[key] and t[qk] <= p[qk] for t in tempered)
                 r.setdefault(gk + "_dominated", []).append(float(dominated))
-            results.append({"seed": s, "sampler": label, **p})
+            results.append(result)
     qname = "NLL_oracle" if qk == "nll_oracle" else "judge NLL"
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results))
     lines = [
@@ -418,10 +432,60 @@ def summary(a: argparse.Namespace) -> str:
         qk0 = quality_key(read(sd / "tempered.jsonl"))
         plot_frontier(files, out / "frontier.png", names, title=title, x=qk0, y="nll_test")
         plot_frontier(files, out / "frontier-reverse.png", names, title=title, x=qk0, y="reverse_nll")
+    lines += d_seed_spread(a, results)
     lines += trajectories(a, out, seeds)
     text = "\n".join(lines) + "\n"
     (out / "summary.md").write_text(text)
     return text
+
+
+def label_of(name: str, p: dict) -> str:
+    """A summary row's label: the sampler family, its temperature and its A."""
+    return f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
+
+
+def d_seed_spread(a: argparse.Namespace, results: list[dict]) -> list[str]:
+    """With ``--d-ensemble``: the gain @ NLL_test of each D alone (``d-train`` and the other members,
+    which differ only in D's seed) beside their ensemble's, per study seed, and how the spread over
+    D's seeds (same generator) compares with the spread over the study's seeds (other generators)."""
+    size = max(ensembles(a), default=1)
+    if size < 2:
+        return []
+    singles = ["sir-d-train"] + [f"sir-d-member{j}" for j in range(2, size + 1)]
+    gains: dict[tuple[float, float], dict[str, dict[str, float]]] = {}  # (T, A) -> seed -> family -> gain
+    for r in results:
+        if "gain_test" in r and "alpha" in r:
+            gains.setdefault((r["temperature"], r["alpha"]), {}).setdefault(r["seed"], {})[r["family"]] = r["gain_test"]
+    lines = [
+        "",
+        f"D's seed against the generator's seed (gain @ NLL_test; {size} Ds per study seed that differ only in D's "
+        "seed): each D alone, their mean and std within the seed, and the ensemble's (mean logit). "
+        "`within` is the root mean within-seed variance of the single Ds' gains, `between` the std over "
+        "study seeds of their per-seed mean: `between` well above `within` means the generator, not D, "
+        "sets the gain.",
+        "",
+        "| T, A | seed: single Ds' gains (mean ± std) → ensemble | within | between |",
+        "|---|---|---|---|",
+    ]
+    for (t, al), by_seed in sorted(gains.items()):
+        cells, variances, means = [], [], []
+        for seed, fam in by_seed.items():
+            vals = [fam[f] for f in singles if f in fam]
+            if len(vals) < 2:
+                continue
+            variances.append(statistics.variance(vals))
+            means.append(statistics.mean(vals))
+            ens = fam.get(f"sir-d-ens{size}")
+            cells.append(
+                f"{seed}: {' / '.join(f'{v:+.3f}' for v in vals)} ({ms(vals)})"
+                + (f" → {ens:+.3f}" if ens is not None else "")
+            )
+        if not cells:
+            continue
+        within = statistics.mean(variances) ** 0.5
+        between = f"{statistics.stdev(means):.3f}" if len(means) > 1 else "-"
+        lines.append(f"| T={t:g}, A={al:g} | {'; '.join(cells)} | {within:.3f} | {between} |")
+    return lines
 
 
 def trajectories(a: argparse.Namespace, out: Path, seeds: list[str]) -> list[str]:

@@ -135,6 +135,9 @@ def test_an_ensemble_of_ds_trains_its_members_and_resamples_by_all_of_them(study
     ]
     two = cmds["sir-d-ens2.jsonl"]
     assert two[two.index("--ratio") + 1].split(",") == [str(sd / d) for d in ("d-train", "d-train-seed102")]
+    for j, d in ((2, "d-train-seed102"), (3, "d-train-seed202")):  # each other member alone
+        alone = cmds[f"sir-d-member{j}.jsonl"]
+        assert alone[alone.index("--ratio") + 1] == str(sd / d)
     a.d_ensemble = "2,x"
     with pytest.raises(SystemExit, match="--d-ensemble"):
         study.ensembles(a)
@@ -156,3 +159,23 @@ def test_an_ensemble_of_ds_trains_its_members_and_resamples_by_all_of_them(study
     text = (tmp_path / "study" / "summary.md").read_text()
     row = next(line.split("|") for line in text.splitlines() if line.startswith("| sir-d-ens2 T=1 A=1 "))
     assert row[6].strip() == "0.650" and row[7].strip().startswith("0.150")  # the members' mean AUC; 3.4 - 3.25
+
+    # D's seed against the generator's: seed 2's two Ds gain 0.15 and 0.05 alone, seed 3's 0.45 and 0.35
+    for seed, own, other, ens in (("2", 3.25, 3.35, 3.3), ("3", 2.95, 3.05, 3.0)):
+        sd = tmp_path / "study" / f"s{seed}"
+        for d in ("d-train", f"d-train-seed{int(seed) + 100}"):
+            (sd / d).mkdir(parents=True, exist_ok=True)
+            (sd / d / "ratio.json").write_text(json.dumps({"heldout_auc": 0.6, "test_auc": 0.6}))
+        (sd / "tempered.jsonl").write_text("".join(json.dumps(p) + "\n" for p in tempered))
+        for name, q in (("sir-d-train", own), ("sir-d-member2", other), ("sir-d-ens2", ens)):
+            (sd / f"{name}.jsonl").write_text(json.dumps({**point, "nll_oracle": q}) + "\n")
+    monkeypatch.setattr(
+        sys, "argv", ["resample_study.py", "--summary", "--seeds", "2,3", *args[:2], "--d-ensemble", "2"]
+    )
+    assert study.main() == 0
+    text = (tmp_path / "study" / "summary.md").read_text()
+    member = next(line.split("|") for line in text.splitlines() if line.startswith("| sir-d-member2 T=1 A=1 "))
+    assert member[7].strip().startswith("0.200 ± 0.212")  # 0.05 and 0.35
+    spread = next(line.split("|") for line in text.splitlines() if line.startswith("| T=1, A=1 "))
+    assert "2: +0.150 / +0.050" in spread[2] and "→ +0.100" in spread[2] and "3: +0.450 / +0.350" in spread[2]
+    assert spread[3].strip() == "0.071" and spread[4].strip() == "0.212"  # within: sd of (0.15, 0.05); between
