@@ -117,32 +117,24 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
                 "eval", "lm", "--run", str(run), "--temperatures", a.adv_temperatures, "--resample", str(a.resample),
                 "--resample-with", "critic", "--alpha", a.adv_alphas, *ev, "--out", str(seed_dir / f"adv-{name}-sir.jsonl"),
             )))  # fmt: skip
+
+    def sir(name: str, ratio: str, temperatures: str = a.sir_temperatures, m: int = a.resample) -> None:
+        """SIR from the MLE run by the D(s) in ``ratio`` (one directory, or several: their mean logit)."""
+        target = seed_dir / f"{name}.jsonl"
+        out.append((target, textgan(
+            "eval", "lm", "--run", str(mle), "--temperatures", temperatures, "--resample", str(m),
+            "--alpha", a.alphas, "--ratio", ratio, *ev, "--out", str(target),
+        )))  # fmt: skip
+
     for d in ds:
-        target = seed_dir / f"sir-{d}.jsonl"
-        out.append((target, textgan(
-            "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
-            "--alpha", a.alphas, "--ratio", str(seed_dir / d), *ev, "--out", str(target),
-        )))  # fmt: skip
+        sir(f"sir-{d}", str(seed_dir / d))
     for k in ensembles(a):  # the mean logit of the first k members
-        target = seed_dir / f"sir-d-ens{k}.jsonl"
-        dirs = ",".join(str(seed_dir / member) for member, _ in members[:k])
-        out.append((target, textgan(
-            "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
-            "--alpha", a.alphas, "--ratio", dirs, *ev, "--out", str(target),
-        )))  # fmt: skip
+        sir(f"sir-d-ens{k}", ",".join(str(seed_dir / member) for member, _ in members[:k]))
     for j, (member, _) in enumerate(members[1:], start=2):  # each other member alone: D's own seed-to-seed spread
-        target = seed_dir / f"sir-d-member{j}.jsonl"
-        out.append((target, textgan(
-            "eval", "lm", "--run", str(mle), "--temperatures", a.sir_temperatures, "--resample", str(a.resample),
-            "--alpha", a.alphas, "--ratio", str(seed_dir / member), *ev, "--out", str(target),
-        )))  # fmt: skip
+        sir(f"sir-d-member{j}", str(seed_dir / member))
     for m in sweep(a):  # the same D at other numbers of proposals
         for d in ds:
-            target = seed_dir / f"sir-{d}-m{m}.jsonl"
-            out.append((target, textgan(
-                "eval", "lm", "--run", str(mle), "--temperatures", a.sweep_temperatures, "--resample", str(m),
-                "--alpha", a.alphas, "--ratio", str(seed_dir / d), *ev, "--out", str(target),
-            )))  # fmt: skip
+            sir(f"sir-{d}-m{m}", str(seed_dir / d), a.sweep_temperatures, m)
     return out
 
 
@@ -324,21 +316,25 @@ def summary(a: argparse.Namespace) -> str:
         # (name, frontier point, the AUC of the score it resamples by or was trained against, or None)
         samplers = [("tempered", p, None) for p in tempered]
         samplers += [("tempered-again", p, None) for p in read(sd / "tempered-again.jsonl")]
+        members = [name for name, _ in ensemble_members(a, int(s))]
+        aucs = {  # each D's held-out AUC, for the rows that resample by it
+            d: json.loads((sd / d / "ratio.json").read_text())["heldout_auc"]
+            for d in dict.fromkeys(["d-train", "d-fresh", *members])
+            if (sd / d / "ratio.json").is_file()
+        }
         for d in ("d-train", "d-fresh"):
-            if (sd / d / "ratio.json").is_file():
-                auc = json.loads((sd / d / "ratio.json").read_text())["heldout_auc"]
+            if d in aucs:
+                auc = aucs[d]
                 samplers += [(f"sir-{d}", p, auc) for p in read(sd / f"sir-{d}.jsonl")]
                 for m in sweep(a):  # the same D
                     samplers += [(f"sir-{d} M={m}", p, auc) for p in read(sd / f"sir-{d}-m{m}.jsonl")]
         for k in ensembles(a):  # D AUC: the members' mean held-out AUC
-            members = [sd / name / "ratio.json" for name, _ in ensemble_members(a, int(s))[:k]]
-            if all(m.is_file() for m in members):
-                auc = statistics.mean(json.loads(m.read_text())["heldout_auc"] for m in members)
+            if all(m in aucs for m in members[:k]):
+                auc = statistics.mean(aucs[m] for m in members[:k])
                 samplers += [(f"sir-d-ens{k}", p, auc) for p in read(sd / f"sir-d-ens{k}.jsonl")]
-        for j, (member, _) in enumerate(ensemble_members(a, int(s))[1:], start=2):  # each other member alone
-            if (sd / member / "ratio.json").is_file():
-                auc = json.loads((sd / member / "ratio.json").read_text())["heldout_auc"]
-                samplers += [(f"sir-d-member{j}", p, auc) for p in read(sd / f"sir-d-member{j}.jsonl")]
+        for j, member in enumerate(members[1:], start=2):  # each other member alone
+            if member in aucs:
+                samplers += [(f"sir-d-member{j}", p, aucs[member]) for p in read(sd / f"sir-d-member{j}.jsonl")]
         for name, _ in adversarial(a):  # the generator trained against the critic, plain sampling
             records = [r for r in read(sd / f"adv-{name}" / "metrics.jsonl") if "critic_auc" in r]
             if records:
@@ -347,8 +343,8 @@ def summary(a: argparse.Namespace) -> str:
                 samplers += [(f"adv-{name}-sir", p, auc) for p in read(sd / f"adv-{name}-sir.jsonl")]
         noise: dict[float, float] = {}  # T -> this seed's tempered-again gain @ NLL_test (its noise floor)
         for name, p, auc in samplers:
-            result = {"seed": s, "sampler": label_of(name, p), "family": name, **p}
-            label = result["sampler"]
+            label = f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
+            result = {"seed": s, "sampler": label, "family": name, **p}
             r = rows.setdefault(
                 label,
                 {
@@ -437,11 +433,6 @@ def summary(a: argparse.Namespace) -> str:
     text = "\n".join(lines) + "\n"
     (out / "summary.md").write_text(text)
     return text
-
-
-def label_of(name: str, p: dict) -> str:
-    """A summary row's label: the sampler family, its temperature and its A."""
-    return f"{name} T={p['temperature']:g}" + (f" A={p['alpha']:g}" if "alpha" in p else "")
 
 
 def d_seed_spread(a: argparse.Namespace, results: list[dict]) -> list[str]:
