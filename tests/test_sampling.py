@@ -218,6 +218,7 @@ def test_bad_resampling_input_is_one_line_and_writes_nothing(run_copy, tmp_path,
         (["eval", "lm", "--run", str(run_copy), "--temperatures", "1", "--resample", "2"], "textgan train ratio"),
         (["train", "ratio", "--run", str(run_copy), "--lr", "nan"], "--lr"),
         (["train", "ratio", "--run", str(run_copy), "--arch", "gru"], "gru"),
+        (["train", "ratio", "--run", str(run_copy), "--augment", "1"], "--augment"),
         (["train", "ratio", "--run", str(run_copy), "--heldout", "100000"], "--heldout"),
         (["train", "ratio", "--run", str(run_copy), "--fresh-real", "--heldout", "100000"], "--heldout"),
         (["train", "ratio"], "--run"),
@@ -276,3 +277,61 @@ def test_the_lstm_discriminator_scores_the_whole_sentence() -> None:
     torch.testing.assert_close(mean(ids), torch.stack([logits[0, :3].mean(), logits[1].mean()]))
     with pytest.raises(ValueError, match="--score"):
         LSTMDiscriminator(9, score="max")
+
+
+def test_augment_ids_replaces_words_only_and_at_the_stated_rate() -> None:
+    from textgan.data.vocab import SPECIALS
+    from textgan.train.ratio import augment_ids
+
+    ids = torch.full((400, 10), PAD_ID)
+    ids[:, :6] = torch.randint(len(SPECIALS), 50, (400, 6), generator=torch.Generator().manual_seed(0))
+    ids[:, 6] = EOS_ID
+    rng = torch.Generator().manual_seed(1)
+    assert torch.equal(augment_ids(ids, 0.0, 50, rng), ids)
+    out = augment_ids(ids, 0.3, 50, rng)
+    assert torch.equal(out[:, 6:], ids[:, 6:])  # <eos> and <pad> stay
+    assert bool((out[:, :6] >= len(SPECIALS)).all()) and bool((out < 50).all())  # words become words
+    changed = float((out[:, :6] != ids[:, :6]).float().mean())
+    assert changed == pytest.approx(0.3 * (1 - 1 / (50 - len(SPECIALS))), abs=0.03)  # a draw may repeat the word
+
+
+def test_a_generator_initialised_d_starts_at_p_theta_and_leaves_the_run_untouched(run_copy, capsys) -> None:
+    from textgan import load
+    from textgan.models.ratio import build_discriminator
+    from textgan.runs import load_scorer
+
+    run = load(run_copy)
+    before = {k: v.clone() for k, v in run.generator.state_dict().items()}
+    d = build_discriminator(
+        "generator", run.generator.vocab_size, run.generator.max_len, None, 0, 0, 0.1, "last", run.generator
+    )
+    ids = generate_ids(run.generator, 8, torch.Generator().manual_seed(0), 8, 1.0)
+    assert torch.equal(d(ids), torch.zeros(8))  # a zero head: logit 0, q = p_θ
+    ragged = ids.clone()
+    for row, end in enumerate([1, 3, 5, 7]):  # sentences of 2, 4, 6 and 8 tokens, then padding
+        ragged[row, end], ragged[row, end + 1 :] = EOS_ID, PAD_ID
+    with torch.no_grad():
+        torch.nn.init.normal_(d.head.weight)
+        logits, alive = d.eval().token_logits(ragged)  # packed: only alive prefixes computed
+        bos = torch.full_like(ids[:, :1], BOS_ID)
+        naive = d.head(d.body._features(torch.cat([bos, ragged], dim=1))[:, 1:])[..., 0]  # every prefix, padded
+    assert alive.sum(1)[:4].tolist() == [2, 4, 6, 8]
+    assert torch.allclose(logits[alive], naive[alive], atol=1e-5) and bool((logits[~alive] == 0).all())
+    run.generator.requires_grad_(False)  # as train ratio freezes it
+    d = build_discriminator(
+        "generator", run.generator.vocab_size, run.generator.max_len, None, 0, 0, 0.1, "last", run.generator
+    )
+    assert all(p.requires_grad for p in d.parameters())  # D's copy trains
+    assert not {id(p) for p in d.parameters()} & {id(p) for p in run.generator.parameters()}
+    short = ["--steps", "40", "--eval-every", "20", "--heldout", "32", "--batch-size", "16", "--no-progress"]
+    assert main(["train", "ratio", "--run", str(run_copy), "--arch", "generator", "--augment", "0.1", *short]) == 0
+    record = json.loads((run_copy / "ratio.json").read_text())
+    assert record["config"]["arch"] == "generator" and record["config"]["augment"] == 0.1
+    fitted = load_scorer(run_copy, run.generator, run.config, "ratio")
+    with torch.no_grad():
+        assert not torch.equal(fitted(ids), torch.zeros(8))  # trained and loaded back
+    after = load(run_copy).generator.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the run's generator is not D's
+    capsys.readouterr()
+    assert main(["generate", str(run_copy), "-n", "3", "--resample", "4"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3

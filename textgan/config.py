@@ -700,9 +700,12 @@ class RatioConfig:
 
     run: str = field(default="", metadata=_help("the finished 'textgan train lm' run whose generator D is fitted to"))
     run_dir: str = field(default="", metadata=_help("where ratio.safetensors and ratio.json go (default: --run)"))
-    arch: Literal["lstm", "cnn"] = field(
+    arch: Literal["lstm", "cnn", "generator"] = field(
         default="lstm",
-        metadata=_help("lstm: ScratchGAN's per-token LSTM (every prefix classified); cnn: RelGAN's CNN (the critic's)"),
+        metadata=_help(
+            "lstm: ScratchGAN's per-token LSTM (every prefix classified); cnn: RelGAN's CNN (the critic's); "
+            "generator: a copy of the run's trained generator with a new per-prefix head, fine-tuned"
+        ),
     )
     steps: int = field(default=2000, metadata=_help("most D updates (early stopping may end sooner)"))
     batch_size: int = field(default=128, metadata=_help("real and fresh generated sentences per step (each)"))
@@ -715,6 +718,13 @@ class RatioConfig:
         metadata=_help("lstm: the sentence's logit is its last prefix's (log p_data/p at the optimum) or their mean"),
     )
     weight_decay: float = field(default=0.0, metadata=_help("AdamW weight decay"))
+    augment: float = field(
+        default=0.0,
+        metadata=_help(
+            "each token of both sides (real and generated) replaced by a uniformly random word with this "
+            "probability at every training step (DiffAugment's principle: the same augmentation on both sides)"
+        ),
+    )
     temperature: float = field(default=1.0, metadata=_help("T of the generated side (resample at the same T)"))
     heldout: int = field(default=1000, metadata=_help("training sentences held out for the early-stopping AUC"))
     eval_every: int = field(default=100, metadata=_help("steps between held-out AUC evaluations"))
@@ -728,7 +738,7 @@ class RatioConfig:
 
     def __post_init__(self) -> None:
         _check(bool(self.run), "--run", "the LM run to fit D to is required (--run RUN)")
-        _check(self.arch in ("lstm", "cnn"), "--arch", "choose from lstm, cnn")
+        _check(self.arch in ("lstm", "cnn", "generator"), "--arch", "choose from lstm, cnn, generator")
         _check(self.score in ("last", "mean"), "--score", "choose from last, mean")
         _check(self.steps >= 1, "--steps", "must be >= 1")
         _check(self.batch_size >= 2, "--batch-size", "must be >= 2")
@@ -737,6 +747,7 @@ class RatioConfig:
         _check(self.hidden_dim >= 1, "--hidden-dim", "must be >= 1")
         _check(0 <= self.dropout < 1, "--dropout", "must be in [0, 1)")
         _check(self.weight_decay >= 0, "--weight-decay", "must be >= 0")
+        _check(0 <= self.augment < 1, "--augment", "must be in [0, 1)")
         _check(self.temperature > 0, "--temperature", "must be > 0")
         _check(self.heldout >= 2, "--heldout", "must be >= 2")
         _check(self.eval_every >= 1, "--eval-every", "must be >= 1")

@@ -271,6 +271,7 @@ def load_ratio(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> tupl
             rc.hidden_dim,
             rc.dropout,
             rc.score,
+            generator,
         )
         d.load_state_dict(load_file(str(run / RATIO_FILE)))
     except Exception as err:

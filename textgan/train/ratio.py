@@ -12,6 +12,9 @@ after ``patience`` evaluations without a better AUC, and the best D is what is k
 
 ``fresh_real`` (oracle data only) draws a fresh real batch from the oracle at every step instead
 of the fixed training split: the upper bound that tells "D lacks data" from "D lacks capacity".
+``augment`` replaces each token of both training batches by a random word with that probability
+(the held-out AUC is measured on unchanged sentences): more distinct sentences per real one, and,
+since both sides get the same corruption, no new way to tell them apart.
 """
 
 from __future__ import annotations
@@ -27,15 +30,26 @@ import torch
 
 from textgan.config import RatioConfig
 from textgan.data.corpus import load_corpus
-from textgan.data.vocab import SPECIALS
+from textgan.data.vocab import EOS_ID, SPECIALS
 from textgan.metrics.temperature import judge_auc
-from textgan.models.generators import generate_ids
+from textgan.models.generators import alive_mask, generate_ids
 from textgan.models.ratio import build_discriminator
 from textgan.runs import RATIO_CONFIG_FILE, RATIO_FILE, TASK_LM, load_lm_run, read_meta
 from textgan.train import common as C
 from textgan.utils import UserError, resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
+
+
+def augment_ids(ids: torch.Tensor, p: float, vocab_size: int, rng: torch.Generator) -> torch.Tensor:
+    """``ids`` (B, T) with each word (an alive token other than ``<eos>``) replaced by a uniformly
+    random word id (``len(SPECIALS)`` .. V - 1) with probability ``p``; ``<eos>`` and ``<pad>`` stay."""
+    if p <= 0:
+        return ids
+    words = alive_mask(ids) & (ids != EOS_ID)
+    flip = (torch.rand(ids.shape, generator=rng, device=rng.device) < p) & words
+    rand = torch.randint(len(SPECIALS), vocab_size, ids.shape, generator=rng, device=rng.device)
+    return torch.where(flip, rand, ids)
 
 
 def _bce_step(d: torch.nn.Module, opt: torch.optim.Optimizer, real: torch.Tensor, fake: torch.Tensor) -> float:
@@ -93,10 +107,19 @@ def train_ratio(cfg: RatioConfig) -> dict[str, Any]:
     )
     oracle_rng = torch.Generator().manual_seed(cfg.seed + 3)
     d = build_discriminator(
-        cfg.arch, len(vocab), corpus.max_len, lm_cfg.critic, cfg.embed_dim, cfg.hidden_dim, cfg.dropout, cfg.score
+        cfg.arch,
+        len(vocab),
+        corpus.max_len,
+        lm_cfg.critic,
+        cfg.embed_dim,
+        cfg.hidden_dim,
+        cfg.dropout,
+        cfg.score,
+        generator,
     ).to(dev)
     opt = torch.optim.AdamW(d.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     data_rng = torch.Generator().manual_seed(cfg.seed + 4)
+    aug_rng = torch.Generator(device=dev).manual_seed(cfg.seed + 6)
 
     def real_batch() -> torch.Tensor:
         if cfg.fresh_real:
@@ -111,7 +134,8 @@ def train_ratio(cfg: RatioConfig) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for step in range(1, cfg.steps + 1):
         fake = generator.sample_ids(cfg.batch_size, generator=rng, temperature=cfg.temperature)[0]
-        loss_sum += _bce_step(d, opt, real_batch().to(dev), fake)
+        real = augment_ids(real_batch().to(dev), cfg.augment, len(vocab), aug_rng)
+        loss_sum += _bce_step(d, opt, real, augment_ids(fake, cfg.augment, len(vocab), aug_rng))
         n_loss += 1
         bar.update(1)
         if step % cfg.eval_every and step != cfg.steps:
