@@ -17,7 +17,9 @@ For each seed (one process per seed; run two seeds side by side), in ``--out/s<s
    seeds beside its spread over the study's seeds).
 
 Each step is skipped when its output exists, so the study resumes; ``--deadline S`` stops starting
-steps after S seconds. ``--summary`` (no training) reads every seed's frontiers and writes
+steps after S seconds. Each seed notes the machines that ran its steps (``s<seed>/machine.json``:
+CPU name, family and model, torch's vector extension and version), and the summary names them: one
+seed gives the same bits on one machine, and other numbers on another micro-architecture. ``--summary`` (no training) reads every seed's frontiers and writes
 ``summary.md``, ``results.jsonl`` and the figures ``frontier.png`` (NLL_oracle vs NLL_test,
 q's in the M → ∞ limit) and ``frontier-reverse.png`` (NLL_oracle vs the reverse LM score, the
 sample-based coverage that holds every sampler). Gains are measured against the same seed's
@@ -48,9 +50,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from runner import describe_machine, machine, textgan
 from runner import mean_std as ms
 from runner import read_records as read
-from runner import textgan
 
 NOISE_SEED_OFFSET = 1000  # --noise-check samples with seed + this: other samples of the same generator
 ENSEMBLE_SEED_STEP = 100  # --d-ensemble: member k's D has seed + k * this
@@ -241,6 +243,7 @@ def run_seed(a: argparse.Namespace) -> int:
     env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads)}
     start = time.time()
     times = json.loads((seed_dir / "times.json").read_text()) if (seed_dir / "times.json").is_file() else {}
+    note_machine(seed_dir)
     todo = steps(a, seed_dir)
     judge = judge_step(a) if real_data(a) else None
     lock = Path(a.out) / "judge.lock"
@@ -280,6 +283,32 @@ def run_seed(a: argparse.Namespace) -> int:
         (seed_dir / "times.json").write_text(json.dumps(times, indent=1))
         todo.pop(0)
     return 0
+
+
+def note_machine(seed_dir: Path) -> None:
+    """Add this machine to ``seed_dir/machine.json`` (every machine that ran steps of the seed), so
+    that numbers that differ from an earlier run of the same seed can be told from a bug."""
+    path = seed_dir / "machine.json"
+    seen = json.loads(path.read_text()) if path.is_file() else []
+    here = machine()
+    if here not in seen:
+        path.write_text(json.dumps([*seen, here], indent=1) + "\n")
+
+
+def machines(out: Path, seeds: list[int]) -> list[str]:
+    """The summary's line naming the machines that ran the seeds' steps (``machine.json``)."""
+    seen: list[dict] = []
+    for s in seeds:
+        path = out / f"s{s}" / "machine.json"
+        for info in json.loads(path.read_text()) if path.is_file() else []:
+            if info not in seen:
+                seen.append(info)
+    if not seen:
+        return []
+    if len(seen) == 1:
+        return ["", f"Machine: {describe_machine(seen[0])} (every seed)."]
+    return ["", "Machines (the seeds' steps ran on several; the same seed can give other numbers on another): "
+            + "; ".join(describe_machine(m) for m in seen) + "."]  # fmt: skip
 
 
 def interp(points: list[dict], xk: str, x: float, yk: str) -> float | None:
@@ -428,6 +457,7 @@ def summary(a: argparse.Namespace) -> str:
         qk0 = quality_key(read(sd / "tempered.jsonl"))
         plot_frontier(files, out / "frontier.png", names, title=title, x=qk0, y="nll_test")
         plot_frontier(files, out / "frontier-reverse.png", names, title=title, x=qk0, y="reverse_nll")
+    lines += machines(out, seeds)
     lines += d_seed_spread(a, results)
     lines += trajectories(a, out, seeds)
     text = "\n".join(lines) + "\n"

@@ -38,6 +38,39 @@ def thread_env(threads: int) -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
 
 
+def machine() -> dict[str, str]:
+    """What a run's floating-point results depend on beyond its seed: the CPU (name, family and
+    model: a new micro-architecture takes other matmul kernels), the vector extension torch uses,
+    torch's version and the thread count. The same seed on two machines that differ here can give
+    different numbers; on one machine it gives the same bits."""
+    import platform
+
+    import torch
+
+    info = {"cpu": platform.processor() or platform.machine()}
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key in ("model name", "cpu family", "model") and key not in info:
+            info["cpu" if key == "model name" else key.replace(" ", "_")] = value.strip()
+        if line.strip() == "":  # the first processor is enough
+            break
+    info["capability"] = torch.backends.cpu.get_cpu_capability()
+    info["torch"] = torch.__version__
+    info["threads"] = os.environ.get("OMP_NUM_THREADS", "")
+    return info
+
+
+def describe_machine(info: dict[str, str]) -> str:
+    """One line naming a ``machine()`` record."""
+    family = f" (family {info['cpu_family']}, model {info['model']})" if "cpu_family" in info else ""
+    return f"{info.get('cpu', '?')}{family}, {info.get('capability', '?')}, torch {info.get('torch', '?')}"
+
+
 def read_records(path: str | Path) -> list[dict[str, Any]]:
     """The records of a JSONL file (``metrics.jsonl``, a frontier file); [] when it does not exist."""
     from textgan.runs import read_metrics

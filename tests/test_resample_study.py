@@ -179,3 +179,20 @@ def test_an_ensemble_of_ds_trains_its_members_and_resamples_by_all_of_them(study
     spread = next(line.split("|") for line in text.splitlines() if line.startswith("| T=1, A=1 "))
     assert "2: +0.150 / +0.050" in spread[2] and "→ +0.100" in spread[2] and "3: +0.450 / +0.350" in spread[2]
     assert spread[3].strip() == "0.071" and spread[4].strip() == "0.212"  # within: sd of (0.15, 0.05); between
+
+
+def test_the_machines_that_ran_a_seed_are_noted_and_named_in_the_summary(study, tmp_path, monkeypatch) -> None:
+    out = tmp_path / "study"
+    for s in (1, 2):
+        (out / f"s{s}").mkdir(parents=True)
+    here = study.machine()
+    assert {"cpu", "capability", "torch"} <= set(here)
+    study.note_machine(out / "s1")
+    study.note_machine(out / "s1")  # the same machine again: noted once
+    assert json.loads((out / "s1" / "machine.json").read_text()) == [here]
+    assert study.machines(out, [1, 2]) == ["", f"Machine: {study.describe_machine(here)} (every seed)."]
+    other = {**here, "cpu_family": "25", "model": "1", "cpu": "Other CPU"}
+    monkeypatch.setattr(study, "machine", lambda: other)
+    study.note_machine(out / "s2")
+    line = study.machines(out, [1, 2])[1]
+    assert line.startswith("Machines (") and "Other CPU (family 25, model 1)" in line and here["cpu"] in line
