@@ -4,7 +4,7 @@ At the optimum of the binary cross-entropy between real text (label 1) and sampl
 generator p_θ (label 0), with equally many of each, D's logit is ``log p_data(x) / p_θ(x)``:
 the density ratio that turns p_θ into the data distribution by importance resampling.
 
-Two architectures, the levers the literature names for a strong text discriminator:
+Three architectures, the levers the literature names for a strong text discriminator:
 
 - ``cnn``: RelGAN's CNN (``CNNCritic``), one logit per sentence.
 - ``lstm``: ScratchGAN's (de Masson d'Autume et al. 2019) per-token discriminator: an LSTM reads
