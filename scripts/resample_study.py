@@ -19,10 +19,11 @@ For each seed (one process per seed; run two seeds side by side), in ``--out/s<s
 Each step is skipped when its output exists, so the study resumes; ``--deadline S`` stops starting
 steps after S seconds. Each seed notes the machines that ran its steps (``s<seed>/machine.json``:
 CPU name, family and model, torch's vector extension and version), and the summary names them: one
-seed gives the same bits on one machine, and other numbers on another micro-architecture. ``--summary`` (no training) reads every seed's frontiers and writes
-``summary.md``, ``results.jsonl`` and the figures ``frontier.png`` (NLL_oracle vs NLL_test,
-q's in the M → ∞ limit) and ``frontier-reverse.png`` (NLL_oracle vs the reverse LM score, the
-sample-based coverage that holds every sampler). Gains are measured against the same seed's
+seed gives the same bits on one machine, and other numbers on another micro-architecture.
+``--summary`` (no training) reads every seed's frontiers and writes ``summary.md``, ``results.jsonl``
+and the figures ``frontier.png`` (NLL_oracle vs NLL_test, q's in the M → ∞ limit) and
+``frontier-reverse.png`` (NLL_oracle vs the reverse LM score, the sample-based coverage that holds
+every sampler). Gains are measured against the same seed's
 tempered curve at matched coverage: positive = lower NLL_oracle than tempering reaches there.
 
 On real data (``--data DIR``, no oracle) the quality axis is ``lm_nll``: the samples' NLL under a

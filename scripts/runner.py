@@ -52,13 +52,11 @@ def machine() -> dict[str, str]:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
         text = ""
-    for line in text.splitlines():
+    names = {"model name": "cpu", "cpu family": "cpu_family", "model": "model"}
+    for line in text.split("\n\n", 1)[0].splitlines():  # the first processor is enough
         key, _, value = line.partition(":")
-        key = key.strip()
-        if key in ("model name", "cpu family", "model") and key not in info:
-            info["cpu" if key == "model name" else key.replace(" ", "_")] = value.strip()
-        if line.strip() == "":  # the first processor is enough
-            break
+        if key.strip() in names:
+            info[names[key.strip()]] = value.strip()
     info["capability"] = torch.backends.cpu.get_cpu_capability()
     info["torch"] = torch.__version__
     info["threads"] = os.environ.get("OMP_NUM_THREADS", "")

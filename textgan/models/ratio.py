@@ -34,7 +34,11 @@ class PrefixDiscriminator(nn.Module):
     """A D that scores every prefix (``token_logits``, defined by subclasses); ``forward`` returns
     sentence logits (B,), ``loss`` the mean BCE of every alive prefix."""
 
-    score = "last"
+    def __init__(self, score: str = "last") -> None:
+        super().__init__()
+        if score not in ("last", "mean"):
+            raise ValueError(f"--score: choose from last, mean (got {score!r})")
+        self.score = score
 
     def token_logits(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -70,10 +74,7 @@ class LSTMDiscriminator(PrefixDiscriminator):
     def __init__(
         self, vocab_size: int, embed_dim: int = 64, hidden_dim: int = 128, dropout: float = 0.1, score: str = "last"
     ) -> None:
-        super().__init__()
-        if score not in ("last", "mean"):
-            raise ValueError(f"--score: choose from last, mean (got {score!r})")
-        self.score = score
+        super().__init__(score)
         self.embedding = nn.Parameter(torch.empty(vocab_size, embed_dim))
         nn.init.normal_(self.embedding, std=embed_dim**-0.5)
         self.lstm = nn.LSTM(embed_dim, hidden_dim, batch_first=True)
@@ -100,12 +101,9 @@ class GeneratorDiscriminator(PrefixDiscriminator):
     """
 
     def __init__(self, generator: nn.Module, dropout: float = 0.1, score: str = "last") -> None:
-        super().__init__()
+        super().__init__(score)
         import copy
 
-        if score not in ("last", "mean"):
-            raise ValueError(f"--score: choose from last, mean (got {score!r})")
-        self.score = score
         self.body = copy.deepcopy(generator).requires_grad_(True)
         with torch.no_grad():
             width = self.body._features(torch.full((1, 1), BOS_ID, device=generator.banned.device)).shape[-1]
@@ -122,8 +120,7 @@ class GeneratorDiscriminator(PrefixDiscriminator):
         # prefixes of the sentence of length len are positions 1 .. len of a mask of len + 1.
         longer = torch.cat([ids, torch.full_like(ids[:, :1], PAD_ID)], dim=1)
         alive_longer = torch.cat([torch.ones_like(alive[:, :1]), alive], dim=1)
-        not_first = alive_longer.clone()
-        not_first[:, 0] = False
+        not_first = torch.cat([torch.zeros_like(alive[:, :1]), alive], dim=1)
         feats = self.body.packed_features(longer, alive_longer)[not_first[alive_longer]]  # (N, F)
         logits = torch.zeros(ids.shape, dtype=torch.float32, device=ids.device)
         logits[alive] = self.head(self.dropout(feats))[:, 0].float()
