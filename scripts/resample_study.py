@@ -14,7 +14,9 @@ For each seed (one process per seed; run two seeds side by side), in ``--out/s<s
    ``--sir-temperatures``; ``--resample-sweep`` adds ``sir-<d>-m<M>`` at other M; ``--d-ensemble k``
    adds ``sir-d-ens<k>``, resampled by the mean logit of k Ds that differ only in D's seed, and
    ``sir-d-member<j>`` for each of them alone: the summary then sets the spread of the gain over D's
-   seeds beside its spread over the study's seeds).
+   seeds beside its spread over the study's seeds; ``--d-kind NAME=FLAGS`` trains another kind of D,
+   ``d-NAME``, and adds ``sir-d-NAME`` and ``sir-d-train+NAME``, resampled by it alone and by its mean
+   logit with ``d-train``).
 
 Each step is skipped when its output exists, so the study resumes; ``--deadline S`` stops starting
 steps after S seconds. Each seed notes the machines that ran its steps (``s<seed>/machine.json``:
@@ -83,6 +85,11 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
         extra = ["--fresh-real"] if d == "d-fresh" else []
         cmd = textgan("train", "ratio", "--run", str(mle), "--run-dir", str(seed_dir / d), *ratio, *extra)
         out.append((seed_dir / d / "ratio.json", cmd))
+    for name, flags in other_kinds(a):  # another kind of D, same data and seed (its flags come last and win)
+        cmd = textgan(
+            "train", "ratio", "--run", str(mle), "--run-dir", str(seed_dir / f"d-{name}"), *ratio, *flags.split()
+        )
+        out.append((seed_dir / f"d-{name}" / "ratio.json", cmd))
     members = ensemble_members(a, a.seed)
     for member, seed in members[1:]:  # d-train again with other seeds: the ensemble's other Ds
         cmd = textgan(
@@ -135,6 +142,9 @@ def steps(a: argparse.Namespace, seed_dir: Path) -> list[tuple[Path, list[str]]]
         sir(f"sir-d-ens{k}", ",".join(str(seed_dir / member) for member, _ in members[:k]))
     for j, (member, _) in enumerate(members[1:], start=2):  # each other member alone: D's own seed-to-seed spread
         sir(f"sir-d-member{j}", str(seed_dir / member))
+    for name, _ in other_kinds(a):  # the other kind alone, and its mean logit with d-train
+        sir(f"sir-d-{name}", str(seed_dir / f"d-{name}"))
+        sir(f"sir-d-train+{name}", f"{seed_dir / 'd-train'},{seed_dir / f'd-{name}'}")
     for m in sweep(a):  # the same D at other numbers of proposals
         for d in ds:
             sir(f"sir-{d}-m{m}", str(seed_dir / d), a.sweep_temperatures, m)
@@ -196,6 +206,19 @@ def adversarial(a: argparse.Namespace) -> list[tuple[str, str]]:
         name, _, flags = spec.partition("=")
         if not name or not name.replace("-", "").isalnum():
             raise SystemExit(f"error: --adv {spec!r}: expected NAME=FLAGS with a plain NAME")
+        out.append((name, flags))
+    return out
+
+
+def other_kinds(a: argparse.Namespace) -> list[tuple[str, str]]:
+    """The ``--d-kind NAME=FLAGS`` Ds: (name, extra train ratio flags)."""
+    out = []
+    for spec in a.d_kind:
+        name, _, flags = spec.partition("=")
+        if not name or not name.replace("-", "").isalnum() or name in ("train", "fresh") or name.startswith("train-"):
+            raise SystemExit(
+                f"error: --d-kind {spec!r}: expected NAME=FLAGS with a plain NAME other than train or fresh"
+            )
         out.append((name, flags))
     return out
 
@@ -349,7 +372,7 @@ def summary(a: argparse.Namespace) -> str:
         members = [name for name, _ in ensemble_members(a, int(s))]
         aucs = {  # each D's held-out AUC, for the rows that resample by it
             d: json.loads((sd / d / "ratio.json").read_text())["heldout_auc"]
-            for d in dict.fromkeys(["d-train", "d-fresh", *members])
+            for d in dict.fromkeys(["d-train", "d-fresh", *members, *(f"d-{n}" for n, _ in other_kinds(a))])
             if (sd / d / "ratio.json").is_file()
         }
         for d in ("d-train", "d-fresh"):
@@ -358,6 +381,13 @@ def summary(a: argparse.Namespace) -> str:
                 samplers += [(f"sir-{d}", p, auc) for p in read(sd / f"sir-{d}.jsonl")]
                 for m in sweep(a):  # the same D
                     samplers += [(f"sir-{d} M={m}", p, auc) for p in read(sd / f"sir-{d}-m{m}.jsonl")]
+        for name, _ in other_kinds(a):  # D AUC: its own; with d-train, the mean of the two
+            d = f"d-{name}"
+            if d in aucs:
+                samplers += [(f"sir-{d}", p, aucs[d]) for p in read(sd / f"sir-{d}.jsonl")]
+                if "d-train" in aucs:
+                    auc = statistics.mean((aucs["d-train"], aucs[d]))
+                    samplers += [(f"sir-d-train+{name}", p, auc) for p in read(sd / f"sir-d-train+{name}.jsonl")]
         for k in ensembles(a):  # D AUC: the members' mean held-out AUC
             if all(m in aucs for m in members[:k]):
                 auc = statistics.mean(aucs[m] for m in members[:k])
@@ -604,6 +634,15 @@ def main() -> int:
         default="",
         help="ensembles of k Ds (d-train and k - 1 more with other seeds of D, d-train-seed<seed + 100 j>) "
         "scoring by their mean logit, e.g. 2,3 (files sir-d-ens<k>.jsonl, at --sir-temperatures)",
+    )
+    p.add_argument(
+        "--d-kind",
+        action="append",
+        default=[],
+        metavar="NAME=FLAGS",
+        help="another kind of D, trained as d-train is plus FLAGS (which win), e.g. 'gen=--arch generator --steps 1000': "
+        "files d-NAME/, sir-d-NAME.jsonl (it alone) and sir-d-train+NAME.jsonl (the mean logit of d-train and it), "
+        "at --sir-temperatures (repeatable)",
     )
     p.add_argument(
         "--noise-check",

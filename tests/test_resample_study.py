@@ -67,7 +67,7 @@ def test_a_sweep_of_m_and_the_noise_check_add_their_evals_and_summary_rows(study
         out=str(tmp_path / "study"), seed=1, preset="oracle", data="", mle_epochs=3, ratio_steps=10, ratio_flags="",
         temperatures="1.0", sir_temperatures="1.0,1.1", alphas="1", resample=16, resample_sweep="4,16,64",
         sweep_temperatures="1.0", samples_per_point=10, adv=[], adv_steps=1, adv_eval_every=1, adv_temperatures="1.0",
-        adv_alphas="", judge_flags="", threads=1, device="cpu", noise_check=True, d_ensemble="",
+        adv_alphas="", judge_flags="", threads=1, device="cpu", noise_check=True, d_ensemble="", d_kind=[],
     )  # fmt: skip
     sd = tmp_path / "study" / "s1"
     cmds = {done.name: cmd for done, cmd in study.steps(a, sd)}
@@ -179,6 +179,55 @@ def test_an_ensemble_of_ds_trains_its_members_and_resamples_by_all_of_them(study
     spread = next(line.split("|") for line in text.splitlines() if line.startswith("| T=1, A=1 "))
     assert "2: +0.150 / +0.050" in spread[2] and "→ +0.100" in spread[2] and "3: +0.450 / +0.350" in spread[2]
     assert spread[3].strip() == "0.071" and spread[4].strip() == "0.212"  # within: sd of (0.15, 0.05); between
+
+
+def test_another_kind_of_d_trains_with_its_flags_and_resamples_alone_and_with_d_train(
+    study, tmp_path, monkeypatch
+) -> None:
+    args = ["--out", str(tmp_path / "study"), "--seed", "2", "--preset", "coco", "--ratio-steps", "2000"]
+    args += ["--d-kind", "gen=--arch generator --steps 1000"]
+    seen = []
+    monkeypatch.setattr(sys, "argv", ["resample_study.py", *args])
+    monkeypatch.setattr(study, "run_seed", lambda ns: seen.append(ns) or 0)
+    assert study.main() == 0
+    (a,) = seen
+    sd = tmp_path / "study" / "s2"
+    order = [str(done.relative_to(sd)) for done, _ in study.steps(a, sd)]
+    cmds = dict(zip(order, (cmd for _, cmd in study.steps(a, sd)), strict=True))
+    gen = cmds["d-gen/ratio.json"]
+    assert gen[gen.index("--run-dir") + 1] == str(sd / "d-gen") and gen[gen.index("--arch") + 1] == "generator"
+    assert gen[len(gen) - 1 - gen[::-1].index("--steps") + 1] == "1000"  # its own --steps come last and win
+    assert order.index("d-gen/ratio.json") < order.index("sir-d-gen.jsonl")
+    assert cmds["sir-d-gen.jsonl"][cmds["sir-d-gen.jsonl"].index("--ratio") + 1] == str(sd / "d-gen")
+    both = cmds["sir-d-train+gen.jsonl"]
+    assert both[both.index("--ratio") + 1].split(",") == [str(sd / "d-train"), str(sd / "d-gen")]
+    for bad in (["train=--lr 1"], ["a b=--lr 1"], ["=--lr 1"]):
+        a.d_kind = bad
+        with pytest.raises(SystemExit, match="--d-kind"):
+            study.other_kinds(a)
+
+    tempered = [
+        {"temperature": t, "lm_nll": q, "nll_test": c, "reverse_nll": c + 0.5}
+        for t, q, c in ((0.8, 3.0, 5.2), (0.9, 3.2, 5.1), (1.0, 3.4, 5.0), (1.1, 3.6, 4.95))
+    ]
+    sd.mkdir(parents=True)
+    (sd / "tempered.jsonl").write_text("".join(json.dumps(p) + "\n" for p in tempered))
+    for d, auc in (("d-train", 0.6), ("d-gen", 0.7)):
+        (sd / d).mkdir()
+        (sd / d / "ratio.json").write_text(json.dumps({"heldout_auc": auc, "test_auc": auc}))
+    point = {"temperature": 1.0, "alpha": 1.0, "nll_test": 5.0, "reverse_nll": 5.5, "ess": 0.8}
+    for name, q in (("sir-d-gen", 3.3), ("sir-d-train+gen", 3.2)):
+        (sd / f"{name}.jsonl").write_text(json.dumps({**point, "lm_nll": q}) + "\n")
+    monkeypatch.setattr(sys, "argv", ["resample_study.py", "--summary", "--seeds", "2", *args[:4], *args[-2:]])
+    assert study.main() == 0
+    rows = {
+        line.split("|")[1].strip(): line.split("|")
+        for line in (tmp_path / "study" / "summary.md").read_text().splitlines()
+        if line.startswith("| sir-")
+    }
+    assert rows["sir-d-gen T=1 A=1"][6].strip() == "0.700" and rows["sir-d-gen T=1 A=1"][7].strip().startswith("0.100")
+    both = rows["sir-d-train+gen T=1 A=1"]
+    assert both[6].strip() == "0.650" and both[7].strip().startswith("0.200")  # the two Ds' mean AUC; 3.4 - 3.2
 
 
 def test_the_machines_that_ran_a_seed_are_noted_and_named_in_the_summary(study, tmp_path, monkeypatch) -> None:
