@@ -92,6 +92,7 @@ def one_error_line(capsys) -> str:
         (["--preset", "nope"], "unknown preset"),
         (["--generator", "rnn"], "rnn"),
         (["--bogus-flag", "1"], "bogus"),
+        (["--mle-epochs", "x"], "--mle-epochs: invalid literal for int()"),  # tyro's reason, not only its help
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message) -> None:
@@ -200,3 +201,26 @@ def test_a_run_ends_with_a_small_table_and_where_the_run_is(smoke_lm_run, tmp_pa
     rows = {line.split()[0]: line.split()[1] for line in out[1:-1]}
     assert {"nll_gen", "nll_oracle", "bleu2"} <= set(rows) and "step" not in rows
     assert out[-1].startswith(f"run directory: {run}")
+
+
+def test_a_style_flags_long_reason_keeps_its_first_line(tmp_path, capsys) -> None:
+    """tyro wraps a long ValueError over two box lines; the error line keeps both (it once kept the last)."""
+    args = ["train", "style", "--preset", "smoke", "--data", str(tmp_path), "--st-style-mask", "0.5"]
+    assert main([*args, "--run-dir", str(tmp_path / "run")]) == 2
+    assert one_error_line(capsys) == "error: --st-style-mask: must be 0 (off) or a salience ratio above 1"
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "boxed",
+    [
+        "╭─ Value error ───╮\n│ Error parsing model: --x: must be   │\n│ above 1   │\n│ ─────── │\n│ For full helptext, see │\n"
+        "│ prog --help │\n╰─────╯\n",
+        "+- Value error ---+\n| Error parsing model: --x: must be |\n| above 1 |\n| ------- |\n| For full helptext |\n+---+\n",
+        "Value error ----------\nError parsing model: --x: must be above 1\n----------\n",  # a wide console: no sides
+    ],
+)
+def test_tyro_error_boxes_become_one_line(boxed) -> None:
+    from textgan.cli import _tyro_error_line
+
+    assert _tyro_error_line(boxed) == "--x: must be above 1"

@@ -72,17 +72,20 @@ def _die(msg: str) -> int:
 
 
 def _tyro_error_line(text: str) -> str:
-    """Reduce tyro's boxed error message to one line."""
-    lines = []
+    """Reduce tyro's boxed error message (drawn with box characters or, on some consoles, ASCII) to one
+    line: the box's first line holds its title (e.g. "Unrecognized options"), the lines inside the
+    detail, up to the "For full helptext" hint."""
+    rows = []
     for raw in text.splitlines():
-        line = re.sub(r"[╭╮╰╯│─┃━┏┓┗┛]+", " ", raw).strip()
-        if not line or line.startswith(("For full helptext", "usage:")) or line.endswith("error") and len(line) < 30:
-            continue
-        lines.append(line)
-    # The first line is the box title (e.g. "Unrecognized options"), the rest the detail.
-    detail = [ln for ln in lines[1:] if ln] or lines
+        line = re.sub(r"^[╭╰┏┗+|│┃]+|[╮╯┓┛+|│┃]+$", "", raw.strip())  # the box's sides and corners
+        line = re.sub(r"[─━]+|-{3,}", " ", line).strip()  # its rules
+        if line.startswith("For full helptext"):
+            break
+        if line and not line.startswith("usage:"):
+            rows.append(line)
+    detail = rows[1:] or rows
     msg = " ".join(detail)[:300] if detail else "invalid arguments"
-    return re.sub(r"^Error parsing [\w.]+: ", "", msg)
+    return re.sub(r"^Error parsing (?:[\w.]+: )?", "", msg)
 
 
 def _check_finite(cfg: Any) -> None:

@@ -134,7 +134,7 @@ def beam_tokens(
     batches = []
     for toks, rows, src, style in _piece_batches(model, vocab, sentences, targets, batch_size, by_sentence):
         with autocast(precision, src.device):
-            ids, norm = model.beam_hypotheses(model.encode(src), style, beam, no_repeat)
+            ids, norm = model.beam_hypotheses(model.encode(src, source=model.source_of(style)), style, beam, no_repeat)
         batches.append(_BeamBatch(toks, rows, src, style.repeat_interleave(max(1, beam)), ids, norm))
     model.train(was)
     return Beams(vocab, len(sentences), batches, precision)
@@ -176,7 +176,8 @@ def transfer_tokens(
     outputs: list[list[str]] = [[] for _ in sentences]
     for toks, rows, src, style in _piece_batches(model, vocab, sentences, targets, batch_size, by_sentence):
         with autocast(precision, src.device):
-            ids = model.sample_ids(model.encode(src), style, greedy=True, no_repeat=no_repeat)[0]
+            enc = model.encode(src, source=model.source_of(style))
+            ids = model.sample_ids(enc, style, greedy=True, no_repeat=no_repeat)[0]
         _append_words(outputs, vocab, rows, toks, ids)
     model.train(was)
     return outputs

@@ -307,3 +307,43 @@ def test_fluency_is_the_lms_mean_log_prob_per_token_of_the_words() -> None:
     assert calls == [3] and Rerank(fluency=1.0)
     with pytest.raises(ValueError, match="needs a language model"):
         Rerank(fluency=1.0).score(hyps, style, src)
+
+
+def test_style_lexicon_is_the_salience_ratio_of_unigram_counts() -> None:
+    from textgan.models.style import style_lexicon
+
+    # style 0: word 4 five times, word 6 once; style 1: word 5 five times, word 6 once; word 7 in both
+    ids = torch.tensor([[4, 7, EOS_ID]] * 5 + [[6, EOS_ID, PAD_ID]] + [[5, 7, EOS_ID]] * 5 + [[6, 3, EOS_ID]])
+    labels = torch.tensor([0] * 6 + [1] * 6)
+    lex = style_lexicon(ids, labels, V, gamma=6)  # (5 + 1) / (0 + 1) = 6: a style word; 7 and 6: ratio 1
+    assert lex.nonzero().tolist() == [[0, 4], [1, 5]]
+    assert style_lexicon(ids, labels, V, gamma=6.5).sum() == 0
+    assert not style_lexicon(torch.full((4, 2), 3), torch.tensor([0, 0, 0, 0]), V, 2).any()  # <unk>: never
+
+
+def test_style_mask_hides_the_source_styles_words_from_the_encoder() -> None:
+    torch.manual_seed(0)
+    model = StyleTransferModel(
+        StyleModelConfig(st_embed_dim=8, st_hidden_dim=12, st_style_dim=4, st_style_mask=2.0), V, T
+    )
+    model.lexicon[0, [4, 5]] = True  # style 0's words: 4 and 5; style 1's: 9
+    model.lexicon[1, 9] = True
+    with torch.no_grad():
+        model.mask_embed.normal_()
+    a, b = torch.tensor([[4, 6, 7, EOS_ID]]), torch.tensor([[5, 6, 7, EOS_ID]])  # they differ in a style-0 word
+    zero, one = torch.tensor([0]), torch.tensor([1])
+    torch.testing.assert_close(model.encode(a, source=zero).states, model.encode(b, source=zero).states)
+    assert not torch.allclose(model.encode(a, source=one).z, model.encode(b, source=one).z)  # style 1 hides 9 only
+    assert not torch.allclose(model.encode(a).z, model.encode(b).z)  # no source: nothing hidden
+    assert model.hidden_words(a, zero).tolist() == [[True, False, False, False]]
+    assert model.source_of(torch.tensor([0, 1])).tolist() == [1, 0]
+    soft = model.encode(soft=F.one_hot(a, V).float(), source=zero)  # soft rows: by their argmax
+    torch.testing.assert_close(soft.z, model.encode(b, source=zero).z)
+    plain = tiny()  # without --st-style-mask, source changes nothing
+    torch.testing.assert_close(plain.encode(a, source=zero).z, plain.encode(a).z)
+    assert not plain.hidden_words(a, zero).any()
+    with pytest.raises(ValueError, match="two styles"):
+        StyleTransferModel(StyleModelConfig(st_style_mask=2.0), V, T, num_styles=3)
+    for bad in (0.5, 1.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="--st-style-mask"):
+            StyleModelConfig(st_style_mask=bad)

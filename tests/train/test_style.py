@@ -569,7 +569,7 @@ def test_transfer_keeps_every_word_of_a_long_sentence_and_detokenizes(trained, c
     words = [vocab[i % len(vocab)] for i in range(3 * loaded.model.max_len + 2)]
     seen = []  # every piece the encoder reads
     encode = loaded.model.encode
-    loaded.model.encode = lambda ids: seen.extend(ids.tolist()) or encode(ids)
+    loaded.model.encode = lambda ids, **kw: seen.extend(ids.tolist()) or encode(ids, **kw)
     out = loaded.transfer([" ".join(words), "short one"], to="negative", raw_output=True)
     pieces = [loaded.vocab.decode(row) for row in seen]
     assert len(out) == 2 and [w for p in pieces[:-1] for w in p] == words  # nothing silently cut
@@ -588,6 +588,35 @@ def test_word_drop_denoising_runs(tmp_path) -> None:
     assert main([*SMOKE, "--run-dir", str(tmp_path / "r"), "--word-drop", "0.3"]) == 0
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())
     assert cfg["train"]["word_drop"] == 0.3 and cfg["data"]["normalize"] == "nltk"
+
+
+def test_style_mask_learns_each_styles_words_and_transfers_hide_the_sources(tmp_path, capsys) -> None:
+    from safetensors.torch import load_file
+
+    from textgan.data.style import load_style_corpus
+    from textgan.data.vocab import Vocab
+    from textgan.models.style import style_lexicon
+
+    run = tmp_path / "r"
+    assert main([*SMOKE, "--run-dir", str(run), "--st-style-mask", "2", "--cycle-weight", "1"]) == 0
+    assert "--st-style-mask 2: style words: negative" in capsys.readouterr().err
+    weights = load_file(str(run / "style_model.safetensors"))
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["model"]["st_style_mask"] == 2.0
+    vocab = Vocab.load(run / "vocab.txt")
+    train = load_style_corpus(str(STYLE), max_len=cfg["data"]["max_len"], vocab=vocab).splits["train"]
+    want = style_lexicon(train.ids, train.labels, len(vocab), 2.0)
+    assert torch.equal(weights["lexicon"], want) and want[0].any() and want[1].any()
+    assert weights["mask_embed"].abs().sum() > 0  # it learned
+    negative = [vocab.itos[i] for i in want[0].nonzero()[:, 0].tolist()]
+    # two negative sentences that differ only in a negative word transfer alike: the encoder never sees it
+    first, second = (f"the food was {w} ." for w in negative[:2])
+    assert main(["transfer", str(run), "--to", "positive", first, second]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0] == out[1]
+    assert main(["transfer", str(run), "--to", "positive", "--beam", "3", first, second]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0] == out[1]
 
 
 def test_anchor_kl_is_the_kl_to_the_starting_decoder(tmp_path) -> None:

@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from textgan.config import StyleModelConfig
-from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID
+from textgan.data.vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from textgan.models.generators import BANNED_LOGIT, Sample, alive_mask, relax_alive
 from textgan.models.gumbel import gumbel_noise, gumbel_softmax, hard_tokens
 
@@ -46,6 +46,21 @@ def drop_words(ids: torch.Tensor, p: float, generator: torch.Generator | None = 
     order = torch.sort((~keep).to(torch.uint8), dim=1, stable=True).indices  # kept tokens first, in order
     out = ids.gather(1, order)
     return out.masked_fill(~keep.gather(1, order), PAD_ID)
+
+
+def style_lexicon(ids: torch.Tensor, labels: torch.Tensor, vocab_size: int, gamma: float) -> torch.Tensor:
+    """Each style's style words: bool (C, V), True where a token's count in the sentences ``ids``
+    (N, T) of that style (``labels`` (N,)), plus 1, is at least ``gamma`` times its count in the other
+    styles' sentences, plus 1 (Li et al. 2018's salience of unigrams). Special ids never."""
+    styles = int(labels.max()) + 1 if labels.numel() else 2
+    counts = torch.zeros(max(styles, 2), vocab_size, dtype=torch.float64)
+    for s in range(counts.shape[0]):
+        toks = ids[labels == s].flatten()
+        counts[s] = torch.bincount(toks, minlength=vocab_size)[:vocab_size].double()
+    other = counts.sum(0, keepdim=True) - counts
+    lexicon = (counts + 1) >= gamma * (other + 1)
+    lexicon[:, [PAD_ID, BOS_ID, EOS_ID, UNK_ID]] = False
+    return lexicon
 
 
 class Encoded(NamedTuple):
@@ -87,24 +102,52 @@ class StyleTransferModel(nn.Module):
         banned = torch.zeros(vocab_size, dtype=torch.bool)
         banned[[PAD_ID, BOS_ID]] = True
         self.register_buffer("banned", banned, persistent=True)
+        self.style_mask = cfg.st_style_mask > 0
+        if (
+            self.style_mask
+        ):  # --st-style-mask: each style's words (set by the trainer) and the embedding that hides them
+            if num_styles != 2:
+                raise ValueError("--st-style-mask: two styles only (a transfer hides the other style's words)")
+            self.register_buffer("lexicon", torch.zeros(num_styles, vocab_size, dtype=torch.bool), persistent=True)
+            self.mask_embed = nn.Parameter(torch.zeros(e))
 
     # -- encoder -------------------------------------------------------------------------
-    def encode(self, ids: torch.Tensor | None = None, soft: torch.Tensor | None = None) -> Encoded:
-        """Encode LongTensor ids (B, S) or soft rows (B, S, V) (the cycle term encodes soft transfers)."""
+    def encode(
+        self, ids: torch.Tensor | None = None, soft: torch.Tensor | None = None, source: torch.Tensor | None = None
+    ) -> Encoded:
+        """Encode LongTensor ids (B, S) or soft rows (B, S, V) (the cycle term encodes soft transfers).
+
+        With ``--st-style-mask``, ``source`` (B,) is the style of each input: its style words (for soft
+        rows, those of their argmax) are read as ``mask_embed``. Without ``source`` nothing is hidden.
+        """
         if (ids is None) == (soft is None):
             raise ValueError("pass exactly one of ids (B, S) or soft (B, S, V)")
         if ids is not None:
-            emb, alive = self.embed(ids), alive_mask(ids) & (ids != PAD_ID)
+            emb, hard = self.embed(ids), ids
         else:
             emb = soft @ self.embed.weight  # type: ignore[operator]
             hard = soft.argmax(-1)  # type: ignore[union-attr]
-            alive = alive_mask(hard) & (hard != PAD_ID)
+        alive = alive_mask(hard) & (hard != PAD_ID)
+        if self.style_mask and source is not None:
+            hidden = self.hidden_words(hard, source) & alive
+            emb = torch.where(hidden[..., None], self.mask_embed.to(emb.dtype), emb)
         lengths = alive.sum(dim=1).clamp(min=1)  # (B,)
         packed = nn.utils.rnn.pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, last = self.encoder(packed)
         states, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=emb.shape[1])  # (B, S, H)
         mask = torch.arange(emb.shape[1], device=emb.device)[None, :] < lengths[:, None]
         return Encoded(states, last[0], mask)
+
+    def hidden_words(self, ids: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+        """bool (B, S): the tokens of ids (B, S) that ``encode`` hides, the style words of each row's
+        ``source`` style (B,); all False without ``--st-style-mask``."""
+        if not self.style_mask:
+            return torch.zeros(ids.shape, dtype=torch.bool, device=ids.device)
+        return self.lexicon[source[:, None].expand_as(ids), ids]
+
+    def source_of(self, target: torch.Tensor) -> torch.Tensor:
+        """The source style (B,) whose words a transfer into ``target`` (B,) hides: the other one."""
+        return 1 - target
 
     # -- decoder -------------------------------------------------------------------------
     def _start(self, enc: Encoded, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -159,10 +202,10 @@ class StyleTransferModel(nn.Module):
     def reconstruction_loss(self, ids: torch.Tensor, style: torch.Tensor, enc: Encoded | None = None) -> torch.Tensor:
         """Mean per-token NLL of rebuilding ``ids`` with their own style (padding ignored).
 
-        ``enc`` (the encoding of ``ids``) is computed when not given.
+        ``enc`` (the encoding of ``ids``) is computed when not given (their own style's words hidden).
         """
         keep = ids != PAD_ID
-        logits = self._alive_logits(self.encode(ids) if enc is None else enc, style, ids, keep)
+        logits = self._alive_logits(self.encode(ids, source=style) if enc is None else enc, style, ids, keep)
         return F.cross_entropy(logits, ids[keep])
 
     @torch.no_grad()

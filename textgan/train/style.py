@@ -33,7 +33,7 @@ from textgan.models.classifiers import TextCNN
 from textgan.models.critics import CNNCritic
 from textgan.models.generators import alive_mask
 from textgan.models.gumbel import beta_at
-from textgan.models.style import Encoded, StyleTransferModel, drop_words
+from textgan.models.style import Encoded, StyleTransferModel, drop_words, style_lexicon
 from textgan.runs import (  # noqa: F401 - load_style_run re-exported
     STYLE_CLASSIFIER_FILE,
     STYLE_MODEL_FILE,
@@ -105,6 +105,14 @@ class StyleTrainer(Trainer):
             self.critics = torch.nn.ModuleList(CNNCritic(cfg.critic, v, t) for _ in range(2)).to(self.device)
             if init_state is not None:
                 _load_init(cfg.init_from, init_state, self.model, self.classifier)
+            elif self.model.style_mask:  # each style's words, from the training split (a resume reloads them)
+                train = self.corpus.splits["train"]
+                self.model.lexicon.copy_(style_lexicon(train.ids, train.labels, v, cfg.model.st_style_mask))
+                about = []
+                for name, row in zip(self.corpus.style_names, self.model.lexicon, strict=True):
+                    first = self.corpus.vocab.decode(row.nonzero()[:, 0].tolist()[:8])  # the most frequent
+                    about.append(f"{name} {int(row.sum())}" + (f" ({', '.join(first)}, ...)" if first else ""))
+                log.info("--st-style-mask %g: style words: %s", cfg.model.st_style_mask, "; ".join(about))
         adv = cfg.adv
         self.models: dict[str, torch.nn.Module] = {
             "model": self.model,
@@ -167,9 +175,10 @@ class StyleTrainer(Trainer):
         idx = D.shard(torch.randint(pool.shape[0], (b,), generator=self.data_rng))
         return pool[idx].to(self.device), torch.full((idx.numel(),), style, dtype=torch.long, device=self.device)
 
-    def _noisy_encoding(self, ids: torch.Tensor) -> Encoded:
-        """Encoding of ids (B, T) with ``--word-drop`` applied (the plain encoding when it is 0)."""
-        return self.m.encode(drop_words(ids, self.cfg.train.word_drop, self.data_rng))
+    def _noisy_encoding(self, ids: torch.Tensor, styles: torch.Tensor) -> Encoded:
+        """Encoding of ids (B, T) of ``styles`` (B,) with ``--word-drop`` applied (the plain encoding when
+        it is 0), their style words hidden under ``--st-style-mask``."""
+        return self.m.encode(drop_words(ids, self.cfg.train.word_drop, self.data_rng), source=styles)
 
     def _classifier_step(self) -> float:
         ids, labels = self._batch()
@@ -190,7 +199,7 @@ class StyleTrainer(Trainer):
         while self.ae_step < tc.ae_steps:
             ids, styles = self._batch()
             with self.amp():
-                loss = self.m.reconstruction_loss(ids, styles, enc=self._noisy_encoding(ids)).float()
+                loss = self.m.reconstruction_loss(ids, styles, enc=self._noisy_encoding(ids, styles)).float()
             C.optimizer_step(self.model, self.optimizers["model_ae"], loss, tc.grad_clip, "reconstruction", self.step)
             clf = self._classifier_step()
             self.ae_step += 1
@@ -249,7 +258,7 @@ class StyleTrainer(Trainer):
         """Transfers of ``src`` (B, T) into ``tgt_styles``, as the critic sees them: soft rows
         (B, T, V), or with ``--critic-input hard`` the sampled token ids (B, T). No gradient."""
         with torch.no_grad(), self.amp():
-            enc = self.model.encode(src)
+            enc = self.model.encode(src, source=self.model.source_of(tgt_styles))
             if self.cfg.adv.critic_input == "hard":
                 return self.model.sample_ids(enc, tgt_styles)[0]
             _, _, fake = self.model.sample_soft(enc, tgt_styles, beta)
@@ -276,14 +285,14 @@ class StyleTrainer(Trainer):
         out: dict[str, float] = {}
         try:
             with torch.no_grad(), self.amp():  # y ~ p_theta_old(. | x, target), kept with its noise for the phase
-                enc = self.model.encode(src)
+                enc = self.model.encode(src, source=src_styles)
                 ids, noise = self.model.sample_ids(enc, tgt_styles, keep_noise=True)
                 old = self.model.relax(enc, tgt_styles, ids, noise, beta)
                 anchor_logp = self._anchor_logp(src, tgt_styles, ids) if self.anchor is not None else None
             old_d = None
             for _ in range(adv.g_steps):
                 with self.amp():  # the forward pass; the update below in fp32
-                    enc = self.m.encode(src)
+                    enc = self.m.encode(src, source=src_styles)
                     cur = self.m.relax(enc, tgt_styles, ids, noise, beta)
                     # weight 0, the no-adversarial ablation: no critic, no ratio, no term
                     advantage = critic(soft=C.critic_rows(adv, cur)).float() if tc.adv_weight else None
@@ -318,7 +327,7 @@ class StyleTrainer(Trainer):
                         )
                         adv_loss, stats = L.generator_loss(adv.loss, real_scores, advantage)
                     cls_loss = F.cross_entropy(self.classifier(soft=cur.soft).float(), tgt_styles)
-                    rec_enc = self._noisy_encoding(src) if tc.word_drop > 0 else enc
+                    rec_enc = self._noisy_encoding(src, src_styles) if tc.word_drop > 0 else enc
                     rec_loss = self.m.reconstruction_loss(src, src_styles, enc=rec_enc)
                     loss = rec_loss + tc.style_weight * cls_loss + tc.adv_weight * adv_loss
                     if self.anchor is not None:
@@ -326,7 +335,7 @@ class StyleTrainer(Trainer):
                         loss = loss + tc.anchor_weight * kl
                         out["anchor_kl"] = kl.item()
                     if tc.cycle_weight > 0:
-                        back = self.m(self.m.encode(soft=cur.soft), src_styles, src)
+                        back = self.m(self.m.encode(soft=cur.soft, source=tgt_styles), src_styles, src)
                         cyc = F.cross_entropy(back.reshape(-1, back.shape[-1]), src.reshape(-1), ignore_index=0)
                         loss = loss + tc.cycle_weight * cyc
                         out["cycle_loss"] = cyc.item()
@@ -344,7 +353,8 @@ class StyleTrainer(Trainer):
         """The anchor's next-token log-probabilities (N, V) at the alive positions of transfers ids
         (B, T), teacher-forced; fixed for a generator phase, whose transfers are fixed."""
         assert self.anchor is not None
-        ref = self.anchor._alive_logits(self.anchor.encode(src), tgt_styles, ids, alive_mask(ids))
+        enc = self.anchor.encode(src, source=self.anchor.source_of(tgt_styles))
+        ref = self.anchor._alive_logits(enc, tgt_styles, ids, alive_mask(ids))
         return F.log_softmax(ref, dim=-1)
 
     def _anchor_kl(
@@ -377,7 +387,8 @@ class StyleTrainer(Trainer):
                 real, src = (p[torch.randperm(p.shape[0], generator=rng)[:n]] for p in (pools[t], pools[1 - t]))
                 g = torch.Generator(device=self.device).manual_seed(seed + 2 + t)
                 styles = torch.full((src.shape[0],), t, dtype=torch.long, device=self.device)
-                fake, _ = self.model.sample_ids(self.model.encode(src.to(self.device)), styles, generator=g)
+                enc = self.model.encode(src.to(self.device), source=self.model.source_of(styles))
+                fake, _ = self.model.sample_ids(enc, styles, generator=g)
                 critic = self.critics[t]
                 aucs.append(judge_auc(lambda x, c=critic: c(ids=x.to(self.device)).float(), real, fake.cpu()))
         finally:
