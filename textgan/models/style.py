@@ -103,9 +103,8 @@ class StyleTransferModel(nn.Module):
         banned[[PAD_ID, BOS_ID]] = True
         self.register_buffer("banned", banned, persistent=True)
         self.style_mask = cfg.st_style_mask > 0
-        if (
-            self.style_mask
-        ):  # --st-style-mask: each style's words (set by the trainer) and the embedding that hides them
+        # --st-style-mask: each style's words (set by the trainer) and the embedding that hides them
+        if self.style_mask:
             if num_styles != 2:
                 raise ValueError("--st-style-mask: two styles only (a transfer hides the other style's words)")
             self.register_buffer("lexicon", torch.zeros(num_styles, vocab_size, dtype=torch.bool), persistent=True)
