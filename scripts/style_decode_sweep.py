@@ -70,8 +70,10 @@ def score(run: str, a: argparse.Namespace, split: str, flags: list[str], tag: st
 
 
 def extra_flags(a: argparse.Namespace) -> list[str]:
-    """The flags every setting shares: ``--style-words``, ``--fluency-rerank`` with its LM, ``--insert-penalty``."""
+    """The flags every setting shares: ``--style-words``, ``--content-slots``, ``--fluency-rerank`` with its LM,
+    ``--insert-penalty``."""
     out = ["--style-words", f"{a.style_words:g}"] if a.style_words else []
+    out += ["--content-slots"] if a.content_slots else []
     if a.fluency_rerank:
         out += ["--fluency-rerank", f"{a.fluency_rerank:g}", "--fluency-lm", a.fluency_lm]
     if a.insert_penalty:
@@ -147,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.0,
         help="eval style --style-words TAU for every setting (the source's style words left out of the content overlap)",
+    )
+    p.add_argument(
+        "--content-slots",
+        action="store_true",
+        help="eval style --content-slots for every setting (the source's style words become slots any one word fills)",
     )
     p.add_argument(
         "--fluency-rerank",
@@ -243,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             decoding = {**dict(zip(SETTING, setting_of(b), strict=True)), "no_repeat": True}
             if a.style_words and decoding["content_rerank"]:
                 decoding["style_words"] = a.style_words
+            if a.content_slots and decoding["content_rerank"]:
+                decoding["content_slots"] = True
             if a.fluency_rerank:
                 decoding.update(fluency_rerank=a.fluency_rerank, fluency_lm=a.fluency_lm)
             if a.insert_penalty:

@@ -35,6 +35,11 @@ STYLE_WORDS_HELP = (
     "those whose deletion lowers the run's own classifier's log p(source style) by at least TAU nats, "
     "so that substituting a style word keeps as much content as inserting one (0: off)"
 )
+SLOTS_HELP = (
+    "with --content-rerank: the source's style words (--style-words TAU's, else the words an "
+    "--st-style-mask run's encoder hides) become slots that any one word fills in the content overlap, "
+    "so that substituting a style word keeps all the content and beats inserting one"
+)
 FLUENCY_HELP = (
     "with --beam: add W times each hypothesis's mean per-token log-probability under --fluency-lm "
     "(an LM run on text of the domain; not the one that reports PPL) to its rank (0: off)"
@@ -344,6 +349,7 @@ def cmd_eval_style(argv: list[str]) -> int:
     p.add_argument("--content-rerank", type=weights, default=[0.0], metavar="W", help=CONTENT_RERANK_HELP + lists)
     p.add_argument("--content-order", type=orders, default=[2], metavar="N", help=CONTENT_ORDER_HELP + lists)
     p.add_argument("--style-words", type=float, default=0.0, metavar="TAU", help=STYLE_WORDS_HELP)
+    p.add_argument("--content-slots", action="store_true", help=SLOTS_HELP)
     p.add_argument("--fluency-rerank", type=weights, default=[0.0], metavar="W", help=FLUENCY_HELP + lists)
     p.add_argument("--fluency-lm", default=None, metavar="LM_RUN", help=FLUENCY_LM_HELP)
     p.add_argument("--insert-penalty", type=weights, default=[0.0], metavar="W", help=INSERT_HELP + lists)
@@ -386,6 +392,7 @@ def cmd_eval_style(argv: list[str]) -> int:
         content_order=a.content_order,
         no_repeat=a.no_repeat,
         style_words=a.style_words,
+        content_slots=a.content_slots,
         fluency_rerank=a.fluency_rerank,
         fluency_lm=a.fluency_lm,
         insert_penalty=a.insert_penalty,
@@ -407,6 +414,7 @@ def cmd_eval_style(argv: list[str]) -> int:
                 "content_rerank",
                 "content_order",
                 "style_words",
+                "content_slots",
                 "fluency_rerank",
                 "insert_penalty",
             )
@@ -448,6 +456,7 @@ def cmd_transfer(argv: list[str]) -> int:
     p.add_argument("--content-rerank", type=float, default=None, metavar="W", help=CONTENT_RERANK_HELP)
     p.add_argument("--content-order", type=int, default=None, metavar="N", help=CONTENT_ORDER_HELP)
     p.add_argument("--style-words", type=float, default=None, metavar="TAU", help=STYLE_WORDS_HELP)
+    p.add_argument("--content-slots", action="store_true", default=None, help=SLOTS_HELP)
     p.add_argument("--fluency-rerank", type=finite_float, default=None, metavar="W", help=FLUENCY_HELP)
     p.add_argument("--fluency-lm", default=None, metavar="LM_RUN", help=FLUENCY_LM_HELP)
     p.add_argument("--insert-penalty", type=finite_float, default=None, metavar="W", help=INSERT_HELP)
@@ -473,6 +482,7 @@ def cmd_transfer(argv: list[str]) -> int:
         "content_order",
         "no_repeat",
         "style_words",
+        "content_slots",
         "fluency_rerank",
         "insert_penalty",
     )

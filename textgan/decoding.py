@@ -88,6 +88,7 @@ class _BeamBatch:
     style: torch.Tensor  # (b*k,) target style of each hypothesis
     ids: torch.Tensor  # (b*k, T) the final hypotheses, piece-major
     norm: torch.Tensor  # (b*k,) their length-normalised log-probabilities
+    hidden: torch.Tensor | None = None  # (b, T) the source words the encoder hid (--st-style-mask)
     cache: dict = field(default_factory=dict)  # rerank terms already computed (Rerank.score)
 
 
@@ -110,7 +111,7 @@ class Beams:
             score = bt.norm
             if rerank:
                 with autocast(self.precision, bt.ids.device):
-                    score = score + rerank.score(bt.ids, bt.style, bt.src, bt.cache)
+                    score = score + rerank.score(bt.ids, bt.style, bt.src, bt.cache, hidden=bt.hidden)
             _append_words(outputs, self.vocab, bt.rows, bt.toks, bt.ids[best_of_beams(score, len(bt.rows))])
         return outputs
 
@@ -133,9 +134,11 @@ def beam_tokens(
     model.eval()
     batches = []
     for toks, rows, src, style in _piece_batches(model, vocab, sentences, targets, batch_size, by_sentence):
+        source = model.source_of(style)
         with autocast(precision, src.device):
-            ids, norm = model.beam_hypotheses(model.encode(src, source=model.source_of(style)), style, beam, no_repeat)
-        batches.append(_BeamBatch(toks, rows, src, style.repeat_interleave(max(1, beam)), ids, norm))
+            ids, norm = model.beam_hypotheses(model.encode(src, source=source), style, beam, no_repeat)
+        hidden = model.hidden_words(src, source) if model.style_mask else None
+        batches.append(_BeamBatch(toks, rows, src, style.repeat_interleave(max(1, beam)), ids, norm, hidden))
     model.train(was)
     return Beams(vocab, len(sentences), batches, precision)
 
@@ -193,22 +196,40 @@ CONTENT_ORDERS = (1, 2, 3, 4)
 SPECIAL_IDS = (PAD_ID, BOS_ID, EOS_ID)  # not words: left out of the overlap and of the insert-only test
 
 
+NO_MATCH = -1  # a source token left out of the content overlap: it breaks the n-grams through it
+SLOT = -2  # a source token any one hypothesis token matches in the content overlap
+
+
 def content_overlap(hyp: Sequence[int], src: Sequence[int], order: int = 2) -> float:
     """Word overlap of a hypothesis with its source in [0, 1]: the mean of the 1- to ``order``-gram F1
     over clipped counts (special ids ignored; by default unigrams and bigrams). 1 for a copy, 0 for
-    nothing in common. ``order=4`` rewards keeping the source's longer runs of words, as BLEU-4 does."""
+    nothing in common. ``order=4`` rewards keeping the source's longer runs of words, as BLEU-4 does.
+
+    A source token ``NO_MATCH`` matches nothing (it breaks the n-grams through it); a source token
+    ``SLOT`` matches any one hypothesis token, so that a hypothesis which puts one word in its place
+    keeps every n-gram through it ("the food was SLOT" is matched in full by "the food was bad").
+    Source n-grams with slots are matched after the exact ones, each to the first hypothesis n-gram
+    left over that fits it (greedy, in order)."""
     h = [t for t in hyp if t not in SPECIAL_IDS]
     s = [t for t in src if t not in SPECIAL_IDS]
     f1 = []
     for n in range(1, order + 1):
-        hc, sc = _ngrams(h, n), _ngrams(s, n)
-        match = sum((hc & sc).values())
-        total = sum(hc.values()) + sum(sc.values())
+        hc = _ngrams(h, n)
+        windows = [tuple(s[i : i + n]) for i in range(len(s) - n + 1)]
+        exact = Counter(w for w in windows if SLOT not in w)
+        match = sum((hc & exact).values())
+        patterns = [w for w in windows if SLOT in w]
+        if patterns:
+            left = [g for g, c in (hc - exact).items() for _ in range(c)]
+            for pat in patterns:
+                for j, g in enumerate(left):
+                    if all(p == SLOT or p == t for p, t in zip(pat, g, strict=True)):
+                        match += 1
+                        del left[j]
+                        break
+        total = sum(hc.values()) + len(windows)
         f1.append(2.0 * match / total if total else 1.0)
     return sum(f1) / len(f1)
-
-
-NO_MATCH = -1  # a source token left out of the content overlap: it breaks the n-grams through it
 
 
 @torch.no_grad()
@@ -264,6 +285,11 @@ class Rerank:
     a language model), so that of two hypotheses with the same style and content the one that
     reads as the LM's text wins.
 
+    ``slots`` turns the source's style words into slots that any one word fills in the overlap,
+    instead of leaving them out: replacing "great" by "bad" then keeps every n-gram through it, and
+    beats inserting "not" before it. The style words are ``style_word_mask``'s when ``style_words``
+    > 0, else the words the encoder hid (``hidden``, an ``--st-style-mask`` run's lexicon).
+
     ``insert`` > 0 subtracts that weight from every hypothesis that keeps the whole source in order
     and only adds words (``insert_only``: "it was a not a great experience"), so that a rewrite
     which substitutes or drops a word wins over one that only inserts, all else equal."""
@@ -276,16 +302,23 @@ class Rerank:
     fluency: float = 0.0
     lm: Fluency | None = None
     insert: float = 0.0
+    slots: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.style or self.content or self.fluency or self.insert)
 
     def score(
-        self, ids: torch.Tensor, style: torch.Tensor, src: torch.Tensor, cache: dict | None = None
+        self,
+        ids: torch.Tensor,
+        style: torch.Tensor,
+        src: torch.Tensor,
+        cache: dict | None = None,
+        hidden: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The rerank terms (B*k,) of hypotheses ``ids`` (B*k, T) of target styles ``style`` (B*k,)
         for sources ``src`` (B, T). ``cache`` keeps the unweighted terms of these hypotheses, so
-        scoring them again with other weights (or another order already seen) costs no classifier call."""
+        scoring them again with other weights (or another order already seen) costs no classifier call.
+        ``hidden`` (B, T): the source words the encoder hid, the slots when ``slots`` and no ``style_words``."""
         cache = {} if cache is None else cache
         score = torch.zeros(ids.shape[0], device=ids.device)
         if self.style:
@@ -297,7 +330,7 @@ class Rerank:
                 cache[key] = logp.gather(1, style[:, None])[:, 0]
             score += self.style * cache[key]
         if self.content:
-            key = ("content", self.content_order, self.style_words)
+            key = ("content", self.content_order, self.style_words, self.slots)
             if key not in cache:
                 k, order = ids.shape[0] // src.shape[0], self.content_order
                 kept = src
@@ -308,7 +341,11 @@ class Rerank:
                     if mask_key not in cache:
                         src_style = 1 - style[::k]  # two styles: each source's is the other one
                         cache[mask_key] = style_word_mask(self.classifier, src, src_style, self.style_words)
-                    kept = src.masked_fill(cache[mask_key], NO_MATCH)
+                    kept = src.masked_fill(cache[mask_key], SLOT if self.slots else NO_MATCH)
+                elif self.slots:
+                    if hidden is None:
+                        raise ValueError("Rerank: slots need style_words or the words the encoder hid")
+                    kept = src.masked_fill(hidden, SLOT)
                 sources = kept.tolist()
                 overlap = [content_overlap(h, sources[i // k], order) for i, h in enumerate(ids.tolist())]
                 cache[key] = torch.tensor(overlap, device=ids.device)
@@ -363,7 +400,8 @@ DECODING_FILE = "decoding.json"
 def read_decoding(run_dir: str | Path) -> dict[str, Any]:
     """A style run's tuned decoding, ``RUN/decoding.json`` (written by ``scripts/style_decode_sweep.py
     --save``, or by hand: ``{"beam": 16, "style_rerank": 1, "content_rerank": 12, "no_repeat": true}``,
-    optionally with ``"content_order": 4`` (2 when absent), ``"style_words": TAU`` (off when absent) and
+    optionally with ``"content_order": 4`` (2 when absent), ``"style_words": TAU`` (off when absent),
+    ``"content_slots": true`` (off when absent) and
     ``"fluency_rerank": W`` with ``"fluency_lm": LM_RUN`` and ``"insert_penalty": W`` (off when absent)), as :meth:`StyleRun.transfer`
     keyword arguments; ``{}`` when the file does not exist.
 
@@ -393,6 +431,8 @@ def read_decoding(run_dir: str | Path) -> dict[str, Any]:
             out["fluency_lm"] = raw["fluency_lm"]
         if raw.get("insert_penalty"):
             out["insert_penalty"] = float(raw["insert_penalty"])
+        if raw.get("content_slots"):
+            out["content_slots"] = True
         check_decoding(out)
     except (OSError, UnicodeDecodeError, ValueError, TypeError, UserError) as e:
         raise UserError(f"{path}: {e}; fix it or delete it (greedy decoding then)") from None
@@ -419,6 +459,8 @@ def decoding_flags(decoding: dict[str, Any]) -> str:
         flags.append(f"--content-order {decoding['content_order']}")
     if decoding.get("content_rerank") and decoding.get("style_words"):
         flags.append(f"--style-words {decoding['style_words']:g}")
+    if decoding.get("content_rerank") and decoding.get("content_slots"):
+        flags.append("--content-slots")
     if decoding.get("fluency_rerank"):
         flags.append(f"--fluency-rerank {decoding['fluency_rerank']:g} --fluency-lm {decoding.get('fluency_lm')}")
     if decoding.get("insert_penalty"):
@@ -439,7 +481,7 @@ def rerank_grid(
 
 def check_decoding(decoding: dict[str, Any]) -> None:
     """``check_beam`` on a decoding dict (``beam``, ``style_rerank``, ``content_rerank``,
-    ``content_order``, ``style_words``, ``fluency_rerank`` with ``fluency_lm``, ``insert_penalty``; a missing key takes
+    ``content_order``, ``style_words``, ``content_slots``, ``fluency_rerank`` with ``fluency_lm``, ``insert_penalty``; a missing key takes
     transfer's default)."""
     check_beam(
         decoding.get("beam", 1),
@@ -449,9 +491,20 @@ def check_decoding(decoding: dict[str, Any]) -> None:
         decoding.get("style_words", 0.0),
         decoding.get("fluency_rerank", 0.0),
         decoding.get("insert_penalty", 0.0),
+        decoding.get("content_slots", False),
     )
     if decoding.get("fluency_rerank") and not decoding.get("fluency_lm"):
         raise UserError("--fluency-rerank: needs --fluency-lm LM_RUN (a textgan train lm run on the training text)")
+
+
+def check_slots(content_slots: bool, style_words: float, model: StyleTransferModel) -> None:
+    """Raises UserError for ``content_slots`` with nothing to make slots of: no ``style_words`` and a
+    model trained without ``--st-style-mask``."""
+    if content_slots and not style_words and not model.style_mask:
+        raise UserError(
+            "--content-slots: this run was trained without --st-style-mask, so its encoder hides no words; "
+            "give --style-words TAU (the run's classifier picks the style words)"
+        )
 
 
 def check_beam(
@@ -462,15 +515,18 @@ def check_beam(
     style_words: float = 0.0,
     fluency_rerank: float = 0.0,
     insert_penalty: float = 0.0,
+    content_slots: bool = False,
 ) -> None:
     """Raises UserError for a beam below 1, a negative rerank weight, a rerank without a beam to rank,
-    a content order outside 1-4, or ``style_words`` below 0 or without a content weight."""
+    a content order outside 1-4, or ``style_words`` below 0 or (as ``content_slots``) without a content weight."""
     if beam < 1:
         raise UserError("--beam: must be >= 1")
     if style_words < 0:
         raise UserError("--style-words: must be >= 0 (nats; 0: off)")
     if style_words and not content_rerank:
         raise UserError("--style-words: changes the content overlap only (give --content-rerank W too)")
+    if content_slots and not content_rerank:
+        raise UserError("--content-slots: changes the content overlap only (give --content-rerank W too)")
     if content_order not in CONTENT_ORDERS:
         raise UserError(f"--content-order: must be one of {', '.join(map(str, CONTENT_ORDERS))}")
     weights = (

@@ -35,6 +35,7 @@ from textgan.decoding import (  # noqa: F401 - the decoding names re-exported: o
     beam_tokens,
     check_beam,
     check_decoding,
+    check_slots,
     content_overlap,
     decoding_flags,
     read_decoding,
@@ -486,6 +487,7 @@ class StyleRun:
         fluency_rerank: float = 0.0,
         fluency_lm: str | Path | None = None,
         insert_penalty: float = 0.0,
+        content_slots: bool = False,
     ) -> list[str]:
         """Rewrite raw sentences in style ``to`` (a style name, or ``flip``: the opposite of the
         classifier's reading of each sentence).
@@ -507,6 +509,9 @@ class StyleRun:
             style_words: leave the source's style-carrying words (deleting one lowers the run's
                 classifier's log p(source style) by at least this many nats) out of that overlap
                 (0: off).
+            content_slots: make those words (or, without ``style_words``, the words an
+                ``--st-style-mask`` run's encoder hides) slots that any one word fills in that
+                overlap, so that a substitution keeps all the content and beats an insertion.
             fluency_rerank: with ``beam > 1``, also add this weight times each hypothesis's mean
                 per-token log-probability under the LM run ``fluency_lm`` (``decoding.Fluency``).
             fluency_lm: a ``train lm`` run on text of the run's domain (needed by ``fluency_rerank``).
@@ -529,8 +534,10 @@ class StyleRun:
                 "fluency_rerank": fluency_rerank,
                 "fluency_lm": fluency_lm,
                 "insert_penalty": insert_penalty,
+                "content_slots": content_slots,
             }
         )
+        check_slots(content_slots, style_words, self.model)
         if batch_size < 1:
             raise UserError("--batch-size: must be >= 1")
         target = self.target_style(to)
@@ -550,6 +557,7 @@ class StyleRun:
             fluency_rerank,
             lm,
             insert_penalty,
+            content_slots,
         )
         out = transfer_tokens(
             self.model,

@@ -257,6 +257,35 @@ def test_style_words_make_a_substitution_keep_as_much_content_as_an_insertion() 
     assert masked[1] == pytest.approx((6 / 8 + 2 / 6) / 2)  # src "4 5 _ 9": 3 of 4 words, 1 of 3 bigrams
 
 
+def test_content_slots_let_a_substitution_keep_all_the_content() -> None:
+    """ "a b great c" with "great" a slot: the substitution ("a b bad c") keeps every n-gram (as the
+    copy does), the insertion ("a b not great c") loses the ones through it; a slot is filled once."""
+    from textgan.decoding import SLOT, Rerank, content_overlap
+
+    src = [4, 5, SLOT, 9]
+    assert content_overlap([4, 5, 8, 9], src, 4) == 1.0
+    assert content_overlap([4, 5, 7, 9], src, 4) == 1.0
+    # the insertion: 4 of 5 unigrams (2*4/9), bigrams "4 5", "5 not" (fills "5 _"), "great 9" (fills "_ 9"): 2*3/7
+    # trigrams "4 5 not" (fills "4 5 _"): 2*1/5, 4-grams none of 2 + 1
+    want = (8 / 9 + 6 / 7 + 2 / 5 + 0.0) / 4
+    assert content_overlap([4, 5, 10, 7, 9], src, 4) == pytest.approx(want)
+    assert content_overlap([4, 5, 8, 8, 9], src, 1) == pytest.approx(2 * 4 / 9)  # one slot, one word
+    assert content_overlap([4, 5, 9], [4, 5, 9], 2) == 1.0  # no slot: the plain overlap
+
+    srcs = torch.tensor([[4, 5, 7, 9, EOS_ID, PAD_ID]])
+    hyps = torch.tensor([[4, 5, 10, 7, 9, EOS_ID], [4, 5, 8, 9, EOS_ID, PAD_ID]])  # insertion, substitution
+    style = torch.tensor([0, 0])
+    hidden = srcs == 7  # the words an --st-style-mask encoder hid
+    by_hidden = Rerank(content=1.0, content_order=4, slots=True).score(hyps, style, srcs, hidden=hidden)
+    by_classifier = Rerank(_Lexicon(), content=1.0, content_order=4, style_words=0.5, slots=True).score(
+        hyps, style, srcs
+    )
+    torch.testing.assert_close(by_hidden, torch.tensor([want, 1.0]))
+    torch.testing.assert_close(by_classifier, by_hidden)
+    with pytest.raises(ValueError, match="slots need"):
+        Rerank(content=1.0, slots=True).score(hyps, style, srcs)
+
+
 def test_insert_penalty_ranks_only_insertions_lower() -> None:
     """ "a b great c": an insertion ("a b not great c"), a substitution ("a b bad c") and a copy; the
     penalty lowers the insertion alone, also with style words masked out of the content overlap."""

@@ -215,6 +215,8 @@ def test_style_words_in_eval_style_transfer_and_the_saved_decoding(trained, caps
     for flags, words in (
         (["--style-words", "1"], "give --content-rerank"),
         (["--content-rerank", "2", "--style-words", "-1"], ">= 0"),
+        (["--content-slots"], "give --content-rerank"),
+        (["--content-rerank", "2", "--content-slots"], "trained without --st-style-mask"),
     ):
         assert main(["transfer", str(run), "--beam", "3", *flags, sentence]) == 2
         assert words in capsys.readouterr().err
@@ -590,11 +592,12 @@ def test_word_drop_denoising_runs(tmp_path) -> None:
     assert cfg["train"]["word_drop"] == 0.3 and cfg["data"]["normalize"] == "nltk"
 
 
-def test_style_mask_learns_each_styles_words_and_transfers_hide_the_sources(tmp_path, capsys) -> None:
+def test_style_mask_learns_each_styles_words_and_transfers_hide_the_sources(trained, tmp_path, capsys) -> None:
     from safetensors.torch import load_file
 
     from textgan.data.style import load_style_corpus
     from textgan.data.vocab import Vocab
+    from textgan.decoding import decoding_flags, read_decoding, write_decoding
     from textgan.models.style import style_lexicon
 
     run = tmp_path / "r"
@@ -617,6 +620,21 @@ def test_style_mask_learns_each_styles_words_and_transfers_hide_the_sources(tmp_
     assert main(["transfer", str(run), "--to", "positive", "--beam", "3", first, second]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and out[0] == out[1]
+    # --content-slots: the hidden words are the slots; the rank changes only through the overlap
+    slots = ["--to", "positive", "--beam", "3", "--content-rerank", "4", "--content-order", "4", "--content-slots"]
+    assert main(["transfer", str(run), *slots, first, second]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0] == out[1]
+    base = ["eval", "style", "--run", str(run), "--data", str(STYLE), "--classifier", str(trained[0]), "--beam", "3"]
+    base += ["--content-rerank", "0,4", "--content-order", "4", "--json", "--out", str(tmp_path / "t.tsv")]
+    capsys.readouterr()
+    assert main([*base, "--content-slots"]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r.get("content_slots") for r in results] == [None, True]  # no content weight: nothing to change
+    decoding = {"beam": 3, "style_rerank": 0.0, "content_rerank": 4.0, "no_repeat": True, "content_order": 4}
+    write_decoding(run, {**decoding, "content_slots": True})
+    assert read_decoding(run) == {**decoding, "content_slots": True}
+    assert decoding_flags(read_decoding(run)).endswith("--content-order 4 --content-slots --no-repeat")
 
 
 def test_anchor_kl_is_the_kl_to_the_starting_decoder(tmp_path) -> None:

@@ -152,6 +152,7 @@ def evaluate_style(
     content_order: Sequence[int] = (2,),
     no_repeat: bool = False,
     style_words: float = 0.0,
+    content_slots: bool = False,
     fluency_rerank: Sequence[float] = (0.0,),
     fluency_lm: str | Path | None = None,
     insert_penalty: Sequence[float] = (0.0,),
@@ -164,7 +165,9 @@ def evaluate_style(
     With a beam, every (style weight, content weight, content order) combination of the three lists
     is ranked from one beam search; one ``StyleEvaluation`` per combination, in that nesting order.
     ``style_words`` (nats, 0: off) leaves the source's style-carrying words out of every content
-    overlap (``decoding.style_word_mask`` under the run's own classifier). ``fluency_rerank`` weights
+    overlap (``decoding.style_word_mask`` under the run's own classifier). ``content_slots`` makes
+    those words (or, without ``style_words``, the words an ``--st-style-mask`` run's encoder hides)
+    slots that any one word fills (``Rerank.slots``). ``fluency_rerank`` weights
     (each a fourth axis of the grid, outermost) add that weight times the hypothesis's mean per-token
     log-probability under the LM run ``fluency_lm`` (``decoding.Fluency``); use another LM than
     ``lm``, or the perplexity reports the term it was ranked by. ``insert_penalty`` weights (a fifth
@@ -175,7 +178,15 @@ def evaluate_style(
         UserError: a bad run, data or classifier directory, or decoding values ``check_decoding`` refuses.
     """
     from textgan.data.style import load_style_corpus
-    from textgan.decoding import Fluency, Rerank, beam_tokens, check_decoding, rerank_grid, transfer_tokens
+    from textgan.decoding import (
+        Fluency,
+        Rerank,
+        beam_tokens,
+        check_decoding,
+        check_slots,
+        rerank_grid,
+        transfer_tokens,
+    )
     from textgan.runs import load_classifier, load_lm_run, load_style_run
 
     fluencies = list(dict.fromkeys(float(w) for w in fluency_rerank)) or [0.0]
@@ -190,12 +201,14 @@ def evaluate_style(
                 "content_rerank": content_w,
                 "content_order": order,
                 "style_words": style_words if content_w else 0.0,
+                "content_slots": content_slots and bool(content_w),
                 "fluency_rerank": fl,
                 "fluency_lm": fluency_lm,
                 "insert_penalty": ins,
             }
         )
     model, own_classifier, vocab, cfg = load_style_run(run, device)
+    check_slots(content_slots, style_words, model)
     fluent = None
     if any(fluencies):
         lm_gen, lm_vocab, lm_tok, _ = load_lm_run(fluency_lm, device)  # type: ignore[arg-type]
@@ -214,7 +227,8 @@ def evaluate_style(
     for ins, fl, style_w, content_w, order in grid:  # one beam search, ranked once per combination
         if beams is not None:
             tau = style_words if content_w else 0.0
-            words = beams.choose(Rerank(own_classifier, style_w, content_w, order, tau, fl, fluent, ins))
+            slots = content_slots and bool(content_w)
+            words = beams.choose(Rerank(own_classifier, style_w, content_w, order, tau, fl, fluent, ins, slots))
         else:
             words = transfer_tokens(model, vocab, toks, targets, no_repeat=no_repeat)
         outputs = [" ".join(t) for t in words]
@@ -226,6 +240,7 @@ def evaluate_style(
             "content_order": order,
             "no_repeat": no_repeat,
             **({"style_words": style_words} if style_words and content_w else {}),
+            **({"content_slots": True} if content_slots and content_w else {}),
             **({"fluency_rerank": fl, "fluency_lm": str(fluency_lm)} if fl else {}),
             **({"insert_penalty": ins} if ins else {}),
         }
