@@ -115,6 +115,22 @@ class Beams:
             _append_words(outputs, self.vocab, bt.rows, bt.toks, bt.ids[best_of_beams(score, len(bt.rows))])
         return outputs
 
+    def hypotheses(self) -> list[list[list[str]]]:
+        """Every input's final beam, unranked: K token lists per input (the j-th hypotheses of an
+        input's pieces joined, for an input decoded in pieces; none for an empty input)."""
+        outputs: list[list[list[str]]] = [[] for _ in range(self.n)]
+        for bt in self.batches:
+            k = bt.ids.shape[0] // max(1, len(bt.rows))
+            for j in range(k):
+                picked: list[list[str]] = [[] for _ in range(self.n)]
+                rows = torch.arange(len(bt.rows), device=bt.ids.device) * k + j
+                _append_words(picked, self.vocab, bt.rows, bt.toks, bt.ids[rows])
+                for i in dict.fromkeys(bt.rows):
+                    if len(outputs[i]) <= j:
+                        outputs[i].append([])
+                    outputs[i][j] += picked[i]
+        return outputs
+
 
 @torch.no_grad()
 def beam_tokens(
