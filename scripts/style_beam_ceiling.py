@@ -69,9 +69,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(a: argparse.Namespace) -> int:
-    from textgan.data.style import load_style_corpus
     from textgan.decoding import beam_tokens
-    from textgan.metrics.style import paired_bleu4
+    from textgan.metrics.style import paired_bleu4, transfer_split
     from textgan.runs import load_classifier, load_style_run, predict_styles
     from textgan.utils import UserError
 
@@ -80,16 +79,9 @@ def run(a: argparse.Namespace) -> int:
     start = time.time()
     model, _, vocab, cfg = load_style_run(a.run, a.device)
     evaluator, ev_vocab, _ = load_classifier(a.classifier, a.device)
-    corpus = load_style_corpus(
-        a.data, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab
-    )
-    part = corpus.splits["test"]
-    sources = list(part.texts)
-    targets = [1 - s for s in part.labels.tolist()]
-    refs = corpus.references[0] + corpus.references[1]
+    sources, targets, refs, toks = transfer_split(a.data, cfg, vocab, "test")
     if not any(refs):
         raise UserError(f"--data {a.data}: no human rewrites (reference.0 / reference.1) to score against")
-    toks = [corpus.tokenizer.tokenize(s) for s in sources]
     beams = beam_tokens(model, vocab, toks, targets, a.beam, no_repeat=a.no_repeat)
     hyps = beams.hypotheses()
     plain = beams.choose(None)  # plain beam search: the highest length-normalised log-probability

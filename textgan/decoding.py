@@ -120,15 +120,13 @@ class Beams:
         input's pieces joined, for an input decoded in pieces; none for an empty input)."""
         outputs: list[list[list[str]]] = [[] for _ in range(self.n)]
         for bt in self.batches:
-            k = bt.ids.shape[0] // max(1, len(bt.rows))
-            for j in range(k):
-                picked: list[list[str]] = [[] for _ in range(self.n)]
-                rows = torch.arange(len(bt.rows), device=bt.ids.device) * k + j
-                _append_words(picked, self.vocab, bt.rows, bt.toks, bt.ids[rows])
-                for i in dict.fromkeys(bt.rows):
-                    if len(outputs[i]) <= j:
-                        outputs[i].append([])
-                    outputs[i][j] += picked[i]
+            k = bt.ids.shape[0] // len(bt.rows)
+            words: list[list[str]] = [[] for _ in range(bt.ids.shape[0])]  # every hypothesis, piece-major
+            _append_words(words, self.vocab, list(range(len(words))), [t for t in bt.toks for _ in range(k)], bt.ids)
+            for p, i in enumerate(bt.rows):
+                outputs[i] = outputs[i] or [[] for _ in range(k)]
+                for j in range(k):
+                    outputs[i][j] += words[p * k + j]
         return outputs
 
 

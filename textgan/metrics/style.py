@@ -139,6 +139,24 @@ class StyleEvaluation:
     outputs: list[str] = field(default_factory=list)
 
 
+def transfer_split(
+    data: str | Path, cfg: Any, vocab: Any, split: str = "test"
+) -> tuple[list[str], list[int], list[list[list[str]]], list[list[str]]]:
+    """A split of the style directory ``data`` as a style run (config ``cfg``, vocabulary ``vocab``)
+    transfers it: the sentences, each one's target style (the other one), its human rewrites as word
+    lists (test split; none elsewhere) and its tokens under the run's normalisation."""
+    from textgan.data.style import load_style_corpus
+
+    corpus = load_style_corpus(
+        data, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab
+    )
+    part = corpus.splits[split]
+    sources = list(part.texts)
+    targets = [1 - s for s in part.labels.tolist()]
+    refs = corpus.references[0] + corpus.references[1] if split == "test" else [[] for _ in sources]
+    return sources, targets, refs, [corpus.tokenizer.tokenize(s) for s in sources]
+
+
 def evaluate_style(
     run: str | Path,
     data: str | Path,
@@ -177,7 +195,6 @@ def evaluate_style(
     Raises:
         UserError: a bad run, data or classifier directory, or decoding values ``check_decoding`` refuses.
     """
-    from textgan.data.style import load_style_corpus
     from textgan.decoding import (
         Fluency,
         Rerank,
@@ -214,14 +231,7 @@ def evaluate_style(
         lm_gen, lm_vocab, lm_tok, _ = load_lm_run(fluency_lm, device)  # type: ignore[arg-type]
         fluent = Fluency(lm_gen, lm_vocab, lm_tok, vocab)
     evaluator, ev_vocab, _ = load_classifier(classifier, device)
-    corpus = load_style_corpus(
-        data, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase, max_len=cfg.data.max_len, vocab=vocab
-    )
-    part = corpus.splits[split]
-    sources = list(part.texts)
-    targets = [1 - s for s in part.labels.tolist()]
-    refs = corpus.references[0] + corpus.references[1] if split == "test" else [[] for _ in sources]
-    toks = [corpus.tokenizer.tokenize(s) for s in sources]
+    sources, targets, refs, toks = transfer_split(data, cfg, vocab, split)
     beams = beam_tokens(model, vocab, toks, targets, beam, no_repeat=no_repeat) if beam > 1 else None
     out = []
     for ins, fl, style_w, content_w, order in grid:  # one beam search, ranked once per combination
