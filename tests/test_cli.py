@@ -157,6 +157,20 @@ def test_python_m_entry_point() -> None:
     assert res.returncode == 0 and res.stdout.startswith("textgan ")
 
 
+def test_help_into_a_closed_pipe_is_no_traceback() -> None:
+    """``textgan train lm --help | head -1``: the reader leaves early; exit 141 (SIGPIPE), stderr empty."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # every write to the pipe now fails with EPIPE, as once head has read its line
+    try:
+        cmd = [sys.executable, "-m", "textgan", "train", "lm", "--help"]
+        res = subprocess.run(cmd, stdout=write, stderr=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.close(write)
+    assert res.returncode == 141 and res.stderr == ""
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 @pytest.mark.parametrize(
     "args, flag",

@@ -44,7 +44,10 @@ FLUENCY_HELP = (
     "with --beam: add W times each hypothesis's mean per-token log-probability under --fluency-lm "
     "(an LM run on text of the domain; not the one that reports PPL) to its rank (0: off)"
 )
-FLUENCY_LM_HELP = "LM run dir (textgan train lm on the training text) of --fluency-rerank"
+FLUENCY_LM_HELP = (
+    "LM run dir (textgan train lm on the training text) of --fluency-rerank, or two comma-separated ones, "
+    "one per target style (style 0's first: each hypothesis is scored by the LM of the style it is written in)"
+)
 INSERT_HELP = (
     "with --beam: subtract W from the rank of every hypothesis that keeps the whole source in order and "
     "only adds words (insert-only: 'it was a not a great experience'), favouring substitutions (0: off)"
@@ -884,6 +887,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of stdout went away (textgan ... --help | head): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
     except OSError as exc:
         import errno
 
