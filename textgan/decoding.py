@@ -272,8 +272,9 @@ class Fluency:
         self.generator, self.vocab, self.tokenizer, self.source_vocab = generator, vocab, tokenizer, source_vocab
 
     @torch.no_grad()
-    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
-        """(N,) mean log p per token of hypotheses ``ids`` (N, T) of the style vocabulary."""
+    def __call__(self, ids: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        """(N,) mean log p per token of hypotheses ``ids`` (N, T) of the style vocabulary (``style``,
+        the hypotheses' target styles, is not read: one LM scores every style)."""
         words = [" ".join(self.source_vocab.decode(row)) for row in ids.tolist()]
         toks = [self.tokenizer.tokenize(w) if self.tokenizer is not None else w.split() for w in words]
         batch, _ = self.vocab.encode_batch(toks, self.generator.max_len)
@@ -283,6 +284,43 @@ class Fluency:
         logp = self.generator.log_prob(batch).float()
         self.generator.train(was)
         return (logp / alive_mask(batch).sum(1).clamp(min=1)).to(ids.device)
+
+
+class StyleFluency:
+    """``Fluency`` under one language model per target style: each hypothesis is scored by the LM of
+    the style it is written in (``by_style[s]`` for target style ``s``), e.g. LMs trained on each
+    style's training sentences alone, so that the score prefers the words that text of the target
+    style uses in that context."""
+
+    def __init__(self, by_style: Sequence[Fluency]) -> None:
+        self.by_style = list(by_style)
+
+    @torch.no_grad()
+    def __call__(self, ids: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        """(N,) mean log p per token of hypotheses ``ids`` (N, T) under their target style's LM."""
+        if style is None:
+            raise ValueError("StyleFluency: needs each hypothesis's target style")
+        out = torch.zeros(ids.shape[0], device=ids.device)
+        for s, lm in enumerate(self.by_style):
+            rows = (style == s).nonzero()[:, 0]
+            if rows.numel():
+                out[rows] = lm(ids[rows])
+        return out
+
+
+def fluency_lm_runs(spec: str | Path) -> list[str]:
+    """The LM runs of ``--fluency-lm``: one directory (one LM for every style) or two comma-separated
+    ones (one per target style, style 0's first).
+
+    Raises:
+        UserError: not one or two directories.
+    """
+    runs = [x.strip() for x in str(spec).split(",")]
+    if not 1 <= len(runs) <= 2 or not all(runs):
+        raise UserError(
+            f"--fluency-lm {spec}: expected one LM run, or two comma-separated ones (style 0's first), got {spec!r}"
+        )
+    return runs
 
 
 @dataclass(frozen=True)
@@ -296,8 +334,8 @@ class Rerank:
     as much content as inserting "not" before it, and the style weight decides between them.
 
     ``fluency`` > 0 adds that weight times ``lm(y)``, a ``Fluency`` score (mean per-token log p under
-    a language model), so that of two hypotheses with the same style and content the one that
-    reads as the LM's text wins.
+    a language model; a ``StyleFluency`` scores each hypothesis by its target style's LM), so that
+    of two hypotheses with the same style and content the one that reads as the LM's text wins.
 
     ``slots`` turns the source's style words into slots that any one word fills in the overlap,
     instead of leaving them out: replacing "great" by "bad" then keeps every n-gram through it, and
@@ -314,7 +352,7 @@ class Rerank:
     content_order: int = 2
     style_words: float = 0.0
     fluency: float = 0.0
-    lm: Fluency | None = None
+    lm: Fluency | StyleFluency | None = None
     insert: float = 0.0
     slots: bool = False
 
@@ -369,7 +407,7 @@ class Rerank:
                 raise ValueError("Rerank: a fluency weight needs a language model")
             key = ("fluency", self.lm)
             if key not in cache:
-                cache[key] = self.lm(ids)
+                cache[key] = self.lm(ids, style)
             score += self.fluency * cache[key]
         if self.insert:
             if "insert" not in cache:
@@ -509,6 +547,8 @@ def check_decoding(decoding: dict[str, Any]) -> None:
     )
     if decoding.get("fluency_rerank") and not decoding.get("fluency_lm"):
         raise UserError("--fluency-rerank: needs --fluency-lm LM_RUN (a textgan train lm run on the training text)")
+    if decoding.get("fluency_rerank"):
+        fluency_lm_runs(decoding["fluency_lm"])
 
 
 def check_slots(content_slots: bool, style_words: float, model: StyleTransferModel) -> None:

@@ -32,12 +32,14 @@ from textgan.decoding import (  # noqa: F401 - the decoding names re-exported: o
     Beams,
     Fluency,
     Rerank,
+    StyleFluency,
     beam_tokens,
     check_beam,
     check_decoding,
     check_slots,
     content_overlap,
     decoding_flags,
+    fluency_lm_runs,
     read_decoding,
     rerank_grid,
     transfer_sentences,
@@ -189,6 +191,21 @@ def load_lm_run(run_dir: str | Path, device: str = "cpu") -> tuple[Generator, Vo
     hf_tokenizer = run / HF_TOKENIZER_DIR if cfg.data.tokenizer == "hf" else None
     tokenizer = Tokenizer(cfg.data.tokenizer, cfg.data.lowercase, spm_model, hf_tokenizer)
     return gen.to(resolve_device(device)).eval(), vocab, tokenizer, cfg
+
+
+def load_fluency(spec: str | Path, source_vocab: Vocab, device: str = "cpu") -> Fluency | StyleFluency:
+    """The ``--fluency-lm`` score of hypotheses of a style model's vocabulary ``source_vocab``: a
+    ``Fluency`` under one LM run, or, for two comma-separated runs, a ``StyleFluency`` that scores
+    each hypothesis under its target style's LM (style 0's first).
+
+    Raises:
+        UserError: not one or two LM runs, or one that ``load_lm_run`` refuses.
+    """
+    scores = []
+    for run in fluency_lm_runs(spec):
+        gen, vocab, tokenizer, _ = load_lm_run(run, device)
+        scores.append(Fluency(gen, vocab, tokenizer, source_vocab))
+    return scores[0] if len(scores) == 1 else StyleFluency(scores)
 
 
 def load_critic(run_dir: str | Path, generator: Generator, cfg: LMConfig) -> torch.nn.Module:
@@ -456,14 +473,13 @@ class StyleRun:
             raise UserError(f"--to {to}: this run's styles are {a!r} and {b!r} (or {FLIP!r})")
         return self.style_names.index(to)
 
-    def fluency_scorer(self, lm_run: str | Path) -> Fluency:
-        """The ``Fluency`` score of this run's hypotheses under the LM run ``lm_run`` (loaded once,
-        on the style model's device)."""
+    def fluency_scorer(self, lm_run: str | Path) -> Fluency | StyleFluency:
+        """The ``Fluency`` score of this run's hypotheses under the LM run ``lm_run``, or under one LM
+        per target style for two comma-separated runs (``load_fluency``; loaded once, on the style
+        model's device)."""
         key = str(lm_run)
         if key not in self._lms:
-            device = str(next(self.model.parameters()).device)
-            gen, vocab, tokenizer, _ = load_lm_run(lm_run, device)
-            self._lms[key] = Fluency(gen, vocab, tokenizer, self.vocab)
+            self._lms[key] = load_fluency(lm_run, self.vocab, str(next(self.model.parameters()).device))
         return self._lms[key]
 
     def styles_of(self, sentences: Sequence[str]) -> list[str]:
@@ -514,7 +530,9 @@ class StyleRun:
                 overlap, so that a substitution keeps all the content and beats an insertion.
             fluency_rerank: with ``beam > 1``, also add this weight times each hypothesis's mean
                 per-token log-probability under the LM run ``fluency_lm`` (``decoding.Fluency``).
-            fluency_lm: a ``train lm`` run on text of the run's domain (needed by ``fluency_rerank``).
+            fluency_lm: a ``train lm`` run on text of the run's domain (needed by ``fluency_rerank``), or
+                two comma-separated runs, one per target style (style 0's first), e.g. each trained
+                on that style's training sentences.
             insert_penalty: with ``beam > 1``, subtract this weight from every hypothesis that keeps
                 the whole source in order and only adds words (``insert_only``).
             precision: ``fp32`` or ``bf16`` (bfloat16 autocast: faster on CPUs with bf16 matmul,

@@ -324,9 +324,9 @@ def test_fluency_is_the_lms_mean_log_prob_per_token_of_the_words() -> None:
     assert torch.allclose(fluency(hyps), expected)
     calls: list[int] = []
 
-    def counted(ids: torch.Tensor) -> torch.Tensor:
+    def counted(ids: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
         calls.append(len(ids))
-        return fluency(ids)
+        return fluency(ids, style)
 
     cache: dict = {}
     src, style = hyps[:1], torch.zeros(3, dtype=torch.long)
@@ -336,6 +336,36 @@ def test_fluency_is_the_lms_mean_log_prob_per_token_of_the_words() -> None:
     assert calls == [3] and Rerank(fluency=1.0)
     with pytest.raises(ValueError, match="needs a language model"):
         Rerank(fluency=1.0).score(hyps, style, src)
+
+
+def test_style_fluency_scores_each_hypothesis_under_its_target_styles_lm() -> None:
+    """``StyleFluency``: the LM of style s scores the hypotheses written in style s, and only them."""
+    from textgan.config import GeneratorConfig
+    from textgan.data.vocab import Vocab
+    from textgan.decoding import Fluency, Rerank, StyleFluency, fluency_lm_runs
+    from textgan.models.generators import build_generator
+    from textgan.utils import UserError
+
+    vocab = Vocab(["the", "food", "was", "great", "bad"])
+    lms = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        gen = build_generator(GeneratorConfig(generator="lstm", embed_dim=8, hidden_dim=8), len(vocab), 6)
+        lms.append(Fluency(gen, vocab, None, vocab))
+    words = [["the", "food", "was", "bad"], ["the", "food", "was", "great"], ["great", "food"]]
+    hyps, _ = vocab.encode_batch(words, 6)
+    style = torch.tensor([0, 1, 1])
+    both = StyleFluency(lms)
+    got = both(hyps, style)
+    assert torch.allclose(got[:1], lms[0](hyps[:1])) and torch.allclose(got[1:], lms[1](hyps[1:]))
+    assert not torch.allclose(got[1:], lms[0](hyps[1:]))  # the other style's LM reads them otherwise
+    assert torch.allclose(Rerank(fluency=2.0, lm=both).score(hyps, style, hyps[:1]), 2.0 * got)
+    with pytest.raises(ValueError, match="target style"):
+        both(hyps)
+    assert fluency_lm_runs("a") == ["a"] and fluency_lm_runs("a, b") == ["a", "b"]
+    for bad in ("a,b,c", "a,", ","):
+        with pytest.raises(UserError, match="two comma-separated"):
+            fluency_lm_runs(bad)
 
 
 def test_style_lexicon_is_the_salience_ratio_of_unigram_counts() -> None:

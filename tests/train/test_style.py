@@ -281,11 +281,17 @@ def test_fluency_rerank_in_eval_style_transfer_and_the_saved_decoding(trained, c
     assert mean_fluency(fluent) > mean_fluency(plain) + 0.01  # -3.74 against -3.82 nats per token here
     sentence = "the food was great and the staff was friendly"
     assert main(["transfer", str(run), "--beam", "3", "--fluency-rerank", "1", "--fluency-lm", str(lm), sentence]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 1
+    one = capsys.readouterr().out
+    assert len(one.splitlines()) == 1
+    two = f"{lm},{lm}"  # one LM per target style: the same LM twice ranks as the one LM does
+    assert main(["transfer", str(run), "--beam", "3", "--fluency-rerank", "1", "--fluency-lm", two, sentence]) == 0
+    assert capsys.readouterr().out == one
     refusals = (
         (["--beam", "3", "--fluency-rerank", "1"], "needs --fluency-lm"),
         (["--fluency-rerank", "1", "--fluency-lm", str(lm)], "needs a beam"),
         (["--beam", "3", "--fluency-rerank", "1", "--fluency-lm", str(tmp_path / "none")], "none"),
+        (["--beam", "3", "--fluency-rerank", "1", "--fluency-lm", f"{lm},{lm},{lm}"], "two comma-separated"),
+        (["--beam", "3", "--fluency-rerank", "1", "--fluency-lm", f"{lm},{tmp_path / 'none'}"], "none"),
     )
     assert_transfer_refuses(run, refusals, sentence, capsys)
     copy, decoding = run_with_decoding(run, tmp_path / "run", fluency_rerank=0.5, fluency_lm=str(lm))

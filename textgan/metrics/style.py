@@ -187,8 +187,9 @@ def evaluate_style(
     those words (or, without ``style_words``, the words an ``--st-style-mask`` run's encoder hides)
     slots that any one word fills (``Rerank.slots``). ``fluency_rerank`` weights
     (each a fourth axis of the grid, outermost) add that weight times the hypothesis's mean per-token
-    log-probability under the LM run ``fluency_lm`` (``decoding.Fluency``); use another LM than
-    ``lm``, or the perplexity reports the term it was ranked by. ``insert_penalty`` weights (a fifth
+    log-probability under the LM run ``fluency_lm`` (``decoding.Fluency``; two comma-separated runs:
+    one per target style, style 0's first); use another LM than ``lm``, or the perplexity reports
+    the term it was ranked by. ``insert_penalty`` weights (a fifth
     axis, outside the fluency one) subtract that weight from every hypothesis that only inserts words
     into its source (``insert_only``).
 
@@ -196,7 +197,6 @@ def evaluate_style(
         UserError: a bad run, data or classifier directory, or decoding values ``check_decoding`` refuses.
     """
     from textgan.decoding import (
-        Fluency,
         Rerank,
         beam_tokens,
         check_decoding,
@@ -204,7 +204,7 @@ def evaluate_style(
         rerank_grid,
         transfer_tokens,
     )
-    from textgan.runs import load_classifier, load_lm_run, load_style_run
+    from textgan.runs import load_classifier, load_fluency, load_style_run
 
     fluencies = list(dict.fromkeys(float(w) for w in fluency_rerank)) or [0.0]
     inserts = list(dict.fromkeys(float(w) for w in insert_penalty)) or [0.0]
@@ -226,10 +226,7 @@ def evaluate_style(
         )
     model, own_classifier, vocab, cfg = load_style_run(run, device)
     check_slots(content_slots, style_words, model)
-    fluent = None
-    if any(fluencies):
-        lm_gen, lm_vocab, lm_tok, _ = load_lm_run(fluency_lm, device)  # type: ignore[arg-type]
-        fluent = Fluency(lm_gen, lm_vocab, lm_tok, vocab)
+    fluent = load_fluency(fluency_lm, vocab, device) if any(fluencies) else None  # type: ignore[arg-type]
     evaluator, ev_vocab, _ = load_classifier(classifier, device)
     sources, targets, refs, toks = transfer_split(data, cfg, vocab, split)
     beams = beam_tokens(model, vocab, toks, targets, beam, no_repeat=no_repeat) if beam > 1 else None
