@@ -540,6 +540,15 @@ class StyleModelConfig:
             "(Li et al. 2018's salience, unigrams; about 10 on Yelp); 0: off"
         ),
     )
+    st_mask_hint: str = field(
+        default="",
+        metadata=_help(
+            "style model, with --st-style-mask: a word-level LM run (textgan train lm) whose output embeddings "
+            "tell the encoder which word each mask hides, less the direction that separates the two styles' "
+            "words (such embeddings put antonyms close: worse / better), so the decoder can fill the slot with "
+            "the target style's counterpart; the table is stored in the model; empty: off"
+        ),
+    )
 
     def __post_init__(self) -> None:
         for name in ("st_embed_dim", "st_hidden_dim", "st_style_dim"):
@@ -549,6 +558,7 @@ class StyleModelConfig:
             "--st-style-mask",
             "must be 0 (off) or a salience ratio above 1",
         )
+        _check(not self.st_mask_hint or self.st_style_mask > 0, "--st-mask-hint", "needs --st-style-mask GAMMA")
 
 
 @dataclass(frozen=True)

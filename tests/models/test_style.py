@@ -406,3 +406,60 @@ def test_style_mask_hides_the_source_styles_words_from_the_encoder() -> None:
     for bad in (0.5, 1.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="--st-style-mask"):
             StyleModelConfig(st_style_mask=bad)
+
+
+def test_mask_hint_table_keeps_which_word_and_drops_which_style() -> None:
+    """Pairs of words that differ only along the direction that separates the styles (b = a reflected
+    across it) get one hint; other words get none; each hint is a unit row of ``dim`` entries."""
+    from textgan.models.style import mask_hint_table
+
+    torch.manual_seed(0)
+    d = F.normalize(torch.randn(16), dim=0)  # the style direction
+    a = F.normalize(torch.randn(4, 16), dim=1)
+    a = torch.where((a @ d)[:, None] < 0, a - 2 * (a @ d)[:, None] * d, a)  # each on style 1's side of it
+    b = a - 2 * (a @ d)[:, None] * d  # style 0's counterparts
+    vectors = torch.randn(13, 16)
+    vectors[2:6], vectors[6:10] = b, a  # words 2-5: style 0, 6-9: style 1, 11 and 12: neither
+    known = torch.ones(13, dtype=torch.bool)
+    known[10] = False  # a style word that the LM does not know: no hint
+    lexicon = torch.zeros(2, 13, dtype=torch.bool)
+    lexicon[0, 2:6], lexicon[1, 6:11] = True, True
+    table = mask_hint_table(vectors, known, lexicon, dim=3)
+    assert table.shape == (13, 3)
+    torch.testing.assert_close(table[2:6], table[6:10], atol=1e-5, rtol=0)  # counterparts: one hint
+    assert not torch.allclose(table[2], table[3], atol=1e-3)  # different words: different hints
+    torch.testing.assert_close(table[2:10].norm(dim=1), torch.ones(8))
+    assert not table[[0, 1, 10, 11, 12]].any()
+    assert not mask_hint_table(vectors, known, torch.zeros(2, 13, dtype=torch.bool), 3).any()  # no style words
+    assert not mask_hint_table(vectors, known, lexicon, dim=40)[:, 8:].any()  # 8 words: at most 8 directions
+
+
+def test_mask_hint_changes_the_encoding_only_where_a_word_is_hidden() -> None:
+    def masked(hint: str) -> StyleTransferModel:
+        torch.manual_seed(0)
+        cfg = StyleModelConfig(st_embed_dim=8, st_hidden_dim=12, st_style_dim=4, st_style_mask=2.0, st_mask_hint=hint)
+        model = StyleTransferModel(cfg, V, T)
+        model.lexicon[0, [4, 5]] = True
+        model.lexicon[1, 9] = True
+        with torch.no_grad():
+            model.mask_embed.normal_()
+        return model
+
+    plain, hinted = masked(""), masked("lm")
+    assert hinted.load_state_dict(plain.state_dict(), strict=False).missing_keys == ["hint", "hint_proj.weight"]
+    assert not hasattr(plain, "hint") and hinted.hint.shape == (V, 8)
+    a, b = torch.tensor([[4, 6, 7, EOS_ID]]), torch.tensor([[5, 6, 7, EOS_ID]])
+    zero, one = torch.tensor([0]), torch.tensor([1])
+    with torch.no_grad():
+        hinted.hint[4], hinted.hint[5] = torch.randn(8), torch.randn(8)
+    torch.testing.assert_close(hinted.encode(a, source=zero).z, plain.encode(a, source=zero).z)  # starts as plain
+    with torch.no_grad():
+        hinted.hint_proj.weight.normal_()
+    assert not torch.allclose(hinted.encode(a, source=zero).z, hinted.encode(b, source=zero).z)  # which word
+    torch.testing.assert_close(hinted.encode(a, source=one).z, plain.encode(a, source=one).z)  # nothing hidden
+    torch.testing.assert_close(hinted.encode(a).z, plain.encode(a).z)
+    soft = hinted.encode(soft=F.one_hot(a, V).float(), source=zero)
+    torch.testing.assert_close(soft.z, hinted.encode(a, source=zero).z)
+    assert {"hint", "hint_proj.weight"} <= set(hinted.state_dict())
+    with pytest.raises(ValueError, match="--st-mask-hint: needs --st-style-mask"):
+        StyleModelConfig(st_mask_hint="lm")

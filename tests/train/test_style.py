@@ -643,6 +643,55 @@ def test_style_mask_learns_each_styles_words_and_transfers_hide_the_sources(trai
     assert decoding_flags(read_decoding(run)).endswith("--content-order 4 --content-slots --no-repeat")
 
 
+def test_mask_hint_from_an_lm_run_is_stored_resumed_and_bad_runs_refused(trained, tmp_path, capsys) -> None:
+    """--st-mask-hint LM: the table that ``mask_hint_table`` builds from the LM's output embeddings is
+    in the saved model, which trains, transfers and starts an adversarial run; bad LM runs and the
+    flag without --st-style-mask are one error line, and nothing is written."""
+    from safetensors.torch import load_file
+
+    from textgan.data.vocab import Vocab
+    from textgan.models.style import mask_hint_table
+    from textgan.runs import load_lm_run
+
+    text = tmp_path / "text"
+    text.mkdir()
+    (text / "train.txt").write_text((STYLE / "train.0").read_text() + (STYLE / "train.1").read_text())
+    (text / "test.txt").write_text((STYLE / "dev.0").read_text() + (STYLE / "dev.1").read_text())
+    lm = tmp_path / "lm"
+    assert (
+        main(["train", "lm", "--preset", "smoke", "--data", str(text), "--run-dir", str(lm), "--adv-steps", "0"]) == 0
+    )
+    run = tmp_path / "r"
+    capsys.readouterr()
+    assert main([*SMOKE, "--run-dir", str(run), "--st-style-mask", "2", "--st-mask-hint", str(lm)]) == 0
+    assert "style words have a hint" in capsys.readouterr().err
+    weights = load_file(str(run / "style_model.safetensors"))
+    gen, lm_vocab, _, _ = load_lm_run(lm)
+    vocab = Vocab.load(run / "vocab.txt")
+    index = torch.tensor([lm_vocab.stoi.get(w, -1) for w in vocab.itos])
+    vectors = torch.zeros(len(vocab), gen.out.weight.shape[1])
+    vectors[index >= 0] = gen.out.weight.detach()[index[index >= 0]]
+    want = mask_hint_table(vectors, index >= 0, weights["lexicon"], weights["hint"].shape[1])
+    torch.testing.assert_close(weights["hint"], want)
+    assert want.any() and weights["hint_proj.weight"].abs().sum() > 0  # it learned to read the hint
+    assert json.loads((run / "config.json").read_text())["model"]["st_mask_hint"] == str(lm)
+    assert main(["transfer", str(run), "--to", "positive", "the food was awful ."]) == 0
+    adv = tmp_path / "adv"
+    shutil.rmtree(lm)  # an adversarial run from the model needs only the stored table
+    assert main([*SMOKE, "--run-dir", str(adv), "--init-from", str(run)]) == 0
+    torch.testing.assert_close(load_file(str(adv / "style_model.safetensors"))["hint"], want)
+    capsys.readouterr()
+    for flags, words in (
+        (["--st-style-mask", "2", "--st-mask-hint", str(lm)], "run directory"),
+        (["--st-style-mask", "2", "--st-mask-hint", str(run)], "language-model"),
+        (["--st-mask-hint", str(run)], "needs --st-style-mask"),
+    ):
+        assert main([*SMOKE, "--run-dir", str(tmp_path / "bad"), *flags]) == 2
+        err = [x for x in capsys.readouterr().err.strip().splitlines() if not x.startswith("INFO:")]
+        assert len(err) == 1 and err[0].startswith("error: --st-mask-hint") and words in err[0], err
+        assert not (tmp_path / "bad").exists()
+
+
 def test_anchor_kl_is_the_kl_to_the_starting_decoder(tmp_path) -> None:
     import torch.nn.functional as F
 

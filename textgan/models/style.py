@@ -63,6 +63,32 @@ def style_lexicon(ids: torch.Tensor, labels: torch.Tensor, vocab_size: int, gamm
     return lexicon
 
 
+def mask_hint_table(vectors: torch.Tensor, known: torch.Tensor, lexicon: torch.Tensor, dim: int) -> torch.Tensor:
+    """The ``--st-mask-hint`` table (V, dim): what the encoder reads, besides the mask, for each word it hides.
+
+    Rows of ``vectors`` (V, D) (an LM's output embeddings, mapped to the style vocabulary) where
+    ``known`` (V,) holds and the word is a style word of either style (``lexicon`` (2, V)): each
+    unit-normalised, less its component along the direction from style 0's words' mean to style 1's
+    (the one that tells the styles apart, so the hint says *which* word and the style embedding
+    says *which way*), reduced to its top ``dim`` principal directions over those words (zero-padded
+    when there are fewer), then unit-normalised again. Every other row is zero.
+    """
+    rows = known & lexicon.any(dim=0)  # (V,)
+    table = torch.zeros(vectors.shape[0], dim)
+    if not bool(rows.any()):
+        return table
+    x = F.normalize(vectors.double(), dim=1)
+    means = [x[known & lexicon[s]].mean(dim=0) for s in range(2) if bool((known & lexicon[s]).any())]
+    if len(means) == 2 and float((means[1] - means[0]).norm()) > 0:
+        d = F.normalize(means[1] - means[0], dim=0)
+        x = x - (x @ d)[:, None] * d[None, :]
+    words = x[rows]  # (N, D)
+    _, _, vh = torch.linalg.svd(words - words.mean(dim=0), full_matrices=False)  # (min(N, D), D)
+    k = min(dim, vh.shape[0])
+    table[rows, :k] = F.normalize(words @ vh[:k].T, dim=1).float()
+    return table
+
+
 class Encoded(NamedTuple):
     """Encoder output: states (B, S, H), content code z (B, H), source mask (B, S) bool."""
 
@@ -109,6 +135,13 @@ class StyleTransferModel(nn.Module):
                 raise ValueError("--st-style-mask: two styles only (a transfer hides the other style's words)")
             self.register_buffer("lexicon", torch.zeros(num_styles, vocab_size, dtype=torch.bool), persistent=True)
             self.mask_embed = nn.Parameter(torch.zeros(e))
+        # --st-mask-hint: which word each mask hides (a table set by the trainer), through a map that
+        # starts at zero (the model starts as the plain masked one)
+        self.mask_hint = self.style_mask and bool(cfg.st_mask_hint)
+        if self.mask_hint:
+            self.register_buffer("hint", torch.zeros(vocab_size, e), persistent=True)
+            self.hint_proj = nn.Linear(e, e, bias=False)
+            nn.init.zeros_(self.hint_proj.weight)
 
     # -- encoder -------------------------------------------------------------------------
     def encode(
@@ -117,7 +150,8 @@ class StyleTransferModel(nn.Module):
         """Encode LongTensor ids (B, S) or soft rows (B, S, V) (the cycle term encodes soft transfers).
 
         With ``--st-style-mask``, ``source`` (B,) is the style of each input: its style words (for soft
-        rows, those of their argmax) are read as ``mask_embed``. Without ``source`` nothing is hidden.
+        rows, those of their argmax) are read as ``mask_embed`` (plus, with ``--st-mask-hint``, the
+        projection of the hidden word's row of ``hint``). Without ``source`` nothing is hidden.
         """
         if (ids is None) == (soft is None):
             raise ValueError("pass exactly one of ids (B, S) or soft (B, S, V)")
@@ -129,7 +163,10 @@ class StyleTransferModel(nn.Module):
         alive = alive_mask(hard) & (hard != PAD_ID)
         if self.style_mask and source is not None:
             hidden = self.hidden_words(hard, source) & alive
-            emb = torch.where(hidden[..., None], self.mask_embed.to(emb.dtype), emb)
+            fill = self.mask_embed.to(emb.dtype)
+            if self.mask_hint:
+                fill = fill + self.hint_proj(self.hint[hard]).to(emb.dtype)  # (B, S, E)
+            emb = torch.where(hidden[..., None], fill, emb)
         lengths = alive.sum(dim=1).clamp(min=1)  # (B,)
         packed = nn.utils.rnn.pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, last = self.encoder(packed)

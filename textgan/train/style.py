@@ -33,12 +33,13 @@ from textgan.models.classifiers import TextCNN
 from textgan.models.critics import CNNCritic
 from textgan.models.generators import alive_mask
 from textgan.models.gumbel import beta_at
-from textgan.models.style import Encoded, StyleTransferModel, drop_words, style_lexicon
+from textgan.models.style import Encoded, StyleTransferModel, drop_words, mask_hint_table, style_lexicon
 from textgan.runs import (  # noqa: F401 - load_style_run re-exported
     STYLE_CLASSIFIER_FILE,
     STYLE_MODEL_FILE,
     TASK_STYLE,
     load_classifier,
+    load_lm_run,
     load_style_run,
     predict_styles,
 )
@@ -113,6 +114,8 @@ class StyleTrainer(Trainer):
                     first = self.corpus.vocab.decode(row.nonzero()[:, 0].tolist()[:8])  # the most frequent
                     about.append(f"{name} {int(row.sum())}" + (f" ({', '.join(first)}, ...)" if first else ""))
                 log.info("--st-style-mask %g: style words: %s", cfg.model.st_style_mask, "; ".join(about))
+                if self.model.mask_hint and not resume:  # (a resume reloads the table with the weights)
+                    self.model.hint.copy_(_mask_hints(cfg.model.st_mask_hint, self.corpus.vocab, self.model))
         adv = cfg.adv
         self.models: dict[str, torch.nn.Module] = {
             "model": self.model,
@@ -502,6 +505,36 @@ def _load_init(source: str, state: dict[str, dict[str, torch.Tensor]], model: An
             problem = " ".join(str(err).split())[:160]
         if problem:
             raise UserError(f"--init-from {source}: {key} weights do not fit this textgan's model ({problem})")
+
+
+def _mask_hints(lm_run: str, vocab: Vocab, model: StyleTransferModel) -> torch.Tensor:
+    """The ``--st-mask-hint`` table of ``model`` (its lexicon set) from the output embeddings of the
+    word-level LM run ``lm_run``, its words matched to ``vocab`` by spelling."""
+    try:
+        gen, lm_vocab, _, lm_cfg = load_lm_run(lm_run)
+    except UserError as err:
+        raise UserError(f"--st-mask-hint: {err}") from None
+    out = getattr(gen, "out", None)
+    if lm_cfg.data.tokenizer in ("spm", "hf") or not isinstance(out, torch.nn.Linear):
+        raise UserError(
+            f"--st-mask-hint {lm_run}: needs a word-level LM run with an output layer per word "
+            "(textgan train lm --generator lstm or rmc, --tokenizer space or nltk)"
+        )
+    weight = out.weight.detach().float().cpu()  # (V_lm, D)
+    index = torch.tensor([lm_vocab.stoi.get(w, -1) for w in vocab.itos])  # (V,)
+    known = index >= 0
+    vectors = torch.zeros(len(vocab), weight.shape[1])
+    vectors[known] = weight[index[known]]
+    lexicon = model.lexicon.cpu()
+    table = mask_hint_table(vectors, known, lexicon, model.hint.shape[1])
+    words = lexicon.any(dim=0)
+    log.info(
+        "--st-mask-hint %s: %d of %d style words have a hint (the rest read the mask alone)",
+        lm_run,
+        int((words & known).sum()),
+        int(words.sum()),
+    )
+    return table.to(model.hint.device)
 
 
 def _init_from(cfg: StyleConfig) -> tuple[StyleConfig, Vocab, dict[str, dict[str, torch.Tensor]]]:
