@@ -549,6 +549,13 @@ class StyleModelConfig:
             "the target style's counterpart; the table is stored in the model; empty: off"
         ),
     )
+    st_mask_hint_clusters: int = field(
+        default=32,
+        metadata=_help(
+            "with --st-mask-hint: the hint names one of K clusters of style words (of both styles), "
+            "not the word itself, which the decoder learns to copy back; 0: one hint per word"
+        ),
+    )
 
     def __post_init__(self) -> None:
         for name in ("st_embed_dim", "st_hidden_dim", "st_style_dim"):
@@ -559,6 +566,7 @@ class StyleModelConfig:
             "must be 0 (off) or a salience ratio above 1",
         )
         _check(not self.st_mask_hint or self.st_style_mask > 0, "--st-mask-hint", "needs --st-style-mask GAMMA")
+        _check(self.st_mask_hint_clusters >= 0, "--st-mask-hint-clusters", "must be >= 0")
 
 
 @dataclass(frozen=True)

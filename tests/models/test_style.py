@@ -432,6 +432,27 @@ def test_mask_hint_table_keeps_which_word_and_drops_which_style() -> None:
     assert not table[[0, 1, 10, 11, 12]].any()
     assert not mask_hint_table(vectors, known, torch.zeros(2, 13, dtype=torch.bool), 3).any()  # no style words
     assert not mask_hint_table(vectors, known, lexicon, dim=40)[:, 8:].any()  # 8 words: at most 8 directions
+    grouped = mask_hint_table(vectors, known, lexicon, dim=3, clusters=4)  # the four counterpart pairs
+    torch.testing.assert_close(grouped[2:6], grouped[6:10], atol=1e-5, rtol=0)
+    assert grouped[2:10].unique(dim=0).shape[0] <= 4 and not grouped[[0, 1, 10, 11, 12]].any()
+    torch.testing.assert_close(grouped[2:10].norm(dim=1), torch.ones(8))
+    one = mask_hint_table(vectors, known, lexicon, dim=3, clusters=1)[2:10]
+    assert one.unique(dim=0).shape[0] == 1  # one cluster: the same hint for every style word
+    torch.testing.assert_close(mask_hint_table(vectors, known, lexicon, dim=3, clusters=100), table)  # K >= N
+
+
+def test_spherical_kmeans_finds_separated_groups() -> None:
+    from textgan.models.style import spherical_kmeans
+
+    torch.manual_seed(0)
+    centres = F.normalize(torch.eye(3, 6) * 5 + 0.1, dim=1)
+    x = F.normalize(centres.repeat_interleave(10, dim=0) + 0.05 * torch.randn(30, 6), dim=1)
+    out = spherical_kmeans(x, 3)
+    for g in range(3):
+        assert out[10 * g : 10 * g + 10].unique(dim=0).shape[0] == 1  # one centroid per group
+    assert out.unique(dim=0).shape[0] == 3
+    torch.testing.assert_close(out[0], F.normalize(x[:10].sum(dim=0), dim=0))  # the group's mean direction
+    torch.testing.assert_close(spherical_kmeans(x, 3), out)  # seeded
 
 
 def test_mask_hint_changes_the_encoding_only_where_a_word_is_hidden() -> None:

@@ -663,17 +663,19 @@ def test_mask_hint_from_an_lm_run_is_stored_resumed_and_bad_runs_refused(trained
     )
     run = tmp_path / "r"
     capsys.readouterr()
-    assert main([*SMOKE, "--run-dir", str(run), "--st-style-mask", "2", "--st-mask-hint", str(lm)]) == 0
-    assert "style words have a hint" in capsys.readouterr().err
+    hint = ["--st-style-mask", "2", "--st-mask-hint", str(lm), "--st-mask-hint-clusters", "2"]
+    assert main([*SMOKE, "--run-dir", str(run), *hint]) == 0
+    assert "style words have a hint (the rest read the mask alone), in 2 clusters" in capsys.readouterr().err
     weights = load_file(str(run / "style_model.safetensors"))
     gen, lm_vocab, _, _ = load_lm_run(lm)
     vocab = Vocab.load(run / "vocab.txt")
     index = torch.tensor([lm_vocab.stoi.get(w, -1) for w in vocab.itos])
     vectors = torch.zeros(len(vocab), gen.out.weight.shape[1])
     vectors[index >= 0] = gen.out.weight.detach()[index[index >= 0]]
-    want = mask_hint_table(vectors, index >= 0, weights["lexicon"], weights["hint"].shape[1])
+    want = mask_hint_table(vectors, index >= 0, weights["lexicon"], weights["hint"].shape[1], clusters=2)
     torch.testing.assert_close(weights["hint"], want)
     assert want.any() and weights["hint_proj.weight"].abs().sum() > 0  # it learned to read the hint
+    assert want[weights["lexicon"].any(dim=0)].unique(dim=0).shape[0] == 2
     assert json.loads((run / "config.json").read_text())["model"]["st_mask_hint"] == str(lm)
     assert main(["transfer", str(run), "--to", "positive", "the food was awful ."]) == 0
     adv = tmp_path / "adv"
@@ -685,6 +687,7 @@ def test_mask_hint_from_an_lm_run_is_stored_resumed_and_bad_runs_refused(trained
         (["--st-style-mask", "2", "--st-mask-hint", str(lm)], "run directory"),
         (["--st-style-mask", "2", "--st-mask-hint", str(run)], "language-model"),
         (["--st-mask-hint", str(run)], "needs --st-style-mask"),
+        (["--st-style-mask", "2", "--st-mask-hint", str(run), "--st-mask-hint-clusters", "-1"], "must be >= 0"),
     ):
         assert main([*SMOKE, "--run-dir", str(tmp_path / "bad"), *flags]) == 2
         err = [x for x in capsys.readouterr().err.strip().splitlines() if not x.startswith("INFO:")]

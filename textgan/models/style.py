@@ -63,7 +63,9 @@ def style_lexicon(ids: torch.Tensor, labels: torch.Tensor, vocab_size: int, gamm
     return lexicon
 
 
-def mask_hint_table(vectors: torch.Tensor, known: torch.Tensor, lexicon: torch.Tensor, dim: int) -> torch.Tensor:
+def mask_hint_table(
+    vectors: torch.Tensor, known: torch.Tensor, lexicon: torch.Tensor, dim: int, clusters: int = 0
+) -> torch.Tensor:
     """The ``--st-mask-hint`` table (V, dim): what the encoder reads, besides the mask, for each word it hides.
 
     Rows of ``vectors`` (V, D) (an LM's output embeddings, mapped to the style vocabulary) where
@@ -71,7 +73,11 @@ def mask_hint_table(vectors: torch.Tensor, known: torch.Tensor, lexicon: torch.T
     unit-normalised, less its component along the direction from style 0's words' mean to style 1's
     (the one that tells the styles apart, so the hint says *which* word and the style embedding
     says *which way*), reduced to its top ``dim`` principal directions over those words (zero-padded
-    when there are fewer), then unit-normalised again. Every other row is zero.
+    when there are fewer), then unit-normalised again. With ``clusters`` K > 0 each of those rows
+    is then replaced by the unit centroid of its cluster (spherical k-means over the style words,
+    K at most their number, a fixed seed): the hint names a group of words of both styles (bad,
+    great, tasty, ...), not the word, which the decoder could otherwise copy back. Every other row
+    is zero.
     """
     rows = known & lexicon.any(dim=0)  # (V,)
     table = torch.zeros(vectors.shape[0], dim)
@@ -85,8 +91,32 @@ def mask_hint_table(vectors: torch.Tensor, known: torch.Tensor, lexicon: torch.T
     words = x[rows]  # (N, D)
     _, _, vh = torch.linalg.svd(words - words.mean(dim=0), full_matrices=False)  # (min(N, D), D)
     k = min(dim, vh.shape[0])
-    table[rows, :k] = F.normalize(words @ vh[:k].T, dim=1).float()
+    hints = F.normalize(words @ vh[:k].T, dim=1)  # (N, k)
+    if clusters > 0:
+        hints = spherical_kmeans(hints, clusters)
+    table[rows, :k] = hints.float()
     return table
+
+
+def spherical_kmeans(x: torch.Tensor, k: int, iters: int = 50, seed: int = 0) -> torch.Tensor:
+    """Each unit row of ``x`` (N, D) replaced by the unit centroid of its cluster: k-means under
+    cosine similarity, ``min(k, N)`` clusters, seeded with k-means++ from ``seed``."""
+    n = x.shape[0]
+    k = min(k, n)
+    g = torch.Generator().manual_seed(seed)
+    centres = x[torch.randint(n, (1,), generator=g)]
+    while centres.shape[0] < k:  # k-means++: the next centre far (in cosine) from those so far
+        far = (1 - (x @ centres.T).max(dim=1).values).clamp(min=0) + 1e-12  # (N,)
+        centres = torch.cat([centres, x[torch.multinomial(far, 1, generator=g)]])
+    for _ in range(iters):
+        assign = (x @ centres.T).argmax(dim=1)  # (N,)
+        sums = torch.zeros_like(centres).index_add_(0, assign, x)
+        alive = sums.norm(dim=1) > 0
+        new = torch.where(alive[:, None], F.normalize(sums, dim=1), centres)
+        if torch.equal(new, centres):
+            break
+        centres = new
+    return centres[(x @ centres.T).argmax(dim=1)]
 
 
 class Encoded(NamedTuple):

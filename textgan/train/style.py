@@ -115,7 +115,11 @@ class StyleTrainer(Trainer):
                     about.append(f"{name} {int(row.sum())}" + (f" ({', '.join(first)}, ...)" if first else ""))
                 log.info("--st-style-mask %g: style words: %s", cfg.model.st_style_mask, "; ".join(about))
                 if self.model.mask_hint and not resume:  # (a resume reloads the table with the weights)
-                    self.model.hint.copy_(_mask_hints(cfg.model.st_mask_hint, self.corpus.vocab, self.model))
+                    self.model.hint.copy_(
+                        _mask_hints(
+                            cfg.model.st_mask_hint, cfg.model.st_mask_hint_clusters, self.corpus.vocab, self.model
+                        )
+                    )
         adv = cfg.adv
         self.models: dict[str, torch.nn.Module] = {
             "model": self.model,
@@ -507,7 +511,7 @@ def _load_init(source: str, state: dict[str, dict[str, torch.Tensor]], model: An
             raise UserError(f"--init-from {source}: {key} weights do not fit this textgan's model ({problem})")
 
 
-def _mask_hints(lm_run: str, vocab: Vocab, model: StyleTransferModel) -> torch.Tensor:
+def _mask_hints(lm_run: str, clusters: int, vocab: Vocab, model: StyleTransferModel) -> torch.Tensor:
     """The ``--st-mask-hint`` table of ``model`` (its lexicon set) from the output embeddings of the
     word-level LM run ``lm_run``, its words matched to ``vocab`` by spelling."""
     try:
@@ -526,13 +530,14 @@ def _mask_hints(lm_run: str, vocab: Vocab, model: StyleTransferModel) -> torch.T
     vectors = torch.zeros(len(vocab), weight.shape[1])
     vectors[known] = weight[index[known]]
     lexicon = model.lexicon.cpu()
-    table = mask_hint_table(vectors, known, lexicon, model.hint.shape[1])
+    table = mask_hint_table(vectors, known, lexicon, model.hint.shape[1], clusters)
     words = lexicon.any(dim=0)
     log.info(
-        "--st-mask-hint %s: %d of %d style words have a hint (the rest read the mask alone)",
+        "--st-mask-hint %s: %d of %d style words have a hint (the rest read the mask alone), %s",
         lm_run,
         int((words & known).sum()),
         int(words.sum()),
+        f"in {int(table[words & known].unique(dim=0).shape[0])} clusters" if clusters else "one per word",
     )
     return table.to(model.hint.device)
 
