@@ -33,6 +33,19 @@ def trained(tmp_path_factory):
     return clf, run
 
 
+def fixture_lm(tmp_path):
+    """A smoke-preset LM run (``tmp_path/lm``) trained on the style fixture's sentences of both styles."""
+    text = tmp_path / "text"
+    text.mkdir()
+    (text / "train.txt").write_text((STYLE / "train.0").read_text() + (STYLE / "train.1").read_text())
+    (text / "test.txt").write_text((STYLE / "dev.0").read_text() + (STYLE / "dev.1").read_text())
+    lm = tmp_path / "lm"
+    assert (
+        main(["train", "lm", "--preset", "smoke", "--data", str(text), "--run-dir", str(lm), "--adv-steps", "0"]) == 0
+    )
+    return lm
+
+
 def test_run_dir_layout(trained) -> None:
     _, run = trained
     for name in (
@@ -255,14 +268,7 @@ def test_fluency_rerank_in_eval_style_transfer_and_the_saved_decoding(trained, c
     from textgan.runs import load_lm_run, load_style_run
 
     clf, run = trained
-    text = tmp_path / "text"
-    text.mkdir()
-    (text / "train.txt").write_text((STYLE / "train.0").read_text() + (STYLE / "train.1").read_text())
-    (text / "test.txt").write_text((STYLE / "dev.0").read_text() + (STYLE / "dev.1").read_text())
-    lm = tmp_path / "lm"
-    assert (
-        main(["train", "lm", "--preset", "smoke", "--data", str(text), "--run-dir", str(lm), "--adv-steps", "0"]) == 0
-    )
+    lm = fixture_lm(tmp_path)
     out = tmp_path / "t.tsv"
     base = ["eval", "style", "--run", str(run), "--data", str(STYLE), "--classifier", str(clf), "--beam", "4"]
     base += ["--fluency-rerank", "0,1000", "--fluency-lm", str(lm), "--json", "--out", str(out)]
@@ -653,14 +659,7 @@ def test_mask_hint_from_an_lm_run_is_stored_resumed_and_bad_runs_refused(trained
     from textgan.models.style import mask_hint_table
     from textgan.runs import load_lm_run
 
-    text = tmp_path / "text"
-    text.mkdir()
-    (text / "train.txt").write_text((STYLE / "train.0").read_text() + (STYLE / "train.1").read_text())
-    (text / "test.txt").write_text((STYLE / "dev.0").read_text() + (STYLE / "dev.1").read_text())
-    lm = tmp_path / "lm"
-    assert (
-        main(["train", "lm", "--preset", "smoke", "--data", str(text), "--run-dir", str(lm), "--adv-steps", "0"]) == 0
-    )
+    lm = fixture_lm(tmp_path)
     run = tmp_path / "r"
     capsys.readouterr()
     hint = ["--st-style-mask", "2", "--st-mask-hint", str(lm), "--st-mask-hint-clusters", "2"]

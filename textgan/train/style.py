@@ -24,7 +24,7 @@ from torch.nn import functional as F
 
 from textgan import distributed as D
 from textgan import losses as L
-from textgan.config import StyleConfig
+from textgan.config import StyleConfig, StyleModelConfig
 from textgan.data.style import StyleCorpus, load_style_corpus
 from textgan.data.vocab import Vocab
 from textgan.decoding import transfer_sentences
@@ -115,11 +115,7 @@ class StyleTrainer(Trainer):
                     about.append(f"{name} {int(row.sum())}" + (f" ({', '.join(first)}, ...)" if first else ""))
                 log.info("--st-style-mask %g: style words: %s", cfg.model.st_style_mask, "; ".join(about))
                 if self.model.mask_hint and not resume:  # (a resume reloads the table with the weights)
-                    self.model.hint.copy_(
-                        _mask_hints(
-                            cfg.model.st_mask_hint, cfg.model.st_mask_hint_clusters, self.corpus.vocab, self.model
-                        )
-                    )
+                    self.model.hint.copy_(_mask_hints(cfg.model, self.corpus.vocab, self.model))
         adv = cfg.adv
         self.models: dict[str, torch.nn.Module] = {
             "model": self.model,
@@ -511,9 +507,11 @@ def _load_init(source: str, state: dict[str, dict[str, torch.Tensor]], model: An
             raise UserError(f"--init-from {source}: {key} weights do not fit this textgan's model ({problem})")
 
 
-def _mask_hints(lm_run: str, clusters: int, vocab: Vocab, model: StyleTransferModel) -> torch.Tensor:
+def _mask_hints(cfg: StyleModelConfig, vocab: Vocab, model: StyleTransferModel) -> torch.Tensor:
     """The ``--st-mask-hint`` table of ``model`` (its lexicon set) from the output embeddings of the
-    word-level LM run ``lm_run``, its words matched to ``vocab`` by spelling."""
+    word-level LM run ``cfg.st_mask_hint``, its words matched to ``vocab`` by spelling, in
+    ``cfg.st_mask_hint_clusters`` clusters."""
+    lm_run, clusters = cfg.st_mask_hint, cfg.st_mask_hint_clusters
     try:
         gen, lm_vocab, _, lm_cfg = load_lm_run(lm_run)
     except UserError as err:
